@@ -1,0 +1,91 @@
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { ExitCode, describeError, isBatchInferError } from './errors.js';
+import type { RawRunFlags } from './options.js';
+
+function positiveInteger(flag: string) {
+  return (raw: string): number => {
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value <= 0) {
+      throw new InvalidArgumentError(`${flag} must be a positive integer, got '${raw}'`);
+    }
+    return value;
+  };
+}
+
+const program = new Command('batch-infer')
+  .description('Score snapshots of rows with ONNX models on a pool of worker threads.')
+  .option('--debug', 'print stack traces for errors')
+  .exitOverride()
+  .configureOutput({
+    writeErr: (text) => process.stderr.write(text),
+    outputError: (text, write) => write(`batch-infer: ${text.replace(/^error: /, '').trim()}\n`),
+  });
+
+program
+  .command('generate')
+  .description('write a seeded synthetic APM transaction snapshot (CSV) of any size')
+  .option('--rows <n>', 'rows to generate', positiveInteger('--rows'), 5000)
+  .option('--seed <n>', 'random seed', positiveInteger('--seed'), 42)
+  .option('--targets <n>', 'monitored targets per minute', positiveInteger('--targets'), 50)
+  .option('-o, --output <file>', 'write to FILE instead of stdout')
+  .action(async (options: { rows: number; seed: number; targets: number; output?: string }) => {
+    const { runGenerate } = await import('./commands/generate.js');
+    await runGenerate({ rows: options.rows, seed: options.seed, targets: options.targets, output: options.output });
+  });
+
+program
+  .command('run')
+  .description('score one snapshot (CSV or NDJSON, file or stdin) and write predictions in input order')
+  .argument('[input]', "snapshot file (.csv, .ndjson, .jsonl, optionally .gz); '-' or none reads stdin")
+  .option('-m, --manifest <file>', 'models, input columns, outputs and pass-through columns (JSON)')
+  .option('--model <file>', 'quick path: one ONNX model with a single 2-D float input, instead of a manifest')
+  .option('--features <columns>', 'with --model: comma-separated feature columns (default: the last K columns)')
+  .option('--passthrough <columns>', 'comma-separated columns copied to the output (overrides the manifest)')
+  .option('--format <format>', 'input format: csv or ndjson (default: from the extension, else sniffed)')
+  .option('--output-format <format>', 'output format: csv or ndjson', undefined)
+  .option('-o, --output <file>', 'write predictions to FILE (atomically) instead of stdout')
+  .option('--rejects <file>', 'write rows that could not be scored to FILE (CSV: line,reason,record)')
+  .option('-w, --workers <n>', 'worker threads (default: available cores)')
+  .option('-c, --chunk-size <n>', 'rows per chunk (default: 4096)')
+  .option('--max-in-flight <n>', 'chunks handed out but not yet written (default: 4 x workers)')
+  .option('--compare', 'also run the sequential baseline on the same chunks and report the speedup')
+  .option('--timing-json <file>', 'write the timing figures as JSON')
+  .option('-q, --quiet', 'print nothing but errors')
+  .option('--no-progress', 'never show a progress bar')
+  .action(async (input: string | undefined, flags: RawRunFlags) => {
+    const { runCommand } = await import('./commands/run.js');
+    process.exitCode = await runCommand(input, flags);
+  });
+
+program
+  .command('inspect')
+  .description("print an ONNX model's inputs and outputs and a starting manifest for it")
+  .argument('<model>', 'ONNX model file')
+  .action(async (model: string) => {
+    const { inspectCommand } = await import('./commands/inspect.js');
+    process.exitCode = await inspectCommand(model);
+  });
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version end with code 0; every other commander error is a usage error (documented as 2).
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    const isDebug = argv.includes('--debug');
+    if (isBatchInferError(error)) {
+      process.stderr.write(`batch-infer: ${describeError(error)}\n`);
+      if (isDebug && error.stack) process.stderr.write(`${error.stack}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`batch-infer: internal error: ${describeError(error)}\n`);
+    if (isDebug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    else process.stderr.write('batch-infer: run again with --debug for a stack trace\n');
+    return ExitCode.usage;
+  }
+}
+
+process.exitCode = await main(process.argv);

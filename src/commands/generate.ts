@@ -1,0 +1,18 @@
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { generateApmSnapshotCsv } from '../synth/apm-snapshot.js';
+
+export interface GenerateOptions {
+  rows: number;
+  seed: number;
+  targets: number;
+  output: string | undefined;
+}
+
+/** Writes a seeded APM snapshot (CSV) to a file or stdout. */
+export async function runGenerate(options: GenerateOptions): Promise<void> {
+  const source = Readable.from(generateApmSnapshotCsv({ rows: options.rows, seed: options.seed, targets: options.targets }));
+  const sink = options.output === undefined ? process.stdout : createWriteStream(options.output);
+  await pipeline(source, sink);
+}
