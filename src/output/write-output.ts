@@ -1,0 +1,94 @@
+/**
+ * Where predictions and rejects go. A file is written under a temporary name beside its destination and
+ * renamed into place only when complete, so that a reader never sees half a file; on failure the temporary
+ * file is removed.
+ */
+
+import { createWriteStream, openSync, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { BatchInferError } from '../errors.js';
+
+export interface OutputSink {
+  /** Writes bytes, waiting when the destination is slow (backpressure). */
+  write(bytes: Uint8Array | string): Promise<void>;
+  /** Finishes: the file appears at its destination. */
+  commit(): Promise<void>;
+  /** Gives up: nothing appears at the destination. Safe to call more than once. */
+  abort(): void;
+}
+
+/** Temporary files still open, removed on any exit path (see removeTemporaryFiles). */
+const temporaryFiles = new Set<string>();
+
+export function removeTemporaryFiles(): void {
+  for (const file of temporaryFiles) rmSync(file, { force: true });
+  temporaryFiles.clear();
+}
+
+function waitForDrain(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolveDrain, reject) => {
+    const onError = (error: Error) => reject(error);
+    stream.once('error', onError);
+    stream.once('drain', () => {
+      stream.off('error', onError);
+      resolveDrain();
+    });
+  });
+}
+
+export function openStdoutSink(): OutputSink {
+  return {
+    async write(bytes) {
+      if (!process.stdout.write(bytes)) await waitForDrain(process.stdout);
+    },
+    async commit() {
+      await new Promise<void>((done) => process.stdout.write('', () => done()));
+    },
+    abort() {},
+  };
+}
+
+export function openFileSink(destination: string, flag: string): OutputSink {
+  const target = resolve(destination);
+  const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  let stream: WriteStream;
+  let failure: Error | undefined;
+  try {
+    // Opened synchronously so that a missing directory or a permission problem is reported before any work.
+    stream = createWriteStream(temporary, { fd: openSync(temporary, 'wx') });
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (error as Error).message;
+    throw new BatchInferError('OUTPUT_UNWRITABLE', `${flag} ${destination}: ${reason}`);
+  }
+  temporaryFiles.add(temporary);
+  stream.on('error', (error) => {
+    failure = error;
+  });
+  const fail = (error: Error): never => {
+    throw new BatchInferError('OUTPUT_UNWRITABLE', `${flag} ${destination}: ${error.message.replace(temporary, destination)}`);
+  };
+  let isClosed = false;
+  return {
+    async write(bytes) {
+      if (failure) fail(failure);
+      if (!stream.write(bytes)) await waitForDrain(stream).catch(fail);
+    },
+    async commit() {
+      if (failure) fail(failure);
+      await new Promise<void>((done, reject) => stream.end((error?: Error | null) => (error ? reject(error) : done()))).catch(fail);
+      isClosed = true;
+      try {
+        renameSync(temporary, target);
+      } catch (error) {
+        fail(error as Error);
+      }
+      temporaryFiles.delete(temporary);
+    },
+    abort() {
+      if (!isClosed) stream.destroy();
+      isClosed = true;
+      rmSync(temporary, { force: true });
+      temporaryFiles.delete(temporary);
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * Finds where each record of a chunk starts and ends, and on which line, with the same quote rule as the
+ * splitter (a newline inside double quotes does not end a CSV record). Blank lines are not records.
+ */
+
+import type { InputFormat } from '../plan.js';
+
+const NEWLINE = 0x0a;
+const RETURN = 0x0d;
+const QUOTE = 0x22;
+
+export interface RecordSpans {
+  count: number;
+  /** Byte offset of each record's first byte. */
+  starts: Int32Array;
+  /** Byte offset just past each record's last content byte (line end excluded). */
+  ends: Int32Array;
+  /** 1-based physical line number where each record starts. */
+  lines: Int32Array;
+}
+
+export function findRecordSpans(chunk: Uint8Array, format: InputFormat, firstLine: number): RecordSpans {
+  const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  let capacity = 1024;
+  let starts: Int32Array = new Int32Array(capacity);
+  let ends: Int32Array = new Int32Array(capacity);
+  let lines: Int32Array = new Int32Array(capacity);
+  let count = 0;
+  let line = firstLine;
+  let pos = 0;
+  const length = bytes.length;
+  const isCsv = format === 'csv';
+  let nextQuote = isCsv ? bytes.indexOf(QUOTE) : -1;
+
+  while (pos < length) {
+    const start = pos;
+    const startLine = line;
+    let end = -1;
+    // Walk to the newline that ends this record, stepping over quoted sections.
+    while (end === -1) {
+      if (nextQuote !== -1 && nextQuote < pos) nextQuote = bytes.indexOf(QUOTE, pos);
+      const newline = bytes.indexOf(NEWLINE, pos);
+      if (nextQuote !== -1 && (newline === -1 || nextQuote < newline)) {
+        const close = bytes.indexOf(QUOTE, nextQuote + 1);
+        const stop = close === -1 ? length : close;
+        for (let at = bytes.indexOf(NEWLINE, nextQuote + 1); at !== -1 && at < stop; at = bytes.indexOf(NEWLINE, at + 1)) line++;
+        pos = close === -1 ? length : close + 1;
+        nextQuote = close === -1 ? -1 : bytes.indexOf(QUOTE, pos);
+        if (pos >= length) end = length;
+        continue;
+      }
+      end = newline === -1 ? length : newline;
+      pos = newline === -1 ? length : newline + 1;
+      if (newline !== -1) line++;
+    }
+    let contentEnd = end;
+    if (contentEnd > start && bytes[contentEnd - 1] === RETURN) contentEnd--;
+    if (contentEnd === start) continue;
+    if (count === capacity) {
+      capacity *= 2;
+      starts = grow(starts, capacity);
+      ends = grow(ends, capacity);
+      lines = grow(lines, capacity);
+    }
+    starts[count] = start;
+    ends[count] = contentEnd;
+    lines[count] = startLine;
+    count++;
+  }
+  return { count, starts, ends, lines };
+}
+
+function grow(array: Int32Array, capacity: number): Int32Array {
+  const bigger = new Int32Array(capacity);
+  bigger.set(array);
+  return bigger;
+}

@@ -1,0 +1,126 @@
+/**
+ * The messages and plain data shared by the main thread and the workers. Nothing here holds a class
+ * instance or a function: all of it crosses the thread boundary by structured clone.
+ */
+
+export type InputFormat = 'csv' | 'ndjson';
+export type OutputFormat = 'csv' | 'ndjson';
+export type TensorType = 'float32' | 'float64' | 'int64' | 'int32';
+
+export const TENSOR_TYPES: readonly TensorType[] = ['float32', 'float64', 'int64', 'int32'];
+
+/** One model input bound to the input's columns. */
+export interface BoundInput {
+  name: string;
+  type: TensorType;
+  columns: string[];
+  /** CSV: the field index of each column; NDJSON: unused (columns are keys). */
+  fieldIndexes: number[];
+  /** Value used for an empty, NaN or infinite feature; undefined means such a row is rejected. */
+  fill: number | undefined;
+}
+
+export interface BoundOutput {
+  name: string;
+  columns: string[];
+}
+
+export interface BoundThreshold {
+  column: string;
+  above: number;
+  flag: string;
+}
+
+export interface BoundModel {
+  name: string;
+  path: string;
+  inputs: BoundInput[];
+  outputs: BoundOutput[];
+  thresholds: BoundThreshold[];
+}
+
+/** Everything a worker needs to turn a chunk's bytes into output bytes. */
+export interface ScoringPlan {
+  inputFormat: InputFormat;
+  outputFormat: OutputFormat;
+  /** CSV: the number of fields every record must have. */
+  fieldCount: number;
+  passthrough: { name: string; fieldIndex: number }[];
+  models: BoundModel[];
+  /** Output column names in order: pass-through columns, then each model's outputs and flags. */
+  outputColumns: string[];
+}
+
+/** What a worker needs at start: the models to load, once. */
+export interface WorkerSetup {
+  models: { name: string; path: string }[];
+}
+
+export interface ChunkTask {
+  kind: 'chunk';
+  index: number;
+  firstLine: number;
+  bytes: Uint8Array;
+  plan: ScoringPlan;
+}
+
+export interface ReadyTask {
+  kind: 'ready';
+}
+
+export type WorkerTask = ChunkTask | ReadyTask;
+
+export interface ValueSignature {
+  name: string;
+  type: string;
+  shape: (number | string)[];
+}
+
+export interface ModelSignature {
+  name: string;
+  path: string;
+  inputs: ValueSignature[];
+  outputs: ValueSignature[];
+}
+
+export interface ReadyResult {
+  kind: 'ready';
+  ok: true;
+  threadId: number;
+  loadMs: number;
+  signatures: ModelSignature[];
+}
+
+export interface ChunkScored {
+  kind: 'chunk';
+  ok: true;
+  index: number;
+  threadId: number;
+  /** How many times this worker has created its sessions: 1 when models are loaded once. */
+  loadCount: number;
+  rowsIn: number;
+  rowsOut: number;
+  rowsRejected: number;
+  /** The chunk's predictions, already formatted, in input order. */
+  output: Uint8Array;
+  /** The chunk's rejects, formatted as rejects-file lines. */
+  rejects: Uint8Array;
+  parseMs: number;
+  inferMs: number;
+  busyMs: number;
+}
+
+export interface TaskFailed {
+  kind: 'failed';
+  ok: false;
+  index: number;
+  code: 'MODEL_LOAD' | 'WORKER_FAILED';
+  message: string;
+}
+
+export type WorkerResult = ReadyResult | ChunkScored | TaskFailed;
+
+/** A shape as people read it: symbolic or unnamed dimensions as their name or 'N', unknown ones as '?'. */
+export function formatShape(shape: readonly (number | string)[]): string {
+  return `[${shape.map((d) => (typeof d === 'number' ? (d < 0 ? '?' : String(d)) : d === '' ? 'N' : d)).join(', ')}]`;
+}

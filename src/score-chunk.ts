@@ -1,0 +1,138 @@
+/**
+ * One chunk, start to end: parse its bytes, build the tensors, run every model, and format the predictions
+ * and rejects. The workers call it, and so does the sequential baseline, so both do exactly the same work.
+ */
+
+import * as ort from 'onnxruntime-node';
+import type { LoadedModel } from './model-session.js';
+import { formatNumber, formatReject, jsonKeys } from './output/format-rows.js';
+import { parseCsvChunk, parseNdjsonChunk, type ParsedChunk } from './parse/parse-chunk.js';
+import type { ScoringPlan } from './plan.js';
+
+export interface ScoredChunk {
+  rowsIn: number;
+  rowsOut: number;
+  rowsRejected: number;
+  output: Uint8Array;
+  rejects: Uint8Array;
+  parseMs: number;
+  inferMs: number;
+}
+
+type OutputValues = ArrayLike<number | bigint>;
+
+/** Output columns for one model: where each value comes from. */
+interface ColumnSource {
+  values: OutputValues;
+  width: number;
+  offset: number;
+}
+
+const encoder = new TextEncoder();
+const keysByPlan = new WeakMap<ScoringPlan, string[]>();
+
+function outputKeys(plan: ScoringPlan): string[] {
+  let keys = keysByPlan.get(plan);
+  if (keys === undefined) {
+    keys = jsonKeys(plan.outputColumns.slice(plan.passthrough.length));
+    keysByPlan.set(plan, keys);
+  }
+  return keys;
+}
+
+async function runModels(parsed: ParsedChunk, plan: ScoringPlan, models: readonly LoadedModel[]): Promise<ColumnSource[]> {
+  const columns: ColumnSource[] = [];
+  for (let m = 0; m < plan.models.length; m++) {
+    const bound = plan.models[m]!;
+    const loaded = models.find((model) => model.path === bound.path);
+    if (loaded === undefined) throw new Error(`model ${bound.path} is not loaded in this worker`);
+    const feeds: Record<string, ort.Tensor> = {};
+    for (let i = 0; i < bound.inputs.length; i++) {
+      const input = bound.inputs[i]!;
+      const signature = loaded.signature.inputs.find((v) => v.name === input.name);
+      const dims = signature?.shape.length === 1 ? [parsed.rows] : [parsed.rows, input.columns.length];
+      feeds[input.name] = new ort.Tensor(input.type, parsed.features[m]![i]!, dims);
+    }
+    const modelStart = columns.length;
+    const results = await loaded.session.run(feeds, bound.outputs.map((o) => o.name));
+    for (const output of bound.outputs) {
+      const tensor = results[output.name];
+      if (tensor === undefined) throw new Error(`model ${bound.path} returned no '${output.name}'`);
+      const width = output.columns.length;
+      if (tensor.data.length !== parsed.rows * width) {
+        throw new Error(`model ${bound.path}: output '${output.name}' has ${tensor.data.length} values for ${parsed.rows} rows, expected ${width} per row`);
+      }
+      for (let c = 0; c < width; c++) columns.push({ values: tensor.data as OutputValues, width, offset: c });
+    }
+    for (const threshold of bound.thresholds) {
+      // The flag reads the output column it names, which is already among this model's columns.
+      const source = columns[modelStart + bound.outputs.flatMap((o) => o.columns).indexOf(threshold.column)]!;
+      const flags = new Uint8Array(parsed.rows);
+      for (let row = 0; row < parsed.rows; row++) flags[row] = Number(source.values[row * source.width + source.offset]) > threshold.above ? 1 : 0;
+      columns.push({ values: flags, width: 1, offset: 0 });
+    }
+  }
+  return columns;
+}
+
+function formatRows(parsed: ParsedChunk, plan: ScoringPlan, columns: ColumnSource[]): string {
+  const format = plan.outputFormat;
+  const hasPassthrough = plan.passthrough.length > 0;
+  let text = '';
+  if (format === 'csv') {
+    for (let row = 0; row < parsed.rows; row++) {
+      let line = parsed.passthrough[row]!;
+      for (let c = 0; c < columns.length; c++) {
+        const column = columns[c]!;
+        if (c > 0 || hasPassthrough) line += ',';
+        line += formatNumber(column.values[row * column.width + column.offset]!, format);
+      }
+      text += `${line}\n`;
+    }
+  } else {
+    const keys = outputKeys(plan);
+    for (let row = 0; row < parsed.rows; row++) {
+      let line = `{${parsed.passthrough[row]!}`;
+      for (let c = 0; c < columns.length; c++) {
+        const column = columns[c]!;
+        if (c > 0 || hasPassthrough) line += ',';
+        line += keys[c]! + formatNumber(column.values[row * column.width + column.offset]!, format);
+      }
+      text += `${line}}\n`;
+    }
+  }
+  return text;
+}
+
+export async function scoreChunk(bytes: Uint8Array, firstLine: number, plan: ScoringPlan, models: readonly LoadedModel[]): Promise<ScoredChunk> {
+  const parseStart = performance.now();
+  const parsed = plan.inputFormat === 'csv' ? parseCsvChunk(bytes, firstLine, plan) : parseNdjsonChunk(bytes, firstLine, plan);
+  const inferStart = performance.now();
+  let output = '';
+  let rejects = parsed.rejects.join('');
+  let rowsOut = parsed.rows;
+  if (parsed.rows > 0) {
+    try {
+      output = formatRows(parsed, plan, await runModels(parsed, plan, models));
+    } catch (error) {
+      // The runtime refused this chunk (for example a value a model cannot take): its rows become rejects,
+      // and the rest of the snapshot is still scored.
+      const reason = `inference failed: ${(error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ')}`;
+      for (let row = 0; row < parsed.rows; row++) rejects += formatReject(parsed.lines[row]!, reason, parsed.recordOf(row));
+      rowsOut = 0;
+      output = '';
+    }
+  }
+  const inferEnd = performance.now();
+  return {
+    rowsIn: parsed.rowsIn,
+    rowsOut,
+    rowsRejected: parsed.rowsIn - rowsOut,
+    // TextEncoder gives each result its own ArrayBuffer (a small Buffer may share Node's pool, which must never
+    // be transferred).
+    output: encoder.encode(output),
+    rejects: encoder.encode(rejects),
+    parseMs: inferStart - parseStart,
+    inferMs: inferEnd - inferStart,
+  };
+}

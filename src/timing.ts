@@ -1,0 +1,57 @@
+/**
+ * The figures a run reports: for people, a short table on stderr; for machines, the timing JSON.
+ */
+
+export interface RunTiming {
+  input: string;
+  rows: number;
+  rowsOut: number;
+  rowsRejected: number;
+  workers: number;
+  chunkSize: number;
+  chunks: number;
+  /** Process start to the end of the run. */
+  wallMs: number;
+  /** Process start to the first chunk handed to a worker (cold start). */
+  firstChunkMs: number;
+  /** Pool creation until every worker had loaded its models. */
+  startupMs: number;
+  /** First chunk handed out until the last chunk's result was written. */
+  parallelMs: number;
+  /** Worker time spent on chunks, summed over workers. */
+  busyMs: number;
+  parseMs: number;
+  inferMs: number;
+  rowsPerSec: number;
+  /** busyMs / parallelMs: how many workers were busy on average. */
+  parallelism: number;
+  sequentialMs?: number;
+  speedup?: number;
+  efficiency?: number;
+  identical?: boolean;
+}
+
+function ms(value: number): string {
+  return value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${value.toFixed(1)} ms`;
+}
+
+/** The human table printed on stderr after a run. */
+export function formatTimingTable(t: RunTiming): string {
+  const rows: [string, string][] = [
+    ['rows', `${t.rows} in, ${t.rowsOut} scored, ${t.rowsRejected} rejected`],
+    ['chunks', `${t.chunks} of up to ${t.chunkSize} rows`],
+    ['workers', String(t.workers)],
+    ['wall time', ms(t.wallMs)],
+    ['startup', `${ms(t.startupMs)} (pool and model load)`],
+    ['parallel phase', ms(t.parallelMs)],
+    ['rows/s', Math.round(t.rowsPerSec).toLocaleString('en-US')],
+    ['parallelism', `${t.parallelism.toFixed(2)} (worker busy ${ms(t.busyMs)}: parse ${ms(t.parseMs)}, infer ${ms(t.inferMs)})`],
+  ];
+  if (t.sequentialMs !== undefined) {
+    rows.push(['sequential', `${ms(t.sequentialMs)} (same chunks, one session, main thread)`]);
+    rows.push(['speedup', `${(t.speedup ?? 0).toFixed(2)}x, efficiency ${((t.efficiency ?? 0) * 100).toFixed(0)}% of ${t.workers} workers`]);
+    rows.push(['identical', t.identical ? 'yes: sequential and parallel predictions match' : 'NO: predictions differ']);
+  }
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return `${rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`).join('\n')}\n`;
+}

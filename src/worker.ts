@@ -1,0 +1,69 @@
+/**
+ * The only code that runs inside a pool worker. It loads the run's models once, when the worker starts, and
+ * scores chunks with them until the pool ends. It returns plain results: errors do not survive the thread
+ * boundary as objects.
+ */
+
+import { threadId } from 'node:worker_threads';
+import Tinypool from 'tinypool';
+import { describeError } from './errors.js';
+import { loadModels, type LoadedModel } from './model-session.js';
+import type { ChunkTask, WorkerResult, WorkerSetup, WorkerTask } from './plan.js';
+import { scoreChunk } from './score-chunk.js';
+
+// Inside tinypool, worker_threads.workerData is tinypool's own tuple; the pool's workerData is here.
+const setup = Tinypool.workerData as WorkerSetup;
+
+let loadCount = 0;
+const loadStart = performance.now();
+const loading: Promise<{ models: LoadedModel[]; loadMs: number }> = loadModels(setup.models).then((models) => {
+  loadCount++;
+  return { models, loadMs: performance.now() - loadStart };
+});
+// Reported by the first task; never an unhandled rejection that would end the thread.
+loading.catch(() => undefined);
+
+async function runChunk(task: ChunkTask, models: LoadedModel[]): Promise<WorkerResult> {
+  const start = performance.now();
+  const scored = await scoreChunk(task.bytes, task.firstLine, task.plan, models);
+  return {
+    kind: 'chunk',
+    ok: true,
+    index: task.index,
+    threadId,
+    loadCount,
+    rowsIn: scored.rowsIn,
+    rowsOut: scored.rowsOut,
+    rowsRejected: scored.rowsRejected,
+    output: scored.output,
+    rejects: scored.rejects,
+    parseMs: scored.parseMs,
+    inferMs: scored.inferMs,
+    busyMs: performance.now() - start,
+  };
+}
+
+/** Hands the result's buffers to the main thread instead of copying them (tinypool's transferable protocol). */
+function moveBuffers(result: WorkerResult, buffers: ArrayBufferLike[]): WorkerResult {
+  const movable = { [Tinypool.transferableSymbol]: buffers, [Tinypool.valueSymbol]: result };
+  return Tinypool.move(movable as unknown as ArrayBuffer) as unknown as WorkerResult;
+}
+
+export default async function handleTask(task: WorkerTask): Promise<WorkerResult> {
+  const index = task.kind === 'chunk' ? task.index : -1;
+  let loaded: { models: LoadedModel[]; loadMs: number };
+  try {
+    loaded = await loading;
+  } catch (error) {
+    return { kind: 'failed', ok: false, index, code: 'MODEL_LOAD', message: describeError(error) };
+  }
+  if (task.kind === 'ready') {
+    return { kind: 'ready', ok: true, threadId, loadMs: loaded.loadMs, signatures: loaded.models.map((m) => m.signature) };
+  }
+  try {
+    const result = await runChunk(task, loaded.models);
+    return result.kind === 'chunk' ? moveBuffers(result, [result.output.buffer, result.rejects.buffer]) : result;
+  } catch (error) {
+    return { kind: 'failed', ok: false, index, code: 'WORKER_FAILED', message: describeError(error) };
+  }
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { bindPlan } from '../../src/bind-plan.js';
+import { BatchInferError } from '../../src/errors.js';
+import { RecordSplitter } from '../../src/input/split-records.js';
+import { loadManifest } from '../../src/manifest.js';
+import { ScoringPool } from '../../src/pool.js';
+import { runSnapshot } from '../../src/run-snapshot.js';
+import { MODELS, SNAPSHOT, tempDir } from '../helpers/paths.js';
+
+const MANIFEST = join(MODELS, 'manifest.json');
+
+describe('ScoringPool', () => {
+  it('loads the models once per worker however many chunks it scores', async () => {
+    const manifest = loadManifest(MANIFEST);
+    const pool = new ScoringPool({ workers: 2, setup: { models: manifest.models.map((m) => ({ name: m.name, path: m.path })) } });
+    try {
+      const started = await pool.start();
+      assert.equal(started.loadMs.length, 2);
+      assert.deepEqual(started.signatures.map((s) => s.name), ['autoencoder', 'iforest', 'latency', 'classifier']);
+      const splitter = new RecordSplitter({ format: 'csv', chunkRows: 50, hasHeader: true });
+      const chunks = [...splitter.push(readFileSync(SNAPSHOT)), ...splitter.end()];
+      const header = Buffer.from(splitter.header!).toString('utf8').split(',');
+      const plan = bindPlan(manifest, started.signatures, { inputFormat: 'csv', outputFormat: 'csv', header, inputName: 'fixture' });
+      const results = await Promise.all(chunks.map((c) => pool.score(c.index, c.firstLine, c.bytes, plan)));
+      assert.equal(results.length, 100);
+      assert.ok(results.every((r) => r.loadCount === 1), 'every chunk was scored by a worker that loaded its models once');
+      const threads = new Set(results.map((r) => r.threadId));
+      assert.ok(threads.size >= 1 && threads.size <= 2, `chunks ran on ${threads.size} threads`);
+      assert.equal(results.reduce((n, r) => n + r.rowsOut, 0), 5000);
+    } finally {
+      await pool.destroy();
+    }
+  });
+
+  it('reports a model that fails to load with its path, instead of hanging', async (t) => {
+    const dir = tempDir(t);
+    const broken = join(dir, 'broken.onnx');
+    writeFileSync(broken, 'not a model');
+    const pool = new ScoringPool({ workers: 2, setup: { models: [{ name: 'broken', path: broken }] } });
+    try {
+      await assert.rejects(pool.start(), (error: unknown) => {
+        assert.ok(error instanceof BatchInferError);
+        assert.equal(error.code, 'MODEL_LOAD');
+        assert.equal(error.exitCode, 2);
+        assert.match(error.message, /broken\.onnx: cannot load/);
+        return true;
+      });
+    } finally {
+      await pool.destroy();
+    }
+  });
+});
+
+describe('runSnapshot', () => {
+  it('accounts for every row: rows in = rows out + rows rejected', async (t) => {
+    const dir = tempDir(t);
+    const lines = readFileSync(SNAPSHOT, 'utf8').trimEnd().split('\n');
+    for (const at of [5, 50, 500, 4999]) lines[at] = `${lines[at]},extra`;
+    const input = join(dir, 'in.csv');
+    writeFileSync(input, `${lines.join('\n')}\n`);
+    const timing = await runSnapshot({
+      input,
+      inputFormat: undefined,
+      outputFormat: 'csv',
+      output: join(dir, 'out.csv'),
+      rejects: join(dir, 'rejects.csv'),
+      manifest: loadManifest(MANIFEST),
+      workers: 2,
+      chunkSize: 333,
+      maxInFlight: 3,
+      compare: false,
+    });
+    assert.equal(timing.rows, 5000);
+    assert.equal(timing.rowsRejected, 4);
+    assert.equal(timing.rowsOut, 4996);
+    assert.equal(readFileSync(join(dir, 'out.csv'), 'utf8').trimEnd().split('\n').length - 1, 4996);
+    assert.equal(readFileSync(join(dir, 'rejects.csv'), 'utf8').trimEnd().split('\n').length - 1, 4);
+  });
+});

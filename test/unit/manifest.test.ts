@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BatchInferError } from '../../src/errors.js';
+import { parseManifest } from '../../src/manifest.js';
+
+const model = { path: 'm.onnx', inputs: [{ name: 'x', columns: ['a', 'b'] }], outputs: [{ name: 'y', columns: ['score'] }] };
+
+function rejectsWith(json: unknown, message: RegExp): void {
+  assert.throws(() => parseManifest(json as never, '/tmp/m.json'), (error: unknown) => {
+    assert.ok(error instanceof BatchInferError);
+    assert.equal(error.code, 'MANIFEST_INVALID');
+    assert.match(error.message, message);
+    return true;
+  });
+}
+
+describe('parseManifest', () => {
+  it('resolves model paths relative to the manifest and applies defaults', () => {
+    const manifest = parseManifest({ passthrough: ['id'], models: [model] } as never, '/data/models/m.json');
+    assert.equal(manifest.models[0]!.path, '/data/models/m.onnx');
+    assert.equal(manifest.models[0]!.inputs[0]!.type, 'float32');
+    assert.equal(manifest.models[0]!.name, 'model0');
+    assert.deepEqual(manifest.passthrough, ['id']);
+  });
+
+  it('names the JSON location of every bad value', () => {
+    rejectsWith({ models: [] }, /\$\.models: must list at least one model/);
+    rejectsWith({ models: [{ ...model, inputs: [{ name: 'x', columns: [] }] }] }, /\$\.models\[0\]\.inputs\[0\]\.columns: must name at least one column/);
+    rejectsWith({ models: [{ ...model, inputs: [{ name: 'x', type: 'float16', columns: ['a'] }] }] }, /inputs\[0\]\.type: 'float16' is not supported/);
+    rejectsWith({ models: [{ ...model, outputs: [{ name: 'y', columns: ['s', 's'] }] }] }, /outputs\[0\]\.columns\[1\]: 's' is listed twice/);
+    rejectsWith({ models: [{ ...model, threshold: { column: 'nope', above: 1, flag: 'f' } }] }, /threshold\.column: 'nope' is not one of this model's output columns/);
+    rejectsWith({ models: [model], extra: 1 }, /unknown key 'extra'/);
+    rejectsWith({ passthrough: ['score'], models: [model] }, /output column 'score' is written twice/);
+    rejectsWith({ models: [model], run: { chunkSize: 0 } }, /\$\.run\.chunkSize: must be a positive integer/);
+  });
+});
