@@ -10,6 +10,7 @@ import {
   type BoundInput,
   type BoundModel,
   type BoundOutput,
+  type CsvParser,
   type InputFormat,
   type ModelSignature,
   type OutputFormat,
@@ -109,6 +110,7 @@ export function checkModelSignature(model: ManifestModel, signature: ModelSignat
 export interface BindOptions {
   inputFormat: InputFormat;
   outputFormat: OutputFormat;
+  parser: CsvParser;
   /** CSV header names, in order; undefined for NDJSON. */
   header: string[] | undefined;
   /** Names the input in messages. */
@@ -175,6 +177,7 @@ export function bindPlan(manifest: Manifest, signatures: ModelSignature[], optio
   return {
     inputFormat: options.inputFormat,
     outputFormat: options.outputFormat,
+    parser: options.parser,
     fieldCount: header?.length ?? 0,
     passthrough,
     models,

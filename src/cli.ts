@@ -42,7 +42,8 @@ program
   .option('--features <columns>', 'with --model: comma-separated feature columns (default: the last K columns)')
   .option('--passthrough <columns>', 'comma-separated columns copied to the output (overrides the manifest)')
   .option('--format <format>', 'input format: csv or ndjson (default: from the extension, else sniffed)')
-  .option('--output-format <format>', 'output format: csv or ndjson', undefined)
+  .option('--output-format <format>', 'output format: csv or ndjson')
+  .option('--parser <parser>', "CSV parser: 'fast' (default; falls back per record) or 'reference' (csv-parse only)")
   .option('-o, --output <file>', 'write predictions to FILE (atomically) instead of stdout')
   .option('--rejects <file>', 'write rows that could not be scored to FILE (CSV: line,reason,record)')
   .option('-w, --workers <n>', 'worker threads (default: available cores)')
@@ -52,6 +53,7 @@ program
   .option('--timing-json <file>', 'write the timing figures as JSON')
   .option('-q, --quiet', 'print nothing but errors')
   .option('--no-progress', 'never show a progress bar')
+  .option('--no-warm-up', 'skip the synthetic warm-up chunk each worker runs at start')
   .action(async (input: string | undefined, flags: RawRunFlags) => {
     const { runCommand } = await import('./commands/run.js');
     process.exitCode = await runCommand(input, flags);

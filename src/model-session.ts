@@ -20,6 +20,7 @@ const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   interOpNumThreads: 1,
   executionMode: 'sequential',
   graphOptimizationLevel: 'all',
+  enableMemPattern: false,
 };
 
 function describeValues(values: readonly ort.InferenceSession.ValueMetadata[]): ValueSignature[] {

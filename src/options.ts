@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { BatchInferError } from './errors.js';
 import { loadManifest, manifestForModel, type Manifest } from './manifest.js';
-import type { InputFormat, OutputFormat } from './plan.js';
+import type { CsvParser, InputFormat, OutputFormat } from './plan.js';
 import type { RunOptions } from './run-snapshot.js';
 
 /** Rows per chunk: large enough that a chunk's work (tens of ms) dwarfs the per-task cost (well under 1 ms). */
@@ -24,6 +24,7 @@ export interface RawRunFlags {
   passthrough?: string;
   format?: string;
   outputFormat?: string;
+  parser?: string;
   output?: string;
   rejects?: string;
   workers?: string;
@@ -33,6 +34,7 @@ export interface RawRunFlags {
   timingJson?: string;
   quiet?: boolean;
   progress?: boolean;
+  warmUp?: boolean;
 }
 
 export interface ResolvedRun {
@@ -94,6 +96,7 @@ export function resolveRunFlags(input: string | undefined, flags: RawRunFlags, i
       input,
       inputFormat,
       outputFormat,
+      parser: flags.parser === undefined ? 'fast' : parseChoice<CsvParser>('--parser', flags.parser, ['fast', 'reference']),
       output: flags.output,
       rejects: flags.rejects,
       manifest,
@@ -101,6 +104,7 @@ export function resolveRunFlags(input: string | undefined, flags: RawRunFlags, i
       chunkSize,
       maxInFlight,
       compare: flags.compare === true,
+      warmUp: flags.warmUp !== false,
     },
     timingJson: flags.timingJson,
     isQuiet,

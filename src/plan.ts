@@ -5,6 +5,8 @@
 
 export type InputFormat = 'csv' | 'ndjson';
 export type OutputFormat = 'csv' | 'ndjson';
+/** 'fast' reads plain numeric fields straight from bytes and hands anything else to 'reference' (csv-parse). */
+export type CsvParser = 'fast' | 'reference';
 export type TensorType = 'float32' | 'float64' | 'int64' | 'int32';
 
 export const TENSOR_TYPES: readonly TensorType[] = ['float32', 'float64', 'int64', 'int32'];
@@ -43,6 +45,7 @@ export interface BoundModel {
 export interface ScoringPlan {
   inputFormat: InputFormat;
   outputFormat: OutputFormat;
+  parser: CsvParser;
   /** CSV: the number of fields every record must have. */
   fieldCount: number;
   passthrough: { name: string; fieldIndex: number }[];
@@ -68,7 +71,14 @@ export interface ReadyTask {
   kind: 'ready';
 }
 
-export type WorkerTask = ChunkTask | ReadyTask;
+/** A sample of the run's first rows, scored and thrown away (see warm-up.ts). */
+export interface WarmUpTask {
+  kind: 'warm-up';
+  bytes: Uint8Array;
+  plan: ScoringPlan;
+}
+
+export type WorkerTask = ChunkTask | ReadyTask | WarmUpTask;
 
 export interface ValueSignature {
   name: string;
@@ -118,7 +128,14 @@ export interface TaskFailed {
   message: string;
 }
 
-export type WorkerResult = ReadyResult | ChunkScored | TaskFailed;
+export interface WarmedUp {
+  kind: 'warm-up';
+  ok: true;
+  threadId: number;
+  ms: number;
+}
+
+export type WorkerResult = ReadyResult | ChunkScored | TaskFailed | WarmedUp;
 
 /** A shape as people read it: symbolic or unnamed dimensions as their name or 'N', unknown ones as '?'. */
 export function formatShape(shape: readonly (number | string)[]): string {

@@ -64,6 +64,14 @@ export class ScoringPool {
     return result;
   }
 
+  /** Hands every worker a sample of the run's rows to score and throw away; resolves when all are done. */
+  async warmUp(bytes: Uint8Array, plan: ScoringPlan): Promise<number> {
+    const start = performance.now();
+    // One task per worker in flight at once: each idle worker takes one.
+    await Promise.all(Array.from({ length: this.workers }, () => this.#pool.run({ kind: 'warm-up', bytes, plan })));
+    return performance.now() - start;
+  }
+
   async destroy(): Promise<void> {
     await this.#pool.destroy();
   }

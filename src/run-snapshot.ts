@@ -4,7 +4,6 @@
  * and measure it all. With `compare`, the same chunks are then scored one after another in this thread.
  */
 
-import { createHash, type Hash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { bindPlan } from './bind-plan.js';
 import { BatchInferError } from './errors.js';
@@ -14,15 +13,17 @@ import type { Manifest } from './manifest.js';
 import { loadModels, releaseModels } from './model-session.js';
 import { formatOutputHeader, REJECTS_HEADER } from './output/format-rows.js';
 import { openFileSink, openStdoutSink, type OutputSink } from './output/write-output.js';
-import type { ChunkScored, InputFormat, OutputFormat, ScoringPlan } from './plan.js';
+import type { ChunkScored, CsvParser, InputFormat, OutputFormat, ScoringPlan } from './plan.js';
 import { ScoringPool } from './pool.js';
 import { scoreChunk } from './score-chunk.js';
 import type { RunTiming } from './timing.js';
+import { takeWarmUpSample } from './warm-up.js';
 
 export interface RunOptions {
   input: string | undefined;
   inputFormat: InputFormat | undefined;
   outputFormat: OutputFormat;
+  parser: CsvParser;
   output: string | undefined;
   rejects: string | undefined;
   manifest: Manifest;
@@ -31,6 +32,8 @@ export interface RunOptions {
   /** Chunks handed out but not yet written: bounds memory on inputs of any size. */
   maxInFlight: number;
   compare: boolean;
+  /** Warm the hot path up in every worker at start (and the baseline before it is timed). */
+  warmUp: boolean;
 }
 
 export interface RunProgress {
@@ -90,8 +93,8 @@ class OrderedWriter {
     readonly output: OutputSink,
     readonly rejects: OutputSink | undefined,
     readonly onWritten: (result: ChunkScored) => void,
-    /** With --compare: a digest of every prediction written, to check against the sequential baseline. */
-    readonly digest: Hash | undefined,
+    /** With --compare: every chunk's predictions, kept to check against the sequential baseline. */
+    readonly kept: Uint8Array[] | undefined,
   ) {}
 
   add(result: ChunkScored): Promise<void> {
@@ -104,7 +107,7 @@ class OrderedWriter {
     for (let result = this.#pending.get(this.#next); result !== undefined; result = this.#pending.get(this.#next)) {
       this.#pending.delete(this.#next);
       this.#next++;
-      this.digest?.update(result.output);
+      this.kept?.push(result.output);
       if (result.output.length > 0) await this.output.write(result.output);
       if (result.rejects.length > 0 && this.rejects !== undefined) await this.rejects.write(result.rejects);
       this.onWritten(result);
@@ -127,7 +130,10 @@ export async function runSnapshot(options: RunOptions, hooks: RunHooks = {}): Pr
     }
   }
 
-  const pool = new ScoringPool({ workers: options.workers, setup: { models: manifest.models.map((m) => ({ name: m.name, path: m.path })) } });
+  const pool = new ScoringPool({
+    workers: options.workers,
+    setup: { models: manifest.models.map((m) => ({ name: m.name, path: m.path })) },
+  });
   let output: OutputSink | undefined;
   let rejects: OutputSink | undefined;
   try {
@@ -153,6 +159,7 @@ export async function runSnapshot(options: RunOptions, hooks: RunHooks = {}): Pr
     const plan: ScoringPlan = bindPlan(manifest, started.signatures, {
       inputFormat: input.format,
       outputFormat: options.outputFormat,
+      parser: options.parser,
       header,
       inputName: input.name,
     });
@@ -172,13 +179,22 @@ export async function runSnapshot(options: RunOptions, hooks: RunHooks = {}): Pr
       totals.parseMs += result.parseMs;
       totals.inferMs += result.inferMs;
       hooks.onProgress?.({ rows: totals.rows, chunks: writer.written, bytesRead: input.bytesRead(), sizeBytes: input.sizeBytes });
-    }, options.compare ? createHash('sha256') : undefined);
+    }, options.compare ? [] : undefined);
 
     const inFlight = new Set<Promise<void>>();
     let failure: unknown;
     let firstChunkAt: number | undefined;
-    const parallelStart = performance.now();
+    let parallelStart = performance.now();
+    let mainLoop = performance.eventLoopUtilization();
+    let warmUpSample: Uint8Array | undefined;
+    let warmUpMs = 0;
     const submit = async (chunk: RawChunk): Promise<void> => {
+      if (options.warmUp && warmUpSample === undefined) {
+        warmUpSample = takeWarmUpSample(chunk.bytes, input.format);
+        warmUpMs = await pool.warmUp(warmUpSample, plan);
+        parallelStart = performance.now();
+        mainLoop = performance.eventLoopUtilization();
+      }
       if (options.compare) kept.push({ ...chunk, bytes: chunk.bytes.slice() });
       firstChunkAt ??= performance.now();
       totals.chunks++;
@@ -204,16 +220,18 @@ export async function runSnapshot(options: RunOptions, hooks: RunHooks = {}): Pr
     await Promise.all(inFlight);
     if (failure !== undefined) throw failure;
     const parallelMs = performance.now() - parallelStart;
+    // How busy this thread was while the workers scored: reading, cutting, handing out, writing.
+    const mainBusyMs = performance.eventLoopUtilization(mainLoop).active;
 
     let comparison: Pick<RunTiming, 'sequentialMs' | 'speedup' | 'efficiency' | 'identical'> = {};
     if (options.compare) {
-      const sequential = await scoreSequentially(kept, plan, manifest);
+      const sequential = await scoreSequentially(kept, plan, manifest, warmUpSample);
       const speedup = sequential.ms / parallelMs;
       comparison = {
         sequentialMs: sequential.ms,
         speedup,
         efficiency: speedup / options.workers,
-        identical: sequential.digest === writer.digest?.digest('hex'),
+        identical: sequential.outputs.length === writer.kept?.length && sequential.outputs.every((o, i) => Buffer.from(o).equals(writer.kept![i]!)),
       };
     }
     await output.commit();
@@ -231,8 +249,10 @@ export async function runSnapshot(options: RunOptions, hooks: RunHooks = {}): Pr
       wallMs: end,
       firstChunkMs: firstChunkAt ?? end,
       startupMs: started.startupMs,
+      warmUpMs,
       parallelMs,
       busyMs: totals.busyMs,
+      mainBusyMs,
       parseMs: totals.parseMs,
       inferMs: totals.inferMs,
       rowsPerSec: parallelMs > 0 ? (totals.rows / parallelMs) * 1000 : 0,
@@ -250,16 +270,22 @@ export async function runSnapshot(options: RunOptions, hooks: RunHooks = {}): Pr
 
 /**
  * The single-process baseline: the same chunks, one set of sessions in this thread, one chunk after another,
- * doing the same parse, tensor and inference work. Returns its time (model load excluded) and a digest of its
- * predictions.
+ * doing the same parse, tensor and inference work, after the same warm-up as the workers. Returns its time (model
+ * load and warm-up excluded) and its predictions.
  */
-async function scoreSequentially(chunks: RawChunk[], plan: ScoringPlan, manifest: Manifest): Promise<{ ms: number; digest: string }> {
+async function scoreSequentially(
+  chunks: RawChunk[],
+  plan: ScoringPlan,
+  manifest: Manifest,
+  warmUpSample: Uint8Array | undefined,
+): Promise<{ ms: number; outputs: Uint8Array[] }> {
   const models = await loadModels(manifest.models.map((m) => ({ name: m.name, path: m.path })));
   try {
-    const digest = createHash('sha256');
+    if (warmUpSample !== undefined) await scoreChunk(warmUpSample, 1, plan, models);
+    const outputs: Uint8Array[] = [];
     const start = performance.now();
-    for (const chunk of chunks) digest.update((await scoreChunk(chunk.bytes, chunk.firstLine, plan, models)).output);
-    return { ms: performance.now() - start, digest: digest.digest('hex') };
+    for (const chunk of chunks) outputs.push((await scoreChunk(chunk.bytes, chunk.firstLine, plan, models)).output);
+    return { ms: performance.now() - start, outputs };
   } finally {
     await releaseModels(models);
   }

@@ -5,7 +5,9 @@
 
 import * as ort from 'onnxruntime-node';
 import type { LoadedModel } from './model-session.js';
+import { ByteWriter } from './output/byte-writer.js';
 import { formatNumber, formatReject, jsonKeys } from './output/format-rows.js';
+import { parseCsvChunkFast } from './parse/fast-csv.js';
 import { parseCsvChunk, parseNdjsonChunk, type ParsedChunk } from './parse/parse-chunk.js';
 import type { ScoringPlan } from './plan.js';
 
@@ -26,6 +28,8 @@ interface ColumnSource {
   values: OutputValues;
   width: number;
   offset: number;
+  /** A threshold flag (0 or 1). */
+  isFlag: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -62,53 +66,57 @@ async function runModels(parsed: ParsedChunk, plan: ScoringPlan, models: readonl
       if (tensor.data.length !== parsed.rows * width) {
         throw new Error(`model ${bound.path}: output '${output.name}' has ${tensor.data.length} values for ${parsed.rows} rows, expected ${width} per row`);
       }
-      for (let c = 0; c < width; c++) columns.push({ values: tensor.data as OutputValues, width, offset: c });
+      for (let c = 0; c < width; c++) columns.push({ values: tensor.data as OutputValues, width, offset: c, isFlag: false });
     }
     for (const threshold of bound.thresholds) {
       // The flag reads the output column it names, which is already among this model's columns.
       const source = columns[modelStart + bound.outputs.flatMap((o) => o.columns).indexOf(threshold.column)]!;
       const flags = new Uint8Array(parsed.rows);
       for (let row = 0; row < parsed.rows; row++) flags[row] = Number(source.values[row * source.width + source.offset]) > threshold.above ? 1 : 0;
-      columns.push({ values: flags, width: 1, offset: 0 });
+      columns.push({ values: flags, width: 1, offset: 0, isFlag: true });
     }
   }
   return columns;
 }
 
-function formatRows(parsed: ParsedChunk, plan: ScoringPlan, columns: ColumnSource[]): string {
+/** Writes the chunk's rows as bytes: pass-through bytes as the parser rendered them, then the output columns. */
+function formatRows(parsed: ParsedChunk, plan: ScoringPlan, columns: ColumnSource[]): Uint8Array {
   const format = plan.outputFormat;
   const hasPassthrough = plan.passthrough.length > 0;
-  let text = '';
-  if (format === 'csv') {
-    for (let row = 0; row < parsed.rows; row++) {
-      let line = parsed.passthrough[row]!;
-      for (let c = 0; c < columns.length; c++) {
-        const column = columns[c]!;
-        if (c > 0 || hasPassthrough) line += ',';
-        line += formatNumber(column.values[row * column.width + column.offset]!, format);
-      }
-      text += `${line}\n`;
+  const out = new ByteWriter(parsed.passthrough.length + parsed.rows * (2 + columns.length * 22));
+  const keys = format === 'ndjson' ? outputKeys(plan) : [];
+  const passthrough = parsed.passthrough;
+  const ends = parsed.passthroughEnds;
+  let from = 0;
+  for (let row = 0; row < parsed.rows; row++) {
+    if (format === 'ndjson') out.byte(0x7b);
+    const to = ends[row]!;
+    out.copy(passthrough, from, to);
+    from = to;
+    for (let c = 0; c < columns.length; c++) {
+      const column = columns[c]!;
+      if (c > 0 || hasPassthrough) out.byte(0x2c);
+      if (format === 'ndjson') out.ascii(keys[c]!);
+      const value = column.values[row * column.width + column.offset]!;
+      if (column.isFlag) out.byte(value === 1 ? 0x31 : 0x30);
+      else out.ascii(formatNumber(value, format));
     }
-  } else {
-    const keys = outputKeys(plan);
-    for (let row = 0; row < parsed.rows; row++) {
-      let line = `{${parsed.passthrough[row]!}`;
-      for (let c = 0; c < columns.length; c++) {
-        const column = columns[c]!;
-        if (c > 0 || hasPassthrough) line += ',';
-        line += keys[c]! + formatNumber(column.values[row * column.width + column.offset]!, format);
-      }
-      text += `${line}}\n`;
-    }
+    if (format === 'ndjson') out.byte(0x7d);
+    out.byte(0x0a);
   }
-  return text;
+  return out.view();
 }
 
 export async function scoreChunk(bytes: Uint8Array, firstLine: number, plan: ScoringPlan, models: readonly LoadedModel[]): Promise<ScoredChunk> {
   const parseStart = performance.now();
-  const parsed = plan.inputFormat === 'csv' ? parseCsvChunk(bytes, firstLine, plan) : parseNdjsonChunk(bytes, firstLine, plan);
+  const parsed =
+    plan.inputFormat === 'ndjson'
+      ? parseNdjsonChunk(bytes, firstLine, plan)
+      : plan.parser === 'fast'
+        ? parseCsvChunkFast(bytes, firstLine, plan)
+        : parseCsvChunk(bytes, firstLine, plan);
   const inferStart = performance.now();
-  let output = '';
+  let output: Uint8Array = new Uint8Array(0);
   let rejects = parsed.rejects.join('');
   let rowsOut = parsed.rows;
   if (parsed.rows > 0) {
@@ -120,7 +128,7 @@ export async function scoreChunk(bytes: Uint8Array, firstLine: number, plan: Sco
       const reason = `inference failed: ${(error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ')}`;
       for (let row = 0; row < parsed.rows; row++) rejects += formatReject(parsed.lines[row]!, reason, parsed.recordOf(row));
       rowsOut = 0;
-      output = '';
+      output = new Uint8Array(0);
     }
   }
   const inferEnd = performance.now();
@@ -128,9 +136,8 @@ export async function scoreChunk(bytes: Uint8Array, firstLine: number, plan: Sco
     rowsIn: parsed.rowsIn,
     rowsOut,
     rowsRejected: parsed.rowsIn - rowsOut,
-    // TextEncoder gives each result its own ArrayBuffer (a small Buffer may share Node's pool, which must never
-    // be transferred).
-    output: encoder.encode(output),
+    // Each result owns its ArrayBuffers (a small Buffer may share Node's pool, which must never be transferred).
+    output,
     rejects: encoder.encode(rejects),
     parseMs: inferStart - parseStart,
     inferMs: inferEnd - inferStart,

@@ -18,8 +18,12 @@ export interface RunTiming {
   startupMs: number;
   /** First chunk handed out until the last chunk's result was written. */
   parallelMs: number;
+  /** Each worker scoring a sample of the first rows before the timed phase (0 with --no-warm-up). */
+  warmUpMs: number;
   /** Worker time spent on chunks, summed over workers. */
   busyMs: number;
+  /** Main-thread time spent during the parallel phase (reading, cutting, handing out chunks, writing). */
+  mainBusyMs: number;
   parseMs: number;
   inferMs: number;
   rowsPerSec: number;
@@ -43,7 +47,9 @@ export function formatTimingTable(t: RunTiming): string {
     ['workers', String(t.workers)],
     ['wall time', ms(t.wallMs)],
     ['startup', `${ms(t.startupMs)} (pool and model load)`],
+    ['warm-up', `${ms(t.warmUpMs)} (each worker scores a sample of the first rows once)`],
     ['parallel phase', ms(t.parallelMs)],
+    ['main thread', `${ms(t.mainBusyMs)} busy during the parallel phase (read, cut, hand out, write)`],
     ['rows/s', Math.round(t.rowsPerSec).toLocaleString('en-US')],
     ['parallelism', `${t.parallelism.toFixed(2)} (worker busy ${ms(t.busyMs)}: parse ${ms(t.parseMs)}, infer ${ms(t.inferMs)})`],
   ];

@@ -60,6 +60,15 @@ export default async function handleTask(task: WorkerTask): Promise<WorkerResult
   if (task.kind === 'ready') {
     return { kind: 'ready', ok: true, threadId, loadMs: loaded.loadMs, signatures: loaded.models.map((m) => m.signature) };
   }
+  if (task.kind === 'warm-up') {
+    const start = performance.now();
+    try {
+      await scoreChunk(task.bytes, 1, task.plan, loaded.models);
+    } catch {
+      // Best effort: the real chunks will report any problem.
+    }
+    return { kind: 'warm-up', ok: true, threadId, ms: performance.now() - start };
+  }
   try {
     const result = await runChunk(task, loaded.models);
     return result.kind === 'chunk' ? moveBuffers(result, [result.output.buffer, result.rejects.buffer]) : result;

@@ -23,7 +23,7 @@ describe('ScoringPool', () => {
       const splitter = new RecordSplitter({ format: 'csv', chunkRows: 50, hasHeader: true });
       const chunks = [...splitter.push(readFileSync(SNAPSHOT)), ...splitter.end()];
       const header = Buffer.from(splitter.header!).toString('utf8').split(',');
-      const plan = bindPlan(manifest, started.signatures, { inputFormat: 'csv', outputFormat: 'csv', header, inputName: 'fixture' });
+      const plan = bindPlan(manifest, started.signatures, { inputFormat: 'csv', outputFormat: 'csv', parser: 'fast', header, inputName: 'fixture' });
       const results = await Promise.all(chunks.map((c) => pool.score(c.index, c.firstLine, c.bytes, plan)));
       assert.equal(results.length, 100);
       assert.ok(results.every((r) => r.loadCount === 1), 'every chunk was scored by a worker that loaded its models once');
@@ -65,6 +65,7 @@ describe('runSnapshot', () => {
       input,
       inputFormat: undefined,
       outputFormat: 'csv',
+      parser: 'fast',
       output: join(dir, 'out.csv'),
       rejects: join(dir, 'rejects.csv'),
       manifest: loadManifest(MANIFEST),
@@ -72,6 +73,7 @@ describe('runSnapshot', () => {
       chunkSize: 333,
       maxInFlight: 3,
       compare: false,
+      warmUp: false,
     });
     assert.equal(timing.rows, 5000);
     assert.equal(timing.rowsRejected, 4);

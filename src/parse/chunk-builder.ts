@@ -1,0 +1,195 @@
+/**
+ * Collects a chunk's accepted rows (features written straight into typed arrays, pass-through fields already
+ * rendered) and its rejects. Every record ends as exactly one accepted row or one reject.
+ */
+
+import { ByteWriter } from '../output/byte-writer.js';
+import { formatPassthroughValue, formatReject, jsonKeys } from '../output/format-rows.js';
+import type { BoundInput, ScoringPlan, TensorType } from '../plan.js';
+
+export type FeatureArray = Float32Array | Float64Array | BigInt64Array | Int32Array;
+
+export interface ParsedChunk {
+  /** Records seen (blank lines excluded). */
+  rowsIn: number;
+  /** Records accepted; the feature arrays hold this many rows. */
+  rows: number;
+  /** Per model, per input: rows x width values, row-major. */
+  features: FeatureArray[][];
+  /** The accepted rows' pass-through fields, rendered for the output format (with separators, and keys for
+   * NDJSON), one row after another. */
+  passthrough: Uint8Array;
+  /** Per accepted row: where its pass-through bytes end. */
+  passthroughEnds: Int32Array;
+  /** The original text of an accepted row, so that a failed inference can still reject it. */
+  recordOf: (row: number) => string;
+  /** Per accepted row: its line number. */
+  lines: number[];
+  /** Rendered rejects-file lines. */
+  rejects: string[];
+}
+
+
+function allocate(type: TensorType, length: number): FeatureArray {
+  switch (type) {
+    case 'float32':
+      return new Float32Array(length);
+    case 'float64':
+      return new Float64Array(length);
+    case 'int64':
+      return new BigInt64Array(length);
+    case 'int32':
+      return new Int32Array(length);
+  }
+}
+
+const NON_FINITE = /^[ \t]*[+-]?(?:nan|inf|infinity)[ \t]*$/i;
+
+/** Stores one feature; returns a reason when the value cannot be used. */
+function storeFeature(array: FeatureArray, at: number, value: number | undefined, input: BoundInput, column: string, raw: unknown): string | undefined {
+  let number = value;
+  if (number === undefined) {
+    if (input.fill === undefined) return `column '${column}': missing value`;
+    number = input.fill;
+  } else if (!Number.isFinite(number)) {
+    const isNonFinite = !Number.isNaN(number) || (typeof raw === 'string' && NON_FINITE.test(raw));
+    if (!isNonFinite) return `column '${column}': '${String(raw)}' is not a number`;
+    if (input.fill === undefined) return `column '${column}': '${String(raw)}' is not finite`;
+    number = input.fill;
+  }
+  if (array instanceof BigInt64Array) {
+    if (!Number.isSafeInteger(number)) return `column '${column}': '${String(raw)}' is not an integer`;
+    array[at] = BigInt(number);
+  } else if (array instanceof Int32Array) {
+    if (!Number.isInteger(number) || number > 2147483647 || number < -2147483648) {
+      return `column '${column}': '${String(raw)}' is not a 32-bit integer`;
+    }
+    array[at] = number;
+  } else {
+    array[at] = number;
+  }
+  return undefined;
+}
+
+export class ChunkBuilder {
+  readonly features: FeatureArray[][];
+  readonly passthrough: ByteWriter;
+  readonly passthroughEnds: Int32Array;
+  /** Per accepted row: its record's position among the chunk's records. */
+  readonly sources: number[] = [];
+  readonly lines: number[] = [];
+  readonly rejects: string[] = [];
+  rows = 0;
+  rowsIn = 0;
+
+  constructor(
+    readonly plan: ScoringPlan,
+    capacity: number,
+    readonly textOf: (record: number) => string,
+  ) {
+    this.#passthroughKeys = jsonKeys(plan.passthrough.map((p) => p.name));
+    this.passthrough = new ByteWriter(capacity * 16 * plan.passthrough.length);
+    this.passthroughEnds = new Int32Array(capacity);
+    this.features = plan.models.map((model) => model.inputs.map((input) => allocate(input.type, capacity * input.columns.length)));
+  }
+
+  readonly #passthroughKeys: string[];
+
+  /** Writes the current row's p-th pass-through value, with its separator (and its key, for NDJSON). */
+  addPassthrough(p: number, value: string | number | boolean | null | undefined | object): void {
+    if (p > 0) this.passthrough.byte(0x2c);
+    if (this.plan.outputFormat === 'ndjson') this.passthrough.ascii(this.#passthroughKeys[p]!);
+    this.passthrough.text(formatPassthroughValue(value, this.plan.outputFormat));
+  }
+
+  /**
+   * Writes the current row's p-th pass-through CSV field straight from the input's bytes: `kind` 0 for an
+   * unquoted field, 1 for a quoted one, 2 for a quoted one with doubled quotes inside, [start, end) being the
+   * field's content. The bytes are those quoteCsvField would write for the field's value.
+   */
+  addPassthroughBytes(p: number, source: Uint8Array, start: number, end: number, kind: number): void {
+    const out = this.passthrough;
+    if (p > 0) out.byte(0x2c);
+    if (kind === 0) {
+      out.copy(source, start, end);
+      // An unquoted field can still hold a lone CR, which must be quoted on output.
+      for (let i = start; i < end; i++) if (source[i] === 0x0d) return this.#requote(source, start, end);
+      return;
+    }
+    let isQuoted = kind === 2;
+    for (let i = start; i < end && !isQuoted; i++) {
+      const c = source[i];
+      if (c === 0x2c || c === 0x0a || c === 0x0d) isQuoted = true;
+    }
+    if (isQuoted) out.copy(source, start - 1, end + 1);
+    else out.copy(source, start, end);
+  }
+
+  #requote(source: Uint8Array, start: number, end: number): void {
+    this.passthrough.truncate(this.passthrough.length - (end - start));
+    this.passthrough.byte(0x22);
+    this.passthrough.copy(source, start, end);
+    this.passthrough.byte(0x22);
+  }
+
+  reject(line: number, reason: string, record: string): void {
+    // Drop any pass-through bytes written for this row.
+    this.passthrough.truncate(this.rows === 0 ? 0 : this.passthroughEnds[this.rows - 1]!);
+    this.rowsIn++;
+    this.rejects.push(formatReject(line, reason, record));
+  }
+
+  /** Adds a record whose fields were read; `valueOf(input, k)` gives the k-th feature's raw value. */
+  accept(line: number, record: number, valueOf: (input: BoundInput, k: number, column: string) => { value: number | undefined; raw: unknown }): void {
+    const row = this.rows;
+    const models = this.plan.models;
+    for (let m = 0; m < models.length; m++) {
+      const inputs = models[m]!.inputs;
+      for (let i = 0; i < inputs.length; i++) {
+        const input = inputs[i]!;
+        const array = this.features[m]![i]!;
+        const width = input.columns.length;
+        for (let k = 0; k < width; k++) {
+          const column = input.columns[k]!;
+          const { value, raw } = valueOf(input, k, column);
+          const reason = storeFeature(array, row * width + k, value, input, column, raw);
+          if (reason !== undefined) {
+            this.reject(line, reason, this.textOf(record));
+            return;
+          }
+        }
+      }
+    }
+    this.commit(line, record);
+  }
+
+  /**
+   * Accepts the row whose features a caller already wrote at index `rows` of every feature array (the fast
+   * parser's way in).
+   */
+  commit(line: number, record: number): void {
+    this.passthroughEnds[this.rows] = this.passthrough.length;
+    this.rowsIn++;
+    this.rows++;
+    this.sources.push(record);
+    this.lines.push(line);
+  }
+
+  finish(): ParsedChunk {
+    const features = this.plan.models.map((model, m) =>
+      model.inputs.map((input, i) => this.features[m]![i]!.subarray(0, this.rows * input.columns.length) as FeatureArray),
+    );
+    const { sources, textOf } = this;
+    return {
+      rowsIn: this.rowsIn,
+      rows: this.rows,
+      features,
+      passthrough: this.passthrough.view(),
+      passthroughEnds: this.passthroughEnds,
+      recordOf: (row) => textOf(sources[row]!),
+      lines: this.lines,
+      rejects: this.rejects,
+    };
+  }
+}
+
