@@ -1,6 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ExitCode, describeError, isBatchInferError } from './errors.js';
-import type { RawRunFlags } from './options.js';
 
 function positiveInteger(flag: string) {
   return (raw: string): number => {
@@ -49,14 +48,24 @@ program
   .option('-w, --workers <n>', 'worker threads (default: available cores)')
   .option('-c, --chunk-size <n>', 'rows per chunk (default: 4096)')
   .option('--max-in-flight <n>', 'chunks handed out but not yet written (default: 4 x workers)')
+  .option('--retries <n>', 'further tries for a chunk whose worker failed (default: 2)')
+  .option('--chunk-timeout <duration>', 'abandon a chunk with no result after this long (e.g. 30s; default: none)')
+  .option('--isolation <mode>', "'thread' (default) or 'process': workers as child processes, for models you do not trust")
+  .option('--max-line-bytes <n>', 'a record longer than this is rejected (default: 1048576)')
+  .option('--deadline <duration>', 'time budget from process start (e.g. 50s)')
+  .option('--on-deadline <action>', "'finish' (default: finish, report, exit 3) or 'abort' (stop, reject the rest, exit 3)")
+  .option('--lock <file>', 'exit at once with code 75 if another run holds this lock')
+  .option('--config <file>', 'options as JSON (flags > BATCH_INFER_* environment > this file)')
+  .option('--print-config', 'print the resolved options and where each came from, then exit')
   .option('--compare', 'also run the sequential baseline on the same chunks and report the speedup')
   .option('--timing-json <file>', 'write the timing figures as JSON')
+  .option('--log-format <format>', "'human' (default) or 'json': one JSON object per line on stderr")
   .option('-q, --quiet', 'print nothing but errors')
   .option('--no-progress', 'never show a progress bar')
-  .option('--no-warm-up', 'skip the synthetic warm-up chunk each worker runs at start')
-  .action(async (input: string | undefined, flags: RawRunFlags) => {
+  .option('--no-warm-up', 'skip the warm-up sample each worker scores before the timed work')
+  .action(async (input: string | undefined, _options: unknown, command: Command) => {
     const { runCommand } = await import('./commands/run.js');
-    process.exitCode = await runCommand(input, flags);
+    process.exitCode = await runCommand(input, command);
   });
 
 program

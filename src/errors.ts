@@ -25,7 +25,10 @@ export type ErrorCode =
   | 'MODEL_LOAD'
   | 'OUTPUT_UNWRITABLE'
   | 'WORKER_FAILED'
-  | 'RESULTS_DIFFER';
+  | 'RESULTS_DIFFER'
+  | 'INTERRUPTED'
+  | 'LOCKED'
+  | 'CONFIG_INVALID';
 
 export class BatchInferError extends Error {
   readonly code: ErrorCode;

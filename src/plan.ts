@@ -57,11 +57,17 @@ export interface ScoringPlan {
 /** What a worker needs at start: the models to load, once. */
 export interface WorkerSetup {
   models: { name: string; path: string }[];
+  /** BroadcastChannel name on which threads announce the chunk they start. */
+  channel: string;
 }
 
 export interface ChunkTask {
   kind: 'chunk';
   index: number;
+  /** 0 for the first try, 1 for the first retry, ... */
+  attempt: number;
+  /** Unique per submission: matches a thread's announcement to the submission it is working on. */
+  key: number;
   firstLine: number;
   bytes: Uint8Array;
   plan: ScoringPlan;
@@ -80,6 +86,12 @@ export interface WarmUpTask {
 
 export type WorkerTask = ChunkTask | ReadyTask | WarmUpTask;
 
+/** What a thread announces when it starts a chunk. */
+export interface TaskStarted {
+  workerId: number;
+  key: number;
+}
+
 export interface ValueSignature {
   name: string;
   type: string;
@@ -96,7 +108,8 @@ export interface ModelSignature {
 export interface ReadyResult {
   kind: 'ready';
   ok: true;
-  threadId: number;
+  /** The worker's thread id, or its process id with --isolation process. */
+  workerId: number;
   loadMs: number;
   signatures: ModelSignature[];
 }
@@ -105,7 +118,8 @@ export interface ChunkScored {
   kind: 'chunk';
   ok: true;
   index: number;
-  threadId: number;
+  /** The worker's thread id, or its process id with --isolation process. */
+  workerId: number;
   /** How many times this worker has created its sessions: 1 when models are loaded once. */
   loadCount: number;
   rowsIn: number;
@@ -131,7 +145,8 @@ export interface TaskFailed {
 export interface WarmedUp {
   kind: 'warm-up';
   ok: true;
-  threadId: number;
+  /** The worker's thread id, or its process id with --isolation process. */
+  workerId: number;
   ms: number;
 }
 

@@ -1,15 +1,21 @@
 /**
- * The worker pool: a Tinypool of threads that each load the run's models once, at start, and then score
- * chunks. Results come back as plain objects; failures are turned into BatchInferErrors here.
+ * The worker pool: a Tinypool of threads (or child processes, with --isolation process) that each load the
+ * run's models once, at start, and then score chunks. This module also holds the pool's guarantees: a chunk
+ * whose worker throws, exits, is killed or hangs past the timeout fails here with a reason, and its worker is
+ * replaced; the caller decides whether to retry. Results come back as plain objects.
  */
 
+import { BroadcastChannel } from 'node:worker_threads';
 import Tinypool from 'tinypool';
 import { BatchInferError } from './errors.js';
-import type { ChunkScored, ChunkTask, ModelSignature, ReadyResult, ScoringPlan, WorkerResult, WorkerSetup } from './plan.js';
+import type { ChunkScored, ChunkTask, ModelSignature, ReadyResult, ScoringPlan, TaskStarted, WorkerResult, WorkerSetup } from './plan.js';
+
+export type Isolation = 'thread' | 'process';
 
 export interface PoolOptions {
   workers: number;
-  setup: WorkerSetup;
+  models: { name: string; path: string }[];
+  isolation: Isolation;
 }
 
 export interface PoolStarted {
@@ -20,59 +26,161 @@ export interface PoolStarted {
   loadMs: number[];
 }
 
+/** A chunk that did not come back scored; worth another try on a fresh worker. */
+export class ChunkFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChunkFailure';
+  }
+}
+
 const WORKER_FILE = new URL('./worker.js', import.meta.url).href;
+let nextPoolId = 0;
+let nextKey = 0;
+
+interface Submission {
+  controller: AbortController;
+  /** Why we aborted it, when we did. */
+  reason: string | undefined;
+  workerId: number | undefined;
+}
 
 export class ScoringPool {
   readonly workers: number;
+  readonly isolation: Isolation;
   readonly #pool: Tinypool;
   readonly #createdAt = performance.now();
+  readonly #announcements: BroadcastChannel | undefined;
+  readonly #submissions = new Map<number, Submission>();
+  readonly #watched = new WeakSet<object>();
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+  #isDestroyed = false;
 
   constructor(options: PoolOptions) {
     this.workers = options.workers;
+    this.isolation = options.isolation;
+    const setup: WorkerSetup = { models: options.models, channel: `batch-infer-${process.pid}-${nextPoolId++}` };
+    const isProcess = options.isolation === 'process';
     this.#pool = new Tinypool({
       filename: WORKER_FILE,
+      runtime: isProcess ? 'child_process' : 'worker_threads',
       minThreads: options.workers,
       maxThreads: options.workers,
       // Workers live for the whole run: an idle timeout would unload models between chunks.
       idleTimeout: Number.POSITIVE_INFINITY,
-      workerData: options.setup,
+      workerData: setup,
+      ...(isProcess ? { serialization: 'advanced' as const, env: { ...process.env, BATCH_INFER_WORKER_SETUP: JSON.stringify(setup) } as Record<string, string> } : {}),
     });
+    this.#free = options.workers;
+    if (!isProcess) {
+      this.#announcements = new BroadcastChannel(setup.channel);
+      this.#announcements.unref();
+      this.#announcements.onmessage = (event) => this.#onStarted((event as { data: TaskStarted }).data);
+    }
   }
 
   /** Waits until every worker has loaded its models, and returns what they loaded. */
   async start(): Promise<PoolStarted> {
     // With one task per worker in flight at once, each worker takes one ready task.
-    const results = await Promise.all(Array.from({ length: this.workers }, () => this.#pool.run({ kind: 'ready' }) as Promise<WorkerResult>));
+    let results: WorkerResult[];
+    try {
+      results = await Promise.all(Array.from({ length: this.workers }, () => this.#pool.run({ kind: 'ready' }) as Promise<WorkerResult>));
+    } catch (error) {
+      throw new BatchInferError('MODEL_LOAD', `a worker failed to start: ${(error as Error).message}`);
+    }
     const ready: ReadyResult[] = [];
     for (const result of results) {
       if (!result.ok) throw new BatchInferError('MODEL_LOAD', result.message);
       if (result.kind === 'ready') ready.push(result);
     }
-    return {
-      signatures: ready[0]?.signatures ?? [],
-      startupMs: performance.now() - this.#createdAt,
-      loadMs: ready.map((r) => r.loadMs),
-    };
-  }
-
-  /** Scores one chunk on some worker. The chunk's bytes are moved to the worker, not copied. */
-  async score(index: number, firstLine: number, bytes: Uint8Array, plan: ScoringPlan): Promise<ChunkScored> {
-    const task: ChunkTask = { kind: 'chunk', index, firstLine, bytes, plan };
-    const result = (await this.#pool.run(task, { transferList: [bytes.buffer as ArrayBuffer] })) as WorkerResult;
-    if (!result.ok) throw new BatchInferError(result.code, `chunk ${index} (from line ${firstLine}): ${result.message}`);
-    if (result.kind !== 'chunk') throw new BatchInferError('WORKER_FAILED', `chunk ${index}: unexpected worker reply '${result.kind}'`);
-    return result;
+    return { signatures: ready[0]?.signatures ?? [], startupMs: performance.now() - this.#createdAt, loadMs: ready.map((r) => r.loadMs) };
   }
 
   /** Hands every worker a sample of the run's rows to score and throw away; resolves when all are done. */
   async warmUp(bytes: Uint8Array, plan: ScoringPlan): Promise<number> {
     const start = performance.now();
-    // One task per worker in flight at once: each idle worker takes one.
     await Promise.all(Array.from({ length: this.workers }, () => this.#pool.run({ kind: 'warm-up', bytes, plan })));
     return performance.now() - start;
   }
 
+  /**
+   * Scores one chunk on some worker, at most one chunk per worker at a time (so a timeout counts work, not
+   * queueing). Throws ChunkFailure when the worker failed, died or passed `timeoutMs`.
+   */
+  async score(task: Omit<ChunkTask, 'kind' | 'key'>, timeoutMs: number | undefined): Promise<ChunkScored> {
+    await this.#acquire();
+    const key = nextKey++;
+    const submission: Submission = { controller: new AbortController(), reason: undefined, workerId: undefined };
+    this.#submissions.set(key, submission);
+    const timer =
+      timeoutMs === undefined ? undefined : setTimeout(() => this.#abort(key, `no result within the chunk timeout (${timeoutMs} ms)`), timeoutMs);
+    try {
+      const message: ChunkTask = { ...task, kind: 'chunk', key };
+      const transferList = this.isolation === 'thread' ? [task.bytes.buffer as ArrayBuffer] : [];
+      const result = (await this.#pool.run(message, { transferList, signal: submission.controller.signal })) as WorkerResult;
+      if (!result.ok) {
+        if (result.code === 'MODEL_LOAD') throw new BatchInferError('MODEL_LOAD', result.message);
+        throw new ChunkFailure(result.message);
+      }
+      if (result.kind !== 'chunk') throw new ChunkFailure(`unexpected worker reply '${result.kind}'`);
+      return result;
+    } catch (error) {
+      if (error instanceof BatchInferError || error instanceof ChunkFailure) throw error;
+      throw new ChunkFailure(submission.reason ?? `worker failed: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+      this.#submissions.delete(key);
+      this.#release();
+    }
+  }
+
+  /** Abandons every chunk in flight (their workers are replaced); used when a run must stop now. */
+  abortAll(reason: string): void {
+    for (const key of this.#submissions.keys()) this.#abort(key, reason);
+  }
+
   async destroy(): Promise<void> {
+    if (this.#isDestroyed) return;
+    this.#isDestroyed = true;
+    this.#announcements?.close();
     await this.#pool.destroy();
+  }
+
+  #abort(key: number, reason: string): void {
+    const submission = this.#submissions.get(key);
+    if (submission === undefined || submission.reason !== undefined) return;
+    submission.reason = reason;
+    submission.controller.abort();
+  }
+
+  #onStarted(started: TaskStarted): void {
+    const submission = this.#submissions.get(started.key);
+    if (submission === undefined) return;
+    submission.workerId = started.workerId;
+    // tinypool does not notice a thread that exits by itself, and its task would never settle: watch for it.
+    for (const thread of this.#pool.threads) {
+      if (thread.threadId !== started.workerId || this.#watched.has(thread)) continue;
+      this.#watched.add(thread);
+      thread.once('exit', (code: number) => {
+        for (const [key, s] of this.#submissions) {
+          if (s.workerId === started.workerId) this.#abort(key, `worker exited (code ${code}) while scoring`);
+        }
+      });
+    }
+  }
+
+  async #acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) next();
+    else this.#free++;
   }
 }

@@ -10,8 +10,13 @@ export interface RunTiming {
   workers: number;
   chunkSize: number;
   chunks: number;
+  /** Extra tries of chunks whose worker failed; chunks that failed every try (their rows are rejects). */
+  retries: number;
+  chunksFailed: number;
   /** Process start to the end of the run. */
   wallMs: number;
+  /** This snapshot, from opening it to its output being complete. */
+  snapshotMs: number;
   /** Process start to the first chunk handed to a worker (cold start). */
   firstChunkMs: number;
   /** Pool creation until every worker had loaded its models. */
@@ -29,6 +34,10 @@ export interface RunTiming {
   rowsPerSec: number;
   /** busyMs / parallelMs: how many workers were busy on average. */
   parallelism: number;
+  /** With --deadline: whether the budget ran out, by how much the run went past it, and what was done. */
+  deadlineExceeded?: boolean;
+  overrunMs?: number;
+  deadlineMode?: 'finish' | 'abort';
   sequentialMs?: number;
   speedup?: number;
   efficiency?: number;

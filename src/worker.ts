@@ -1,18 +1,26 @@
 /**
- * The only code that runs inside a pool worker. It loads the run's models once, when the worker starts, and
- * scores chunks with them until the pool ends. It returns plain results: errors do not survive the thread
- * boundary as objects.
+ * The only code that runs inside a pool worker (a thread, or a child process with --isolation process). It
+ * loads the run's models once, when the worker starts, and scores chunks with them until the pool ends. It
+ * returns plain results: errors do not survive the thread boundary as objects.
  */
 
-import { threadId } from 'node:worker_threads';
+import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import Tinypool from 'tinypool';
 import { describeError } from './errors.js';
+import { injectFault, parseFaults } from './fault-injection.js';
 import { loadModels, type LoadedModel } from './model-session.js';
-import type { ChunkTask, WorkerResult, WorkerSetup, WorkerTask } from './plan.js';
+import type { ChunkTask, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './plan.js';
 import { scoreChunk } from './score-chunk.js';
 
-// Inside tinypool, worker_threads.workerData is tinypool's own tuple; the pool's workerData is here.
-const setup = Tinypool.workerData as WorkerSetup;
+// Inside a tinypool thread, worker_threads.workerData is tinypool's own tuple; the pool's workerData is here.
+// A child process gets no workerData from tinypool, so the setup also travels in the environment.
+const setup = (Tinypool.workerData ?? JSON.parse(process.env.BATCH_INFER_WORKER_SETUP ?? '{}')) as WorkerSetup;
+const workerId = isMainThread ? process.pid : threadId;
+const faults = parseFaults(process.env.BATCH_INFER_FAULT);
+// Tells the pool which chunk this thread is on, so that a thread that exits by itself (which tinypool does not
+// notice) can be matched to its chunk. Processes need no such help: tinypool sees a child exit.
+const announcements = isMainThread ? undefined : new BroadcastChannel(setup.channel);
+announcements?.unref();
 
 let loadCount = 0;
 const loadStart = performance.now();
@@ -20,17 +28,19 @@ const loading: Promise<{ models: LoadedModel[]; loadMs: number }> = loadModels(s
   loadCount++;
   return { models, loadMs: performance.now() - loadStart };
 });
-// Reported by the first task; never an unhandled rejection that would end the thread.
+// Reported by the first task; never an unhandled rejection that would end the worker.
 loading.catch(() => undefined);
 
 async function runChunk(task: ChunkTask, models: LoadedModel[]): Promise<WorkerResult> {
   const start = performance.now();
+  announcements?.postMessage({ workerId, key: task.key } satisfies TaskStarted);
+  injectFault(faults, task.index, task.attempt);
   const scored = await scoreChunk(task.bytes, task.firstLine, task.plan, models);
   return {
     kind: 'chunk',
     ok: true,
     index: task.index,
-    threadId,
+    workerId,
     loadCount,
     rowsIn: scored.rowsIn,
     rowsOut: scored.rowsOut,
@@ -45,6 +55,7 @@ async function runChunk(task: ChunkTask, models: LoadedModel[]): Promise<WorkerR
 
 /** Hands the result's buffers to the main thread instead of copying them (tinypool's transferable protocol). */
 function moveBuffers(result: WorkerResult, buffers: ArrayBufferLike[]): WorkerResult {
+  if (isMainThread) return result; // A child process serialises; there is nothing to transfer.
   const movable = { [Tinypool.transferableSymbol]: buffers, [Tinypool.valueSymbol]: result };
   return Tinypool.move(movable as unknown as ArrayBuffer) as unknown as WorkerResult;
 }
@@ -58,7 +69,7 @@ export default async function handleTask(task: WorkerTask): Promise<WorkerResult
     return { kind: 'failed', ok: false, index, code: 'MODEL_LOAD', message: describeError(error) };
   }
   if (task.kind === 'ready') {
-    return { kind: 'ready', ok: true, threadId, loadMs: loaded.loadMs, signatures: loaded.models.map((m) => m.signature) };
+    return { kind: 'ready', ok: true, workerId, loadMs: loaded.loadMs, signatures: loaded.models.map((m) => m.signature) };
   }
   if (task.kind === 'warm-up') {
     const start = performance.now();
@@ -67,7 +78,7 @@ export default async function handleTask(task: WorkerTask): Promise<WorkerResult
     } catch {
       // Best effort: the real chunks will report any problem.
     }
-    return { kind: 'warm-up', ok: true, threadId, ms: performance.now() - start };
+    return { kind: 'warm-up', ok: true, workerId, ms: performance.now() - start };
   }
   try {
     const result = await runChunk(task, loaded.models);

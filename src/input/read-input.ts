@@ -4,7 +4,7 @@
  */
 
 import { createReadStream, statSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { BatchInferError } from '../errors.js';
 import type { InputFormat } from '../plan.js';
@@ -12,6 +12,8 @@ import type { InputFormat } from '../plan.js';
 export interface OpenedInput {
   /** How messages name the input: the path, or 'stdin'. */
   name: string;
+  /** The file's path; undefined for stdin or an in-memory source. */
+  path: string | undefined;
   format: InputFormat;
   isGzip: boolean;
   /** On-disk size in bytes (compressed size for .gz), when known. */
@@ -26,6 +28,8 @@ export interface InputRequest {
   /** A path, '-' for stdin, or undefined for stdin. */
   path: string | undefined;
   format: InputFormat | undefined;
+  /** Bytes from elsewhere (tests, benchmarks), read instead of a file or stdin; `path` then only names them. */
+  source?: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 }
 
 export function formatFromName(name: string): InputFormat | undefined {
@@ -49,11 +53,13 @@ async function* peekable(source: AsyncIterable<Uint8Array>, onFirst: (first: Uin
 }
 
 export async function openInput(request: InputRequest): Promise<OpenedInput> {
-  const isStdin = request.path === undefined || request.path === '-';
-  const name = isStdin ? 'stdin' : request.path!;
+  const isStdin = request.source === undefined && (request.path === undefined || request.path === '-');
+  const name = isStdin ? 'stdin' : (request.path ?? 'input');
   let raw: Readable;
   let sizeBytes: number | undefined;
-  if (isStdin) {
+  if (request.source !== undefined) {
+    raw = Readable.from(request.source, { objectMode: false });
+  } else if (isStdin) {
     if (process.stdin.isTTY) {
       throw new BatchInferError('USAGE', 'no input: give a snapshot file, or pipe one to stdin');
     }
@@ -136,5 +142,6 @@ export async function openInput(request: InputRequest): Promise<OpenedInput> {
       }
     })();
   }
-  return { name, format, isGzip, sizeBytes, bytes, bytesRead: () => bytesRead };
+  const path = isStdin || request.source !== undefined ? undefined : name;
+  return { name, path, format, isGzip, sizeBytes, bytes, bytesRead: () => bytesRead };
 }

@@ -15,7 +15,7 @@ const MANIFEST = join(MODELS, 'manifest.json');
 describe('ScoringPool', () => {
   it('loads the models once per worker however many chunks it scores', async () => {
     const manifest = loadManifest(MANIFEST);
-    const pool = new ScoringPool({ workers: 2, setup: { models: manifest.models.map((m) => ({ name: m.name, path: m.path })) } });
+    const pool = new ScoringPool({ workers: 2, isolation: 'thread', models: manifest.models.map((m) => ({ name: m.name, path: m.path })) });
     try {
       const started = await pool.start();
       assert.equal(started.loadMs.length, 2);
@@ -24,10 +24,10 @@ describe('ScoringPool', () => {
       const chunks = [...splitter.push(readFileSync(SNAPSHOT)), ...splitter.end()];
       const header = Buffer.from(splitter.header!).toString('utf8').split(',');
       const plan = bindPlan(manifest, started.signatures, { inputFormat: 'csv', outputFormat: 'csv', parser: 'fast', header, inputName: 'fixture' });
-      const results = await Promise.all(chunks.map((c) => pool.score(c.index, c.firstLine, c.bytes, plan)));
+      const results = await Promise.all(chunks.map((c) => pool.score({ index: c.index, attempt: 0, firstLine: c.firstLine, bytes: c.bytes, plan }, undefined)));
       assert.equal(results.length, 100);
       assert.ok(results.every((r) => r.loadCount === 1), 'every chunk was scored by a worker that loaded its models once');
-      const threads = new Set(results.map((r) => r.threadId));
+      const threads = new Set(results.map((r) => r.workerId));
       assert.ok(threads.size >= 1 && threads.size <= 2, `chunks ran on ${threads.size} threads`);
       assert.equal(results.reduce((n, r) => n + r.rowsOut, 0), 5000);
     } finally {
@@ -39,7 +39,7 @@ describe('ScoringPool', () => {
     const dir = tempDir(t);
     const broken = join(dir, 'broken.onnx');
     writeFileSync(broken, 'not a model');
-    const pool = new ScoringPool({ workers: 2, setup: { models: [{ name: 'broken', path: broken }] } });
+    const pool = new ScoringPool({ workers: 2, isolation: 'thread', models: [{ name: 'broken', path: broken }] });
     try {
       await assert.rejects(pool.start(), (error: unknown) => {
         assert.ok(error instanceof BatchInferError);
@@ -62,18 +62,23 @@ describe('runSnapshot', () => {
     const input = join(dir, 'in.csv');
     writeFileSync(input, `${lines.join('\n')}\n`);
     const timing = await runSnapshot({
-      input,
-      inputFormat: undefined,
+      input: { path: input, format: undefined },
       outputFormat: 'csv',
       parser: 'fast',
       output: join(dir, 'out.csv'),
       rejects: join(dir, 'rejects.csv'),
       manifest: loadManifest(MANIFEST),
       workers: 2,
+      isolation: 'thread',
       chunkSize: 333,
       maxInFlight: 3,
+      maxRecordBytes: 1 << 20,
+      retries: 2,
+      chunkTimeoutMs: undefined,
       compare: false,
       warmUp: false,
+      deadline: undefined,
+      signal: undefined,
     });
     assert.equal(timing.rows, 5000);
     assert.equal(timing.rowsRejected, 4);

@@ -1,0 +1,304 @@
+/**
+ * One snapshot through a started pool: open it, bind the manifest to its header, cut it into chunks, fan them
+ * out (retrying chunks whose worker failed), write results in input order, and measure it all. `run` scores one
+ * snapshot per pool; `replay` scores many through the same pool.
+ *
+ * Nothing is lost: every record ends as one output row or one reject, including when a chunk fails on every
+ * try, when a deadline stops the run, or when a record is longer than the line limit.
+ */
+
+import { resolve } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { isSameOutput, scoreSequentially } from './baseline.js';
+import { bindPlan } from './bind-plan.js';
+import { BatchInferError, ExitCode } from './errors.js';
+import { openInput, type InputRequest, type OpenedInput } from './input/read-input.js';
+import { RecordSplitter, type RawChunk } from './input/split-records.js';
+import type { Manifest } from './manifest.js';
+import { formatOutputHeader, REJECTS_HEADER } from './output/format-rows.js';
+import { OrderedWriter } from './output/ordered-writer.js';
+import { openFileSink, openStdoutSink, type OutputSink } from './output/write-output.js';
+import type { ChunkScored, CsvParser, OutputFormat, ScoringPlan } from './plan.js';
+import { ChunkFailure, ScoringPool, type Isolation, type PoolStarted } from './pool.js';
+import { rejectChunk, rejectTooLong } from './reject-chunk.js';
+import type { RunTiming } from './timing.js';
+import { takeWarmUpSample } from './warm-up.js';
+
+export interface PoolHandle {
+  pool: ScoringPool;
+  started: PoolStarted;
+  manifest: Manifest;
+}
+
+export interface Deadline {
+  /** performance.now() value at which the budget runs out. */
+  at: number;
+  /** 'finish': score everything and report the overrun; 'abort': stop taking chunks, reject the rest. */
+  mode: 'finish' | 'abort';
+}
+
+export interface SnapshotOptions {
+  input: InputRequest;
+  outputFormat: OutputFormat;
+  parser: CsvParser;
+  /** A path, undefined for stdout, or a sink (tests, replay). */
+  output: string | OutputSink | undefined;
+  rejects: string | OutputSink | undefined;
+  chunkSize: number;
+  /** Chunks handed out but not yet written: bounds memory on inputs of any size. */
+  maxInFlight: number;
+  /** A record longer than this becomes a reject instead of growing without bound. */
+  maxRecordBytes: number;
+  /** Further tries for a chunk whose worker failed, on a fresh worker. */
+  retries: number;
+  chunkTimeoutMs: number | undefined;
+  compare: boolean;
+  /** Warm the hot path up in every worker (and the baseline) with a sample of the first rows. */
+  warmUp: boolean;
+  deadline: Deadline | undefined;
+  /** Aborted when the run must stop now (SIGINT, SIGTERM). */
+  signal: AbortSignal | undefined;
+}
+
+export interface SnapshotHooks {
+  onProgress?: (progress: RunProgress) => void;
+  /** Every chunk has been read and handed out (replay starts reading the next snapshot then). */
+  onInputRead?: () => void;
+  onPhase?: (phase: string, fields: Record<string, unknown>) => void;
+}
+
+export interface RunProgress {
+  rows: number;
+  chunks: number;
+  bytesRead: number;
+  sizeBytes: number | undefined;
+}
+
+export async function startPool(manifest: Manifest, workers: number, isolation: Isolation): Promise<PoolHandle> {
+  const pool = new ScoringPool({ workers, isolation, models: manifest.models.map((m) => ({ name: m.name, path: m.path })) });
+  try {
+    return { pool, started: await pool.start(), manifest };
+  } catch (error) {
+    await pool.destroy();
+    throw error;
+  }
+}
+
+function decodeHeader(bytes: Uint8Array | undefined, input: OpenedInput): string[] {
+  if (bytes === undefined || bytes.length === 0) throw new BatchInferError('INPUT_HEADER', `${input.name}: empty input, no header line`);
+  let names: string[];
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    names = (parseCsv(text, { relax_column_count: true }) as string[][])[0] ?? [];
+  } catch (error) {
+    throw new BatchInferError('INPUT_HEADER', `${input.name}: line 1: the header is not a CSV record: ${(error as Error).message.replace(/ at line \d+.*$/, '')}`);
+  }
+  for (const [i, name] of names.entries()) {
+    if (name.trim() === '') throw new BatchInferError('INPUT_HEADER', `${input.name}: line 1: column ${i + 1} of the header has no name`);
+  }
+  return names;
+}
+
+function openSink(target: string | OutputSink | undefined, flag: string): OutputSink | undefined {
+  if (typeof target === 'string') return openFileSink(target, flag);
+  return target;
+}
+
+export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHandle>, options: SnapshotOptions, hooks: SnapshotHooks = {}): Promise<RunTiming> {
+  const snapshotStart = performance.now();
+  const input = await openInput(options.input);
+  if (input.path !== undefined) {
+    for (const [flag, target] of [['--output', options.output], ['--rejects', options.rejects]] as const) {
+      if (typeof target === 'string' && resolve(target) === resolve(input.path)) {
+        throw new BatchInferError('USAGE', `${flag} ${target}: is the input; refusing to overwrite it`);
+      }
+    }
+  }
+  const splitter = new RecordSplitter({ format: input.format, chunkRows: options.chunkSize, hasHeader: input.format === 'csv', maxRecordBytes: options.maxRecordBytes });
+  const source = input.bytes[Symbol.asyncIterator]();
+  const early: RawChunk[] = [];
+  let isInputDone = false;
+  // Read until the header is complete (CSV) while the workers load their models.
+  while (input.format === 'csv' && splitter.header === undefined) {
+    const next = await source.next();
+    if (next.done) {
+      early.push(...splitter.end());
+      isInputDone = true;
+      break;
+    }
+    early.push(...splitter.push(next.value));
+  }
+  const header = input.format === 'csv' ? decodeHeader(splitter.header, input) : undefined;
+  const { pool, started, manifest } = await handleOrPromise;
+  const plan: ScoringPlan = bindPlan(manifest, started.signatures, { inputFormat: input.format, outputFormat: options.outputFormat, parser: options.parser, header, inputName: input.name });
+
+  const output = options.output === undefined ? openStdoutSink() : openSink(options.output, '--output')!;
+  let rejects: OutputSink | undefined;
+  try {
+    rejects = openSink(options.rejects, '--rejects');
+  } catch (error) {
+    output.abort();
+    throw error;
+  }
+  hooks.onPhase?.('bound', { input: input.name, format: input.format, columns: plan.outputColumns.length });
+  try {
+    await output.write(formatOutputHeader(plan.outputColumns, plan.outputFormat));
+    await rejects?.write(REJECTS_HEADER);
+
+    const totals = { rows: 0, rowsOut: 0, rowsRejected: 0, busyMs: 0, parseMs: 0, inferMs: 0, chunks: 0, retries: 0, chunksFailed: 0 };
+    const kept: RawChunk[] = [];
+    const writer = new OrderedWriter(
+      output,
+      rejects,
+      (result) => {
+        totals.rows += result.rowsIn;
+        totals.rowsOut += result.rowsOut;
+        totals.rowsRejected += result.rowsRejected;
+        totals.busyMs += result.busyMs;
+        totals.parseMs += result.parseMs;
+        totals.inferMs += result.inferMs;
+        hooks.onProgress?.({ rows: totals.rows, chunks: writer.written, bytesRead: input.bytesRead(), sizeBytes: input.sizeBytes });
+      },
+      options.compare ? [] : undefined,
+    );
+
+    // Why the run stopped taking chunks, if it did: every chunk not scored then becomes a reject with it.
+    let stopReason: string | undefined;
+    let isDeadlinePassed = false;
+    const deadline = options.deadline;
+    const deadlineTimer =
+      deadline === undefined
+        ? undefined
+        : setTimeout(() => {
+            isDeadlinePassed = true;
+            hooks.onPhase?.('deadline', { mode: deadline.mode });
+            if (deadline.mode === 'abort') {
+              stopReason = 'deadline';
+              pool.abortAll('deadline');
+            }
+          }, Math.max(0, deadline.at - performance.now()));
+    const onInterrupt = (): void => pool.abortAll('interrupted');
+    options.signal?.addEventListener('abort', onInterrupt, { once: true });
+
+    const scoreWithRetries = async (chunk: RawChunk): Promise<ChunkScored> => {
+      if (chunk.tooLong !== undefined) return rejectTooLong(chunk.index, chunk.tooLong, options.maxRecordBytes);
+      let lastReason = '';
+      for (let attempt = 0; attempt <= options.retries; attempt++) {
+        if (stopReason !== undefined) return rejectChunk(chunk.index, chunk.bytes, chunk.firstLine, input.format, stopReason);
+        if (attempt > 0) totals.retries++;
+        try {
+          // The chunk's own bytes stay here, so that a failed try can be retried or its rows rejected.
+          const bytes = pool.isolation === 'thread' ? chunk.bytes.slice() : chunk.bytes;
+          return await pool.score({ index: chunk.index, attempt, firstLine: chunk.firstLine, bytes, plan }, options.chunkTimeoutMs);
+        } catch (error) {
+          if (!(error instanceof ChunkFailure)) throw error;
+          lastReason = error.message;
+          if (options.signal?.aborted) throw error;
+          hooks.onPhase?.('chunk-failed', { chunk: chunk.index, attempt, reason: lastReason });
+        }
+      }
+      totals.chunksFailed++;
+      if (stopReason !== undefined) return rejectChunk(chunk.index, chunk.bytes, chunk.firstLine, input.format, stopReason);
+      return rejectChunk(chunk.index, chunk.bytes, chunk.firstLine, input.format, `worker failed on ${options.retries + 1} tries: ${lastReason}`);
+    };
+
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown;
+    let firstChunkAt: number | undefined;
+    let warmUpSample: Uint8Array | undefined;
+    let warmUpMs = 0;
+    let parallelStart = performance.now();
+    let mainLoop = performance.eventLoopUtilization();
+    const submit = async (chunk: RawChunk): Promise<void> => {
+      if (options.signal?.aborted) throw interrupted(options.signal);
+      if (options.warmUp && warmUpSample === undefined && chunk.tooLong === undefined && stopReason === undefined) {
+        warmUpSample = takeWarmUpSample(chunk.bytes, input.format);
+        warmUpMs = await pool.warmUp(warmUpSample, plan);
+        parallelStart = performance.now();
+        mainLoop = performance.eventLoopUtilization();
+      }
+      if (options.compare) kept.push(chunk);
+      firstChunkAt ??= performance.now();
+      totals.chunks++;
+      const task = scoreWithRetries(chunk)
+        .then((result) => writer.add(result))
+        .catch((error: unknown) => {
+          failure ??= error;
+        })
+        .finally(() => inFlight.delete(task));
+      inFlight.add(task);
+      while (inFlight.size >= options.maxInFlight) await Promise.race(inFlight);
+      if (failure !== undefined) throw failure;
+    };
+
+    try {
+      for (const chunk of early) await submit(chunk);
+      while (!isInputDone) {
+        const next = await source.next();
+        if (next.done) break;
+        for (const chunk of splitter.push(next.value)) await submit(chunk);
+      }
+      if (!isInputDone) for (const chunk of splitter.end()) await submit(chunk);
+      hooks.onInputRead?.();
+      await Promise.all(inFlight);
+      if (options.signal?.aborted) throw interrupted(options.signal);
+      if (failure !== undefined) throw failure;
+    } finally {
+      clearTimeout(deadlineTimer);
+      options.signal?.removeEventListener('abort', onInterrupt);
+    }
+    const parallelMs = performance.now() - parallelStart;
+    // How busy this thread was while the workers scored: reading, cutting, handing out, writing.
+    const mainBusyMs = performance.eventLoopUtilization(mainLoop).active;
+
+    let comparison: Pick<RunTiming, 'sequentialMs' | 'speedup' | 'efficiency' | 'identical'> = {};
+    if (options.compare && stopReason === undefined) {
+      hooks.onPhase?.('sequential', { chunks: kept.length });
+      const scorable = kept.filter((c) => c.tooLong === undefined);
+      const sequential = await scoreSequentially(scorable, plan, manifest, warmUpSample);
+      const parallelOutputs = writer.kept!.filter((_, i) => kept[i]!.tooLong === undefined);
+      const speedup = sequential.ms / parallelMs;
+      comparison = { sequentialMs: sequential.ms, speedup, efficiency: speedup / pool.workers, identical: isSameOutput(sequential.outputs, parallelOutputs) };
+    }
+    await output.commit();
+    await rejects?.commit();
+
+    const end = performance.now();
+    return {
+      input: input.name,
+      rows: totals.rows,
+      rowsOut: totals.rowsOut,
+      rowsRejected: totals.rowsRejected,
+      workers: pool.workers,
+      chunkSize: options.chunkSize,
+      chunks: totals.chunks,
+      retries: totals.retries,
+      chunksFailed: totals.chunksFailed,
+      wallMs: end,
+      snapshotMs: end - snapshotStart,
+      firstChunkMs: firstChunkAt ?? end,
+      startupMs: started.startupMs,
+      warmUpMs,
+      parallelMs,
+      busyMs: totals.busyMs,
+      mainBusyMs,
+      parseMs: totals.parseMs,
+      inferMs: totals.inferMs,
+      rowsPerSec: parallelMs > 0 ? (totals.rows / parallelMs) * 1000 : 0,
+      parallelism: parallelMs > 0 ? totals.busyMs / parallelMs : 0,
+      ...(deadline === undefined
+        ? {}
+        : { deadlineExceeded: isDeadlinePassed, overrunMs: Math.max(0, end - deadline.at), deadlineMode: deadline.mode }),
+      ...comparison,
+    };
+  } catch (error) {
+    output.abort();
+    rejects?.abort();
+    throw error;
+  }
+}
+
+function interrupted(signal: AbortSignal): BatchInferError {
+  const code = signal.reason === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
+  return new BatchInferError('INTERRUPTED', `stopped by ${String(signal.reason ?? 'SIGINT')}; no output was written`, { exitCode: code });
+}
