@@ -69,6 +69,40 @@ program
   });
 
 program
+  .command('replay')
+  .description('score many snapshots (files, directories, globs) in time order through one pool')
+  .argument('<inputs...>', 'snapshot files, directories or glob patterns')
+  .option('--out-dir <dir>', 'one output and one rejects file per input, written atomically, and the journal')
+  .option('--resume', 'skip inputs the journal shows complete (same size, time and output checksum)')
+  .option('--from <time>', 'only inputs whose file-name time is at or after this (UTC)')
+  .option('--to <time>', 'only inputs whose file-name time is before this (UTC)')
+  .option('-m, --manifest <file>', 'models, input columns, outputs and pass-through columns (JSON)')
+  .option('--model <file>', 'quick path: one ONNX model with a single 2-D float input')
+  .option('--features <columns>', 'with --model: comma-separated feature columns')
+  .option('--passthrough <columns>', 'comma-separated columns copied to the output')
+  .option('--format <format>', 'input format: csv or ndjson (default: from each extension)')
+  .option('--output-format <format>', 'output format: csv or ndjson')
+  .option('--parser <parser>', "CSV parser: 'fast' or 'reference'")
+  .option('-w, --workers <n>', 'worker threads (default: available cores)')
+  .option('-c, --chunk-size <n>', 'rows per chunk (default: 4096)')
+  .option('--max-in-flight <n>', 'chunks handed out but not yet written (default: 4 x workers)')
+  .option('--retries <n>', 'further tries for a chunk whose worker failed (default: 2)')
+  .option('--chunk-timeout <duration>', 'abandon a chunk with no result after this long')
+  .option('--isolation <mode>', "'thread' (default) or 'process'")
+  .option('--max-line-bytes <n>', 'a record longer than this is rejected (default: 1048576)')
+  .option('--lock <file>', 'exit at once with code 75 if another run holds this lock')
+  .option('--config <file>', 'options as JSON (flags > BATCH_INFER_* environment > this file)')
+  .option('--timing-json <file>', 'write the summary (and per-snapshot figures) as JSON')
+  .option('--log-format <format>', "'human' (default) or 'json'")
+  .option('-q, --quiet', 'print nothing but errors')
+  .option('--no-progress', 'never show progress bars')
+  .option('--no-warm-up', 'skip the warm-up sample before the first snapshot')
+  .action(async (inputs: string[], _options: unknown, command: Command) => {
+    const { replayCommand } = await import('./commands/replay.js');
+    process.exitCode = await replayCommand(inputs, command);
+  });
+
+program
   .command('inspect')
   .description("print an ONNX model's inputs and outputs and a starting manifest for it")
   .argument('<model>', 'ONNX model file')

@@ -47,3 +47,44 @@ export function createRunProgress(isEnabled: boolean): ProgressBar {
     },
   };
 }
+
+export interface ReplayProgressBars {
+  startSnapshot(input: string): void;
+  update(progress: RunProgress): void;
+  snapshotDone(done: number, rowsSoFar: number): void;
+  stop(): void;
+}
+
+/**
+ * Two bars for replay: snapshots done of total (with overall rows/s and ETA), and the current snapshot's bytes
+ * read (with its rows so far).
+ */
+export function createReplayProgress(isEnabled: boolean, total: number): ReplayProgressBars {
+  if (!isEnabled) return { startSnapshot() {}, update() {}, snapshotDone() {}, stop() {} };
+  const bars = new cliProgress.MultiBar(
+    { stream: process.stderr, hideCursor: true, clearOnComplete: true, barsize: 30, format: '{bar} {percentage}% | {label} | ETA {eta_formatted}' },
+    cliProgress.Presets.shades_classic,
+  );
+  const snapshots = bars.create(total, 0, { label: `0/${total} snapshots` });
+  const current = bars.create(1, 0, { label: 'starting' });
+  const start = performance.now();
+  let name = '';
+  return {
+    startSnapshot(input) {
+      name = input.replace(/^.*[\\/]/, '');
+      current.setTotal(1);
+      current.update(0, { label: `${name}: 0 rows` });
+    },
+    update(progress) {
+      if (progress.sizeBytes !== undefined) current.setTotal(Math.max(progress.sizeBytes, 1));
+      current.update(Math.min(progress.bytesRead, progress.sizeBytes ?? progress.bytesRead), { label: `${name}: ${progress.rows.toLocaleString('en-US')} rows` });
+    },
+    snapshotDone(done, rowsSoFar) {
+      const rate = Math.round((rowsSoFar / Math.max(performance.now() - start, 1)) * 1000).toLocaleString('en-US');
+      snapshots.update(done, { label: `${done}/${total} snapshots, ${rate} rows/s` });
+    },
+    stop() {
+      bars.stop();
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { BatchInferError, ExitCode } from '../errors.js';
+import { findInputs } from '../input/find-inputs.js';
+import { acquireLock } from '../lock.js';
+import { createRunLog } from '../log.js';
+import { resolveRunOptions } from '../options.js';
+import { createReplayProgress } from '../progress.js';
+import { runReplay, type ReplaySummary } from '../replay.js';
+import { gatherOptions } from './run.js';
+
+/** Exit code when some snapshots failed (the others were scored). */
+export const EXIT_SNAPSHOTS_FAILED = 4;
+
+function parseTime(flag: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const time = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(raw) || !/T|\d{2}:\d{2}/.test(raw) ? raw : `${raw}Z`);
+  if (Number.isNaN(time)) throw new BatchInferError('USAGE', `${flag} must be a date-time such as 2026-11-30T12:00 (UTC), got '${raw}'`);
+  return time;
+}
+
+export function formatReplaySummary(summary: ReplaySummary): string {
+  const rows: [string, string][] = [
+    ['snapshots', `${summary.snapshots}: ${summary.done} scored, ${summary.skipped} skipped (already complete), ${summary.failed} failed`],
+    ['rows', `${summary.rows} in, ${summary.rowsOut} scored, ${summary.rowsRejected} rejected`],
+    ['pool starts', `${summary.poolStarts} (startup ${summary.startupMs.toFixed(0)} ms)`],
+    ['wall time', `${(summary.wallMs / 1000).toFixed(2)} s`],
+    ['rows/s', Math.round(summary.rowsPerSec).toLocaleString('en-US')],
+    ['slowest', summary.slowest === undefined ? '-' : `${summary.slowest.input} (${summary.slowest.ms.toFixed(0)} ms)`],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return `${rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`).join('\n')}\n`;
+}
+
+/** `batch-infer replay`: returns the exit code. */
+export async function replayCommand(patterns: string[], command: Command): Promise<number> {
+  const own = command.opts<{ outDir?: string; resume?: boolean; from?: string; to?: string }>();
+  if (own.outDir === undefined) throw new BatchInferError('USAGE', '--out-dir DIR is required');
+  const { raw, configFile } = gatherOptions(command);
+  const resolved = resolveRunOptions(undefined, raw, process.stderr.isTTY === true, configFile);
+  const inputs = findInputs(patterns, { from: parseTime('--from', own.from), to: parseTime('--to', own.to) });
+  if (inputs.length === 0) throw new BatchInferError('INPUT_NOT_FOUND', 'no snapshot to replay (check the inputs and --from/--to)');
+  const log = createRunLog(resolved.logFormat);
+  const lock = resolved.lock === undefined ? undefined : acquireLock(resolved.lock);
+  const controller = new AbortController();
+  const stop = (signal: NodeJS.Signals) => () => controller.abort(signal);
+  const onInt = stop('SIGINT');
+  const onTerm = stop('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const bars = createReplayProgress(resolved.isShowProgress && resolved.logFormat === 'human', inputs.length);
+  let finished = 0;
+  let rowsSoFar = 0;
+  let summary: ReplaySummary;
+  log.event('start', { snapshots: inputs.length, workers: resolved.run.workers });
+  try {
+    summary = await runReplay(
+      {
+        inputs,
+        outDir: own.outDir,
+        isResume: own.resume === true,
+        manifest: resolved.run.manifest,
+        workers: resolved.run.workers,
+        isolation: resolved.run.isolation,
+        inputFormat: resolved.run.input.format,
+        outputFormat: resolved.run.outputFormat,
+        parser: resolved.run.parser,
+        chunkSize: resolved.run.chunkSize,
+        maxInFlight: resolved.run.maxInFlight,
+        maxRecordBytes: resolved.run.maxRecordBytes,
+        retries: resolved.run.retries,
+        chunkTimeoutMs: resolved.run.chunkTimeoutMs,
+        warmUp: resolved.run.warmUp,
+        signal: controller.signal,
+      },
+      {
+        onSnapshotStart: (_index, input) => bars.startSnapshot(input),
+        onProgress: (p) => bars.update(p),
+        onSnapshotDone: (result) => {
+          finished++;
+          rowsSoFar += result.rows;
+          bars.snapshotDone(finished, rowsSoFar);
+          log.event('snapshot', { ...result });
+          if (result.status === 'failed' && !resolved.isQuiet && resolved.logFormat === 'human') {
+            process.stderr.write(`batch-infer: skipped ${result.input}: ${result.error}\n`);
+          }
+        },
+      },
+    );
+  } finally {
+    bars.stop();
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    lock?.release();
+  }
+  if (resolved.timingJson !== undefined) writeFileSync(resolved.timingJson, `${JSON.stringify(summary, null, 2)}\n`);
+  log.event('summary', { ...summary, results: undefined });
+  if (!resolved.isQuiet && resolved.logFormat === 'human') process.stderr.write(formatReplaySummary(summary));
+  if (summary.failed > 0) return EXIT_SNAPSHOTS_FAILED;
+  return summary.rowsRejected > 0 ? ExitCode.rowsRejected : ExitCode.ok;
+}

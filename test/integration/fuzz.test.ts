@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parse } from 'csv-parse/sync';
+import { BatchInferError } from '../../src/errors.js';
+import { loadManifest } from '../../src/manifest.js';
+import { scoreSnapshot, startPool, type PoolHandle, type SnapshotOptions } from '../../src/score-snapshot.js';
+import { createRandom } from '../../src/synth/apm-snapshot.js';
+import { MemorySink } from '../helpers/memory-sink.js';
+import { MODELS, SNAPSHOT } from '../helpers/paths.js';
+
+const CASES = Number(process.env.FUZZ_CASES ?? 2000);
+const lines = readFileSync(SNAPSHOT, 'utf8').trimEnd().split('\n');
+const header = lines[0]!;
+const body = lines.slice(1, 400);
+
+type Mutation = (bytes: number[], random: () => number) => void;
+const at = (bytes: number[], random: () => number): number => Math.floor(random() * (bytes.length + 1));
+const MUTATIONS: Mutation[] = [
+  (b, r) => void b.splice(at(b, r), 1 + Math.floor(r() * 20)), // delete a run of bytes
+  (b, r) => void b.splice(at(b, r), 0, 0x22), // a stray quote
+  (b, r) => void b.splice(at(b, r), 0, 0x2c), // an extra comma
+  (b, r) => void b.splice(at(b, r), 0, 0x0a), // a newline
+  (b, r) => void b.splice(at(b, r), 0, 0x0d, 0x0a), // a CRLF
+  (b, r) => void b.splice(at(b, r), 0, Math.floor(r() * 256)), // any byte, invalid UTF-8 included
+  (b, r) => void b.splice(at(b, r), 0, ...Buffer.from(['NaN', 'Infinity', '-', 'abc', '1e999', '""', '\u00e9'][Math.floor(r() * 7)]!)),
+  (b, r) => void b.splice(at(b, r), 0, 0xff, 0xfe, 0x00),
+  (b, r) => {
+    const start = at(b, r);
+    b.splice(start, 0, ...b.slice(start, start + Math.floor(r() * 300))); // duplicate a stretch
+  },
+  (b, r) => void b.splice(Math.floor(r() * b.length)), // truncate
+  (b, r) => void b.splice(at(b, r), 0, ...new Array<number>(3000).fill(0x37)), // one very long field
+];
+
+/** An independent count of the records the tool must account for: RFC 4180 records after the header, blank lines excluded. */
+function countRecords(bytes: Buffer, limit: number): number | undefined {
+  let records = 0;
+  let isQuoted = false;
+  let length = 0;
+  let isHeader = true;
+  let start = 0;
+  for (let i = 0; i <= bytes.length; i++) {
+    const c = i < bytes.length ? bytes[i] : 0x0a;
+    if (i === bytes.length && i === start) break;
+    if (c === 0x22) isQuoted = !isQuoted;
+    // The end of the input ends the last record, even inside an unclosed quote.
+    if (c === 0x0a && (!isQuoted || i === bytes.length)) {
+      const content = bytes.subarray(start, i);
+      const isBlank = content.length === 0 || (content.length === 1 && content[0] === 0x0d);
+      if (isHeader) isHeader = false;
+      else if (!isBlank) records++;
+      start = i + 1;
+      length = 0;
+      continue;
+    }
+    if (++length > limit) return undefined; // Over the line limit: the splitter's own rules apply; skip the count.
+  }
+  return records;
+}
+
+describe('fuzz: thousands of mutated snapshots, seeded', () => {
+  let handle: PoolHandle;
+  before(async () => {
+    handle = await startPool(loadManifest(join(MODELS, 'manifest.json')), 2, 'thread');
+  });
+  after(async () => {
+    await handle.pool.destroy();
+  });
+
+  it(`accounts for every row and never fails except with a usage error (${CASES} cases)`, async () => {
+    const random = createRandom(20261130);
+    const outcomes = { scored: 0, withRejects: 0, refused: 0 };
+    for (let n = 0; n < CASES; n++) {
+      const rows = body.slice(0, 1 + Math.floor(random() * body.length));
+      const bytes = [...Buffer.from(`${header}\n${rows.join(random() < 0.2 ? '\r\n' : '\n')}\n`)];
+      const mutations = 1 + Math.floor(random() * 4);
+      for (let m = 0; m < mutations; m++) MUTATIONS[Math.floor(random() * MUTATIONS.length)]!(bytes, random);
+      const input = Buffer.from(bytes);
+      const output = new MemorySink();
+      const rejects = new MemorySink();
+      const limit = 2048;
+      const options: SnapshotOptions = {
+        input: { path: `case-${n}.csv`, format: 'csv', source: [input] },
+        outputFormat: 'csv',
+        parser: random() < 0.8 ? 'fast' : 'reference',
+        output,
+        rejects,
+        chunkSize: 1 + Math.floor(random() * 150),
+        maxInFlight: 4,
+        maxRecordBytes: limit,
+        retries: 0,
+        chunkTimeoutMs: 20_000,
+        compare: false,
+        warmUp: false,
+        deadline: undefined,
+        signal: undefined,
+      };
+      let timing;
+      try {
+        timing = await scoreSnapshot(handle, options);
+      } catch (error) {
+        // A damaged header (or an empty input) is a usage error: exit 2, never a crash.
+        assert.ok(error instanceof BatchInferError, `case ${n}: ${String(error)}`);
+        assert.equal(error.exitCode, 2, `case ${n}: ${error.message}`);
+        assert.ok(output.isAborted || !output.isCommitted, `case ${n}: no output committed`);
+        outcomes.refused++;
+        continue;
+      }
+      const written = parse(output.text(), { columns: true, relax_column_count: false }) as unknown[];
+      const rejected = parse(rejects.text(), { columns: true }) as { line: string; reason: string }[];
+      assert.equal(written.length, timing.rowsOut, `case ${n}: rows written`);
+      assert.equal(rejected.length, timing.rowsRejected, `case ${n}: rejects written`);
+      assert.equal(timing.rows, timing.rowsOut + timing.rowsRejected, `case ${n}: rows in = out + rejected`);
+      const expected = countRecords(input, limit);
+      if (expected !== undefined) assert.equal(timing.rows, expected, `case ${n}: every record accounted for`);
+      if (timing.rowsRejected > 0) outcomes.withRejects++;
+      else outcomes.scored++;
+    }
+    // The mutations must really exercise all three outcomes, or this test proves little.
+    assert.ok(outcomes.scored > 0 && outcomes.withRejects > CASES / 4 && outcomes.refused > 0, JSON.stringify(outcomes));
+  });
+});

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseCsvChunkFast, parseDecimalBytes } from '../../src/parse/fast-csv.js';
+import { parseCsvChunk } from '../../src/parse/parse-chunk.js';
+import type { ParsedChunk } from '../../src/parse/chunk-builder.js';
+import { createRandom } from '../../src/synth/apm-snapshot.js';
+import { csvPlan } from '../helpers/plans.js';
+
+function view(parsed: ParsedChunk) {
+  return {
+    rowsIn: parsed.rowsIn,
+    rows: parsed.rows,
+    features: parsed.features.map((inputs) => inputs.map((array) => Array.from(array as Float32Array))),
+    passthrough: Buffer.from(parsed.passthrough).toString('utf8'),
+    ends: Array.from(parsed.passthroughEnds.subarray(0, parsed.rows)),
+    lines: parsed.lines,
+    rejects: parsed.rejects,
+  };
+}
+
+/** Both parsers on the same bytes must agree on every number, every pass-through byte and every reject. */
+function assertSameParse(text: string, header = ['id', 'a', 'b'], features = ['a', 'b'], fill?: number, outputFormat: 'csv' | 'ndjson' = 'csv'): void {
+  const plan = csvPlan(header, features, { outputFormat }, fill);
+  const bytes = Buffer.from(text, 'utf8');
+  const fast = view(parseCsvChunkFast(bytes, 2, plan));
+  const reference = view(parseCsvChunk(bytes, 2, plan));
+  assert.deepEqual(fast, reference, JSON.stringify(text));
+}
+
+describe('fast CSV path against csv-parse (conformance corpus)', () => {
+  const corpus: [string, string][] = [
+    ['plain', 'r1,1,2\nr2,3.5,-4\n'],
+    ['CRLF', 'r1,1,2\r\nr2,3,4\r\n'],
+    ['no final newline', 'r1,1,2\nr2,3,4'],
+    ['blank lines', '\nr1,1,2\n\n\r\nr2,3,4\n\n'],
+    ['quoted pass-through with comma', '"a,b",1,2\n'],
+    ['quoted pass-through with doubled quote', '"say ""hi""",1,2\n'],
+    ['quoted pass-through with newline', '"two\nlines",1,2\nr2,3,4\n'],
+    ['quoted pass-through without specials', '"plain",1,2\n'],
+    ['quoted numbers', 'r1,"1","2"\n'],
+    ['empty fields', 'r1,,2\n,1,2\nr3,1,\n'],
+    ['exponents and signs', 'r,1e3,-2.5E-2\nr,+7,.5\nr,5.,-0\nr,1E+2,0.000001\n'],
+    ['whitespace around numbers', 'r, 1,2 \nr,\t3,4\n'],
+    ['not numbers', 'r,abc,1\nr,0x10,1\nr,1 2,1\nr,NaN,1\nr,Infinity,1\nr,-inf,1\nr,1e,1\nr,.,1\nr,--1,1\n'],
+    ['huge and tiny exponents', 'r,1e400,1\nr,1e-400,1\nr,123456789012345678,1\nr,1.00000000000000000001,1\n'],
+    ['many digits', 'r,3.14159265358979,2.718281828459045\nr,0.1,0.2\nr,9007199254740993,1\n'],
+    ['wrong field counts', 'r,1\nr,1,2,3\nr,1,2\n'],
+    ['stray quote in unquoted field', 'r"x,1,2\nr2,1,2\n'],
+    ['text after closing quote', '"a"b,1,2\nr2,1,2\n'],
+    ['unclosed quote', 'r1,1,2\n"open,1,2\nr3,1,2\n'],
+    ['lone CR inside a field', 'a\rb,1,2\n'],
+    ['non-ASCII pass-through', 'café ☕,1,2\n"naïve, quoted",3,4\n'],
+    ['trailing comma', 'r,1,2,\n'],
+  ];
+  for (const [name, text] of corpus) {
+    it(`gives the same numbers and rejects: ${name}`, () => assertSameParse(text));
+  }
+
+  it('agrees with a fill value for missing and non-finite features', () => {
+    assertSameParse('r,,1\nr,NaN,1\nr,Infinity,1\nr,abc,1\n', undefined, undefined, -1);
+  });
+
+  it('agrees when writing NDJSON pass-through', () => {
+    assertSameParse('"a,b",1,2\n"q""x",3,4\nplain,5,6\n', undefined, undefined, undefined, 'ndjson');
+  });
+
+  it('agrees with the reference on any column order', () => {
+    assertSameParse('1,r,2\n3,"s,t",4\n', ['a', 'id', 'b'], ['b', 'a']);
+  });
+
+  it('agrees on invalid UTF-8 (the whole chunk goes to the reference)', () => {
+    const plan = csvPlan(['id', 'a', 'b'], ['a', 'b']);
+    const bytes = Buffer.concat([Buffer.from('r1,1,2\nr'), Buffer.from([0xff, 0xfe]), Buffer.from(',3,4\n')]);
+    assert.deepEqual(view(parseCsvChunkFast(bytes, 2, plan)), view(parseCsvChunk(bytes, 2, plan)));
+  });
+
+  it('agrees on thousands of seeded random records', () => {
+    const random = createRandom(2026);
+    const pieces = ['', '-', '+', '0', '1', '9', '.', 'e', 'E', '5', '"', ',', ' ', 'x', '12', '3.25', '\r', '""'];
+    const lines: string[] = [];
+    for (let r = 0; r < 4000; r++) {
+      const field = (): string => {
+        let text = '';
+        const length = Math.floor(random() * 6);
+        for (let i = 0; i < length; i++) text += pieces[Math.floor(random() * pieces.length)];
+        return random() < 0.7 ? String(Math.round((random() - 0.5) * 1e6) / 10 ** Math.floor(random() * 6)) : text;
+      };
+      lines.push(`id${r},${field()},${field()}`);
+    }
+    assertSameParse(`${lines.join('\n')}\n`);
+  });
+});
+
+describe('parseDecimalBytes', () => {
+  it('gives exactly Number(text) wherever it answers', () => {
+    const random = createRandom(7);
+    for (let i = 0; i < 20000; i++) {
+      const digits = String(Math.floor(random() * 1e9));
+      const point = Math.floor(random() * (digits.length + 1));
+      const exponent = random() < 0.3 ? `e${Math.floor(random() * 40) - 20}` : '';
+      const text = `${random() < 0.3 ? '-' : ''}${digits.slice(0, point)}.${digits.slice(point)}${exponent}`;
+      const value = parseDecimalBytes(Buffer.from(text), 0, text.length);
+      if (!Number.isNaN(value)) assert.equal(Object.is(value, Number(text)) || value === Number(text), true, text);
+    }
+  });
+
+  it('declines what it cannot convert exactly, leaving it to the reference', () => {
+    for (const text of ['1234567890123456', '1e23', '1e-23', ' 1', '1 ', 'abc', '', '-', '1e']) {
+      assert.ok(Number.isNaN(parseDecimalBytes(Buffer.from(text), 0, text.length)), text);
+    }
+  });
+});
