@@ -141,6 +141,7 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
     throw error;
   }
   hooks.onPhase?.('bound', { input: input.name, format: input.format, columns: plan.outputColumns.length });
+  const inFlight = new Set<Promise<void>>();
   try {
     await output.write(formatOutputHeader(plan.outputColumns, plan.outputFormat));
     await rejects?.write(REJECTS_HEADER);
@@ -172,12 +173,13 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
         : setTimeout(() => {
             isDeadlinePassed = true;
             hooks.onPhase?.('deadline', { mode: deadline.mode });
-            if (deadline.mode === 'abort') {
-              stopReason = 'deadline';
-              pool.abortAll('deadline');
-            }
+            // Chunks already on a worker finish and are written (stopping a thread inside native inference code
+            // is not safe); no new chunk is scored.
+            if (deadline.mode === 'abort') stopReason = 'deadline';
           }, Math.max(0, deadline.at - performance.now()));
-    const onInterrupt = (): void => pool.abortAll('interrupted');
+    const onInterrupt = (): void => {
+      stopReason ??= 'interrupted';
+    };
     options.signal?.addEventListener('abort', onInterrupt, { once: true });
 
     const scoreWithRetries = async (chunk: RawChunk): Promise<ChunkScored> => {
@@ -202,7 +204,6 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
       return rejectChunk(chunk.index, chunk.bytes, chunk.firstLine, input.format, `worker failed on ${options.retries + 1} tries: ${lastReason}`);
     };
 
-    const inFlight = new Set<Promise<void>>();
     let failure: unknown;
     let firstChunkAt: number | undefined;
     let warmUpSample: Uint8Array | undefined;
@@ -210,7 +211,6 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
     let parallelStart = performance.now();
     let mainLoop = performance.eventLoopUtilization();
     const submit = async (chunk: RawChunk): Promise<void> => {
-      if (options.signal?.aborted) throw interrupted(options.signal);
       if (options.warmUp && warmUpSample === undefined && chunk.tooLong === undefined && stopReason === undefined) {
         warmUpSample = takeWarmUpSample(chunk.bytes, input.format);
         warmUpMs = await pool.warmUp(warmUpSample, plan);
@@ -232,16 +232,17 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
     };
 
     try {
-      for (const chunk of early) await submit(chunk);
-      while (!isInputDone) {
+      const isStopped = (): boolean => options.signal?.aborted === true;
+      for (const chunk of early) if (!isStopped()) await submit(chunk);
+      while (!isInputDone && !isStopped()) {
         const next = await source.next();
         if (next.done) break;
-        for (const chunk of splitter.push(next.value)) await submit(chunk);
+        for (const chunk of splitter.push(next.value)) if (!isStopped()) await submit(chunk);
       }
-      if (!isInputDone) for (const chunk of splitter.end()) await submit(chunk);
+      if (!isInputDone && !isStopped()) for (const chunk of splitter.end()) await submit(chunk);
       hooks.onInputRead?.();
       await Promise.all(inFlight);
-      if (options.signal?.aborted) throw interrupted(options.signal);
+      if (isStopped()) throw interrupted(options.signal!);
       if (failure !== undefined) throw failure;
     } finally {
       clearTimeout(deadlineTimer);
@@ -292,9 +293,13 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
       ...comparison,
     };
   } catch (error) {
+    // Let chunks already on a worker finish before the pool can be stopped: stopping a thread inside native
+    // inference code can abort the whole process.
+    await Promise.allSettled(inFlight);
     output.abort();
     rejects?.abort();
-    throw error;
+    // Whatever failed on the way out of an interrupted run, the interruption is what the user should see.
+    throw options.signal?.aborted === true ? interrupted(options.signal) : error;
   }
 }
 

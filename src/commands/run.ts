@@ -37,6 +37,11 @@ function onSignals(controller: AbortController): () => void {
         process.exit(signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted);
       }
       controller.abort(signal);
+      // Chunks on a worker are let finish (tens of ms); should one hang, do not wait for it for ever.
+      setTimeout(() => {
+        removeTemporaryFiles();
+        process.exit(signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted);
+      }, 10_000).unref();
     };
     process.on(signal, handler);
     return () => process.off(signal, handler);
