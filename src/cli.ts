@@ -103,6 +103,40 @@ program
   });
 
 program
+  .command('bench')
+  .description('sweep chunk sizes and worker counts on the same rows; report, chart, recommend, gate CI')
+  .argument('[input]', 'snapshot file (or use --rows N to synthesize one)')
+  .option('-m, --manifest <file>', 'models and columns (JSON)')
+  .option('--model <file>', 'quick path: one ONNX model with a single 2-D float input')
+  .option('--features <columns>', 'with --model: comma-separated feature columns')
+  .option('--passthrough <columns>', 'comma-separated pass-through columns')
+  .option('--format <format>', 'input format: csv or ndjson')
+  .option('--parser <parser>', "CSV parser: 'fast' or 'reference'")
+  .option('--rows <n>', 'synthesize a seeded snapshot of N rows that fits the manifest')
+  .option('--seed <n>', 'seed for --rows (default: 42)')
+  .option('--chunk-sizes <list>', "chunk sizes: a list '500,2000,8000' or a range '256:65536' (powers of two)", undefined)
+  .option('-w, --workers <list>', 'worker counts, e.g. 1,2,4 (default: 1 up to the cores)')
+  .option('--warmup <n>', 'uncounted runs per configuration (default: 1)')
+  .option('--repeats <n>', 'counted runs at least, and the stability window (default: 3)')
+  .option('--stability <pct>', 'stable when the last runs spread by at most this (default: 10)')
+  .option('--max-repeats <n>', 'counted runs at most (default: 10)')
+  .option('--isolation <mode>', "'thread' (default) or 'process'")
+  .option('--json <file>', 'write the full result as JSON')
+  .option('--csv <file>', 'write one row per configuration as CSV')
+  .option('--markdown <file>', 'write a Markdown table (CI job summary, pull-request comment)')
+  .option('--svg <file>', 'write a chart of rows/s against chunk size')
+  .option('--recommend <file>', 'write the best chunk size and worker count as a --config file for run')
+  .option('--baseline <file>', 'compare with a saved result (speedup and efficiency, not absolute times)')
+  .option('--max-regression <pct>', 'with --baseline: exit 1 when a compared figure got worse by more (default: 10)')
+  .option('--save-baseline <file>', 'write this result for later --baseline use')
+  .option('-q, --quiet', 'print nothing but errors')
+  .option('--no-progress', 'never show the progress bar')
+  .action(async (input: string | undefined, _options: unknown, command: Command) => {
+    const { benchCommand } = await import('./commands/bench.js');
+    process.exitCode = await benchCommand(input, command);
+  });
+
+program
   .command('inspect')
   .description("print an ONNX model's inputs and outputs and a starting manifest for it")
   .argument('<model>', 'ONNX model file')

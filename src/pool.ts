@@ -108,8 +108,9 @@ export class ScoringPool {
    * Scores one chunk on some worker, at most one chunk per worker at a time (so a timeout counts work, not
    * queueing). Throws ChunkFailure when the worker failed, died or passed `timeoutMs`.
    */
-  async score(task: Omit<ChunkTask, 'kind' | 'key'>, timeoutMs: number | undefined): Promise<ChunkScored> {
+  async score(task: Omit<ChunkTask, 'kind' | 'key'>, timeoutMs: number | undefined, onDispatched?: () => void): Promise<ChunkScored> {
     await this.#acquire();
+    onDispatched?.();
     const key = nextKey++;
     const submission: Submission = { controller: new AbortController(), reason: undefined, workerId: undefined };
     this.#submissions.set(key, submission);
