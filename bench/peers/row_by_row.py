@@ -1,0 +1,87 @@
+import time; _T_START = time.perf_counter()  # noqa: E702  (process start, as early as possible)
+
+# Peer "row_by_row": the single-process status quo.
+#
+# pandas reads the CSV, then one onnxruntime session.run per row (batch of 1),
+# in input order, in the main thread. No batching, no parallelism beyond what
+# onnxruntime does inside one run.
+#
+#   python row_by_row.py --input CSV --model ONNX --output PRED.csv \
+#       --timing TIMING.json [--warm-runs N] [--intra-op-threads K]
+
+import os  # noqa: E402
+import sys  # noqa: E402
+
+sys.dont_write_bytecode = True  # no __pycache__ in bench/peers
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import _peer_common as C  # noqa: E402
+
+PEER = "row_by_row"
+
+
+def _extra(p):
+    p.add_argument("--intra-op-threads", type=int, default=0,
+                   help="onnxruntime intra-op threads (default 0 = onnxruntime's own "
+                        "default, as an unconfigured user gets)")
+
+
+def one_pass(session, path):
+    import numpy as np
+
+    x = C.read_features_pandas(path)
+    n = x.shape[0]
+    out = np.empty(n, dtype=np.float32)
+    run = session.run
+    outputs = [C.OUTPUT_NAME]
+    name = C.INPUT_NAME
+    for i in range(n):
+        out[i] = run(outputs, {name: x[i:i + 1]})[0][0, 0]
+    return out
+
+
+def main():
+    args = C.parse_args(PEER, "Score every row with one session.run per row.", _extra)
+    import numpy as np  # noqa: F401
+    import onnxruntime as ort
+    import pandas as pd  # noqa: F401  (imported before the clock for the first pass starts)
+
+    t_init0 = time.perf_counter()
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = args.intra_op_threads
+    session = ort.InferenceSession(args.model, sess_options=so,
+                                   providers=["CPUExecutionProvider"])
+    t_ready = time.perf_counter()
+
+    t0 = time.perf_counter()
+    scores = one_pass(session, args.input)
+    cold_ms = C.ms(t0, time.perf_counter())
+    C.log(f"{PEER}: cold pass {cold_ms:.0f} ms for {scores.shape[0]} rows")
+
+    warm = []
+    for i in range(args.warm_runs):
+        t0 = time.perf_counter()
+        s = one_pass(session, args.input)
+        warm.append(C.ms(t0, time.perf_counter()))
+        C.log(f"{PEER}: warm pass {i + 1}: {warm[-1]:.0f} ms")
+        if s.shape != scores.shape:
+            raise SystemExit(f"{PEER}: warm pass returned {s.shape[0]} rows, cold {scores.shape[0]}")
+
+    t0 = time.perf_counter()
+    C.write_predictions(args.output, scores)
+    write_ms = C.ms(t0, time.perf_counter())
+
+    C.write_timing(args.timing, _T_START, {
+        "peer": PEER,
+        "rows": int(scores.shape[0]),
+        "process_start_to_ready_ms": C.ms(_T_START, t_ready),
+        "init_ms": C.ms(t_init0, t_ready),
+        "cold_ms": cold_ms,
+        "warm_ms": warm,
+        "write_ms": write_ms,
+        "params": {"intra_op_threads": args.intra_op_threads, "batch_size": 1},
+    })
+
+
+if __name__ == "__main__":
+    main()
