@@ -28,7 +28,9 @@ export type ErrorCode =
   | 'RESULTS_DIFFER'
   | 'INTERRUPTED'
   | 'LOCKED'
-  | 'CONFIG_INVALID';
+  | 'CONFIG_INVALID'
+  | 'REMOTE_UNAVAILABLE'
+  | 'REMOTE_MISMATCH';
 
 export class BatchInferError extends Error {
   readonly code: ErrorCode;

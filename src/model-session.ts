@@ -5,11 +5,19 @@
 
 import * as ort from 'onnxruntime-node';
 import { BatchInferError } from './errors.js';
-import type { ModelSignature, ValueSignature } from './plan.js';
+import type { ModelSetup, ModelSignature, ValueSignature } from './plan.js';
+import { RemoteRunner } from './remote/remote-runner.js';
+
+/** What scoring needs of a model: an onnxruntime session, or a RemoteRunner for --endpoint. */
+export interface ModelRunner {
+  run(feeds: Record<string, ort.Tensor>, outputNames: readonly string[]): Promise<Record<string, { data: unknown } | undefined>>;
+  release(): Promise<void>;
+  takeTiming?(): { networkMs: number; serverMs: number };
+}
 
 export interface LoadedModel {
   path: string;
-  session: ort.InferenceSession;
+  session: ModelRunner;
   signature: ModelSignature;
 }
 
@@ -29,7 +37,8 @@ function describeValues(values: readonly ort.InferenceSession.ValueMetadata[]): 
   );
 }
 
-export async function loadModel(model: { name: string; path: string }): Promise<LoadedModel> {
+export async function loadModel(model: ModelSetup): Promise<LoadedModel> {
+  if (model.remote !== undefined) return { path: model.path, session: new RemoteRunner(model.remote), signature: model.remote.signature };
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(model.path, SESSION_OPTIONS);
@@ -50,7 +59,7 @@ export async function loadModel(model: { name: string; path: string }): Promise<
 }
 
 /** Loads every model of a run, in parallel. */
-export function loadModels(models: readonly { name: string; path: string }[]): Promise<LoadedModel[]> {
+export function loadModels(models: readonly ModelSetup[]): Promise<LoadedModel[]> {
   return Promise.all(models.map(loadModel));
 }
 

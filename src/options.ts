@@ -28,6 +28,7 @@ export const RUN_OPTION_NAMES = [
   'manifest', 'model', 'features', 'passthrough', 'format', 'outputFormat', 'parser', 'output', 'rejects',
   'workers', 'chunkSize', 'maxInFlight', 'compare', 'timingJson', 'quiet', 'progress', 'warmUp', 'retries',
   'chunkTimeout', 'isolation', 'maxLineBytes', 'deadline', 'onDeadline', 'lock', 'logFormat',
+  'endpoint', 'modelName', 'concurrency', 'requestTimeout', 'tokenEnv',
 ] as const;
 export type RunOptionName = (typeof RUN_OPTION_NAMES)[number];
 
@@ -220,7 +221,19 @@ export function resolveRunOptions(input: string | undefined, raw: RawOptions, is
             mode: pick('onDeadline', (f, v) => parseChoice(f, v, ['finish', 'abort'] as const), () => ({ value: 'finish' as const, source: 'default' })),
           },
     signal: undefined,
+    remote: undefined,
   };
+  const endpoint = pick('endpoint', string, none<string>);
+  const remoteSettings = {
+    modelName: pick('modelName', string, none<string>),
+    concurrency: pick('concurrency', parsePositiveInteger, none<number>),
+    timeoutMs: pick('requestTimeout', parseDuration, () => ({ value: 30_000, source: 'default' })),
+    tokenEnv: pick('tokenEnv', string, () => ({ value: 'BATCH_INFER_TOKEN', source: 'default' })),
+  };
+  if (endpoint !== undefined) {
+    if (!/^https?:\/\/[^/]+/.test(endpoint)) usage(`${label('endpoint')} must be an http:// or https:// URL, got '${endpoint}'`);
+    run.remote = { endpoint, ...remoteSettings, retries: run.retries };
+  }
   if (deadlineMs === undefined) pick('onDeadline', (f, v) => parseChoice(f, v, ['finish', 'abort'] as const), () => ({ value: 'finish' as const, source: 'default' }));
   return {
     run,

@@ -54,9 +54,30 @@ export interface ScoringPlan {
   outputColumns: string[];
 }
 
+/** A model served by a V2 inference server (--endpoint) instead of loaded in the worker. */
+export interface RemoteModelSetup {
+  endpoint: string;
+  modelName: string;
+  /** The environment variable holding the bearer token; the token itself never travels. */
+  tokenEnv: string | undefined;
+  timeoutMs: number;
+  retries: number;
+  isBinary: boolean;
+  /** The server's metadata, already checked against the manifest by the main thread. */
+  signature: ModelSignature;
+  /** The server's replica count, when its metadata says. */
+  replicas: number | undefined;
+}
+
+export interface ModelSetup {
+  name: string;
+  path: string;
+  remote?: RemoteModelSetup;
+}
+
 /** What a worker needs at start: the models to load, once. */
 export interface WorkerSetup {
-  models: { name: string; path: string }[];
+  models: ModelSetup[];
   /** BroadcastChannel name on which threads announce the chunk they start. */
   channel: string;
 }
@@ -132,13 +153,16 @@ export interface ChunkScored {
   parseMs: number;
   inferMs: number;
   busyMs: number;
+  /** With --endpoint: time in inference requests, and the server's own time, for this chunk. */
+  networkMs: number;
+  serverMs: number;
 }
 
 export interface TaskFailed {
   kind: 'failed';
   ok: false;
   index: number;
-  code: 'MODEL_LOAD' | 'WORKER_FAILED';
+  code: 'MODEL_LOAD' | 'WORKER_FAILED' | 'REMOTE_UNAVAILABLE';
   message: string;
 }
 

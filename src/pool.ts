@@ -8,14 +8,16 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import Tinypool from 'tinypool';
 import { BatchInferError } from './errors.js';
-import type { ChunkScored, ChunkTask, ModelSignature, ReadyResult, ScoringPlan, TaskStarted, WorkerResult, WorkerSetup } from './plan.js';
+import type { ChunkScored, ChunkTask, ModelSetup, ModelSignature, ReadyResult, ScoringPlan, TaskStarted, WorkerResult, WorkerSetup } from './plan.js';
 
 export type Isolation = 'thread' | 'process';
 
 export interface PoolOptions {
   workers: number;
-  models: { name: string; path: string }[];
+  models: ModelSetup[];
   isolation: Isolation;
+  /** Chunks one worker handles at once: 1 locally; more with --endpoint, where a chunk mostly waits. */
+  tasksPerWorker?: number;
 }
 
 export interface PoolStarted {
@@ -67,12 +69,13 @@ export class ScoringPool {
       runtime: isProcess ? 'child_process' : 'worker_threads',
       minThreads: options.workers,
       maxThreads: options.workers,
+      concurrentTasksPerWorker: options.tasksPerWorker ?? 1,
       // Workers live for the whole run: an idle timeout would unload models between chunks.
       idleTimeout: Number.POSITIVE_INFINITY,
       workerData: setup,
       ...(isProcess ? { serialization: 'advanced' as const, env: { ...process.env, BATCH_INFER_WORKER_SETUP: JSON.stringify(setup) } as Record<string, string> } : {}),
     });
-    this.#free = options.workers;
+    this.#free = options.workers * (options.tasksPerWorker ?? 1);
     if (!isProcess) {
       this.#announcements = new BroadcastChannel(setup.channel);
       this.#announcements.unref();
@@ -122,6 +125,7 @@ export class ScoringPool {
       const result = (await this.#pool.run(message, { transferList, signal: submission.controller.signal })) as WorkerResult;
       if (!result.ok) {
         if (result.code === 'MODEL_LOAD') throw new BatchInferError('MODEL_LOAD', result.message);
+        if (result.code === 'REMOTE_UNAVAILABLE') throw new BatchInferError('REMOTE_UNAVAILABLE', result.message);
         throw new ChunkFailure(result.message);
       }
       if (result.kind !== 'chunk') throw new ChunkFailure(`unexpected worker reply '${result.kind}'`);

@@ -30,6 +30,8 @@ export function rejectChunk(index: number, bytes: Uint8Array, firstLine: number,
     parseMs: 0,
     inferMs: 0,
     busyMs: 0,
+    networkMs: 0,
+    serverMs: 0,
   };
 }
 
@@ -50,5 +52,7 @@ export function rejectTooLong(index: number, tooLong: TooLongRecord, limit: numb
     parseMs: 0,
     inferMs: 0,
     busyMs: 0,
+    networkMs: 0,
+    serverMs: 0,
   };
 }

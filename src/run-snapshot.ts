@@ -5,6 +5,7 @@
 
 import type { Manifest } from './manifest.js';
 import type { Isolation } from './pool.js';
+import type { RemoteOptions } from './remote/prepare-remote.js';
 import { scoreSnapshot, startPool, type SnapshotHooks, type SnapshotOptions } from './score-snapshot.js';
 import type { RunTiming } from './timing.js';
 
@@ -14,10 +15,12 @@ export interface RunOptions extends SnapshotOptions {
   manifest: Manifest;
   workers: number;
   isolation: Isolation;
+  /** Score on a V2 inference server instead of in the workers (--endpoint). */
+  remote: RemoteOptions | undefined;
 }
 
 export async function runSnapshot(options: RunOptions, hooks: SnapshotHooks = {}): Promise<RunTiming> {
-  const starting = startPool(options.manifest, options.workers, options.isolation);
+  const starting = startPool(options.manifest, options.workers, options.isolation, options.remote);
   // A failed start is reported where the snapshot awaits it; never as an unhandled rejection meanwhile.
   starting.catch(() => undefined);
   try {

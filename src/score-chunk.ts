@@ -10,8 +10,11 @@ import { formatNumber, formatReject, jsonKeys } from './output/format-rows.js';
 import { parseCsvChunkFast } from './parse/fast-csv.js';
 import { parseCsvChunk, parseNdjsonChunk, type ParsedChunk } from './parse/parse-chunk.js';
 import type { ScoringPlan } from './plan.js';
+import { RemoteUnavailable } from './remote/v2-client.js';
 
 export interface ScoredChunk {
+  networkMs: number;
+  serverMs: number;
   rowsIn: number;
   rowsOut: number;
   rowsRejected: number;
@@ -63,10 +66,11 @@ async function runModels(parsed: ParsedChunk, plan: ScoringPlan, models: readonl
       const tensor = results[output.name];
       if (tensor === undefined) throw new Error(`model ${bound.path} returned no '${output.name}'`);
       const width = output.columns.length;
-      if (tensor.data.length !== parsed.rows * width) {
-        throw new Error(`model ${bound.path}: output '${output.name}' has ${tensor.data.length} values for ${parsed.rows} rows, expected ${width} per row`);
+      const values = tensor.data as OutputValues;
+      if (values.length !== parsed.rows * width) {
+        throw new Error(`model ${bound.path}: output '${output.name}' has ${values.length} values for ${parsed.rows} rows, expected ${width} per row`);
       }
-      for (let c = 0; c < width; c++) columns.push({ values: tensor.data as OutputValues, width, offset: c, isFlag: false });
+      for (let c = 0; c < width; c++) columns.push({ values, width, offset: c, isFlag: false });
     }
     for (const threshold of bound.thresholds) {
       // The flag reads the output column it names, which is already among this model's columns.
@@ -123,6 +127,8 @@ export async function scoreChunk(bytes: Uint8Array, firstLine: number, plan: Sco
     try {
       output = formatRows(parsed, plan, await runModels(parsed, plan, models));
     } catch (error) {
+      // A server that cannot be reached is the run's problem, not this chunk's rows'.
+      if (error instanceof RemoteUnavailable) throw error;
       // The runtime refused this chunk (for example a value a model cannot take): its rows become rejects,
       // and the rest of the snapshot is still scored.
       const reason = `inference failed: ${(error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ')}`;
@@ -132,7 +138,16 @@ export async function scoreChunk(bytes: Uint8Array, firstLine: number, plan: Sco
     }
   }
   const inferEnd = performance.now();
+  let networkMs = 0;
+  let serverMs = 0;
+  for (const model of models) {
+    const timing = model.session.takeTiming?.();
+    networkMs += timing?.networkMs ?? 0;
+    serverMs += timing?.serverMs ?? 0;
+  }
   return {
+    networkMs,
+    serverMs,
     rowsIn: parsed.rowsIn,
     rowsOut,
     rowsRejected: parsed.rowsIn - rowsOut,

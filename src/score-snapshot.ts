@@ -19,6 +19,7 @@ import { formatOutputHeader, REJECTS_HEADER } from './output/format-rows.js';
 import { OrderedWriter } from './output/ordered-writer.js';
 import { openFileSink, openStdoutSink, type OutputSink } from './output/write-output.js';
 import type { ChunkScored, CsvParser, OutputFormat, ScoringPlan } from './plan.js';
+import { prepareRemoteModels, remoteConcurrency, type RemoteOptions } from './remote/prepare-remote.js';
 import { ChunkFailure, ScoringPool, type Isolation, type PoolStarted } from './pool.js';
 import { rejectChunk, rejectTooLong } from './reject-chunk.js';
 import type { RunTiming } from './timing.js';
@@ -74,8 +75,10 @@ export interface RunProgress {
   sizeBytes: number | undefined;
 }
 
-export async function startPool(manifest: Manifest, workers: number, isolation: Isolation): Promise<PoolHandle> {
-  const pool = new ScoringPool({ workers, isolation, models: manifest.models.map((m) => ({ name: m.name, path: m.path })) });
+export async function startPool(manifest: Manifest, workers: number, isolation: Isolation, remote?: RemoteOptions): Promise<PoolHandle> {
+  const models = remote === undefined ? manifest.models.map((m) => ({ name: m.name, path: m.path })) : await prepareRemoteModels(manifest, remote);
+  const concurrency = remote === undefined ? workers : remoteConcurrency(remote, models);
+  const pool = new ScoringPool({ workers, isolation, models, tasksPerWorker: Math.ceil(concurrency / workers) });
   try {
     return { pool, started: await pool.start(), manifest };
   } catch (error) {
@@ -146,7 +149,7 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
     await output.write(formatOutputHeader(plan.outputColumns, plan.outputFormat));
     await rejects?.write(REJECTS_HEADER);
 
-    const totals = { rows: 0, rowsOut: 0, rowsRejected: 0, busyMs: 0, parseMs: 0, inferMs: 0, chunks: 0, retries: 0, chunksFailed: 0 };
+    const totals = { rows: 0, rowsOut: 0, rowsRejected: 0, busyMs: 0, parseMs: 0, inferMs: 0, networkMs: 0, serverMs: 0, chunks: 0, retries: 0, chunksFailed: 0 };
     const kept: RawChunk[] = [];
     const writer = new OrderedWriter(
       output,
@@ -158,6 +161,8 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
         totals.busyMs += result.busyMs;
         totals.parseMs += result.parseMs;
         totals.inferMs += result.inferMs;
+        totals.networkMs += result.networkMs;
+        totals.serverMs += result.serverMs;
         hooks.onProgress?.({ rows: totals.rows, chunks: writer.written, bytesRead: input.bytesRead(), sizeBytes: input.sizeBytes });
       },
       options.compare ? [] : undefined,
@@ -286,6 +291,8 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
       parseMs: totals.parseMs,
       inferMs: totals.inferMs,
       rowsPerSec: parallelMs > 0 ? (totals.rows / parallelMs) * 1000 : 0,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      ...(totals.networkMs > 0 ? { networkMs: totals.networkMs, serverMs: totals.serverMs } : {}),
       parallelism: parallelMs > 0 ? totals.busyMs / parallelMs : 0,
       ...(deadline === undefined
         ? {}

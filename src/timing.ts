@@ -32,6 +32,11 @@ export interface RunTiming {
   parseMs: number;
   inferMs: number;
   rowsPerSec: number;
+  /** With --endpoint: time in inference requests and the server's own time, summed over chunks. */
+  networkMs?: number;
+  serverMs?: number;
+  /** Peak resident memory of the process so far, in MiB. */
+  peakRssMb: number;
   /** busyMs / parallelMs: how many workers were busy on average. */
   parallelism: number;
   /** With --deadline: whether the budget ran out, by how much the run went past it, and what was done. */
@@ -60,8 +65,12 @@ export function formatTimingTable(t: RunTiming): string {
     ['parallel phase', ms(t.parallelMs)],
     ['main thread', `${ms(t.mainBusyMs)} busy during the parallel phase (read, cut, hand out, write)`],
     ['rows/s', Math.round(t.rowsPerSec).toLocaleString('en-US')],
+    ['peak RSS', `${t.peakRssMb.toFixed(0)} MiB`],
     ['parallelism', `${t.parallelism.toFixed(2)} (worker busy ${ms(t.busyMs)}: parse ${ms(t.parseMs)}, infer ${ms(t.inferMs)})`],
   ];
+  if (t.networkMs !== undefined) {
+    rows.push(['remote', `${ms(t.networkMs)} in requests (server ${ms(t.serverMs ?? 0)}), summed over chunks`]);
+  }
   if (t.sequentialMs !== undefined) {
     rows.push(['sequential', `${ms(t.sequentialMs)} (same chunks, one session, main thread)`]);
     rows.push(['speedup', `${(t.speedup ?? 0).toFixed(2)}x, efficiency ${((t.efficiency ?? 0) * 100).toFixed(0)}% of ${t.workers} workers`]);

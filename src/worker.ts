@@ -50,6 +50,8 @@ async function runChunk(task: ChunkTask, models: LoadedModel[]): Promise<WorkerR
     parseMs: scored.parseMs,
     inferMs: scored.inferMs,
     busyMs: performance.now() - start,
+    networkMs: scored.networkMs,
+    serverMs: scored.serverMs,
   };
 }
 
@@ -84,6 +86,7 @@ export default async function handleTask(task: WorkerTask): Promise<WorkerResult
     const result = await runChunk(task, loaded.models);
     return result.kind === 'chunk' ? moveBuffers(result, [result.output.buffer, result.rejects.buffer]) : result;
   } catch (error) {
-    return { kind: 'failed', ok: false, index, code: 'WORKER_FAILED', message: describeError(error) };
+    const code = (error as Error).name === 'RemoteUnavailable' ? 'REMOTE_UNAVAILABLE' : 'WORKER_FAILED';
+    return { kind: 'failed', ok: false, index, code, message: describeError(error) };
   }
 }

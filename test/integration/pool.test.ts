@@ -79,6 +79,7 @@ describe('runSnapshot', () => {
       warmUp: false,
       deadline: undefined,
       signal: undefined,
+      remote: undefined,
     });
     assert.equal(timing.rows, 5000);
     assert.equal(timing.rowsRejected, 4);

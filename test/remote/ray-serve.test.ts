@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { runCli } from '../helpers/cli.js';
+import { readCsv } from '../helpers/golden.js';
+import { BIN, MODELS, SNAPSHOT, tempDir } from '../helpers/paths.js';
+import { startRayServe, stopRayServe } from '../helpers/ray-serve.js';
+import { startCli, waitFor } from '../helpers/spawn.js';
+
+const ALL = join(MODELS, 'manifest.json');
+const AE = join(MODELS, 'autoencoder.manifest.json');
+const server = startRayServe(2);
+const skip = 'skip' in server ? server.skip : false;
+
+function assertClose(remote: Record<string, string>[], local: Record<string, string>[], tolerance: number): void {
+  assert.equal(remote.length, local.length);
+  remote.forEach((row, i) => {
+    for (const [key, value] of Object.entries(row)) {
+      const wanted = local[i]![key]!;
+      if (['minute', 'target_id', 'transaction'].includes(key)) assert.equal(value, wanted, `row ${i} ${key}`);
+      else assert.ok(Math.abs(Number(value) - Number(wanted)) <= tolerance * Math.max(Math.abs(Number(wanted)), 1e-30), `row ${i} ${key}: ${value} vs ${wanted}`);
+    }
+  });
+}
+
+describe('scoring on a Ray Serve cluster over the Open Inference Protocol', { skip }, () => {
+  const url = 'url' in server ? server.url : '';
+  after(() => {
+    if ('port' in server) stopRayServe(server.port);
+  });
+
+  it('gives the same predictions as local scoring (relative error at most 1e-6), for every model', (t) => {
+    const timingFile = join(tempDir(t), 't.json');
+    const remote = runCli(['run', SNAPSHOT, '-m', ALL, '--endpoint', url, '-c', '700', '--timing-json', timingFile, '-q', '-o', '/dev/null']);
+    assert.equal(remote.code, 0, remote.stderr);
+    const timing = JSON.parse(readFileSync(timingFile, 'utf8')) as Record<string, number>;
+    assert.ok(timing.networkMs! > 0 && timing.serverMs! > 0, 'timing adds network and server time');
+    const remoteRows = runCli(['run', SNAPSHOT, '-m', ALL, '--endpoint', url, '-c', '700', '-q']);
+    const localRows = runCli(['run', SNAPSHOT, '-m', ALL, '-c', '700', '-q']);
+    assertClose(readCsv(remoteRows.stdout), readCsv(localRows.stdout), 1e-6);
+  });
+
+  it('refuses a model the server does not serve, and a manifest that does not match its metadata (exit 2)', (t) => {
+    const dir = tempDir(t);
+    const unknown = join(dir, 'unknown.json');
+    writeFileSync(unknown, JSON.stringify({ models: [{ name: 'no-such-model', path: join(MODELS, 'autoencoder.onnx'), inputs: [{ name: 'metrics', columns: ['tps'] }], outputs: [{ name: 'reconstruction_error', columns: ['s'] }] }] }));
+    const missing = runCli(['run', SNAPSHOT, '-m', unknown, '--endpoint', url]);
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(missing.stderr, /the server has no model 'no-such-model'/);
+    const wrongWidth = join(dir, 'wrong.json');
+    writeFileSync(wrongWidth, JSON.stringify({ models: [{ name: 'autoencoder', path: join(MODELS, 'autoencoder.onnx'), inputs: [{ name: 'metrics', columns: ['tps', 'cpu_time_ms'] }], outputs: [{ name: 'reconstruction_error', columns: ['s'] }] }] }));
+    const mismatch = runCli(['run', SNAPSHOT, '-m', wrongWidth, '--endpoint', url]);
+    assert.equal(mismatch.code, 2, mismatch.stderr);
+    assert.match(mismatch.stderr, /input 'metrics' takes 14 features, the manifest lists 2 columns/);
+    assert.equal(mismatch.stderr.trim().split('\n').length, 1);
+  });
+
+  it('loses and duplicates no row when a replica is killed mid-run', async (t) => {
+    const dir = tempDir(t);
+    const input = join(dir, 'in.csv');
+    spawnSync(process.execPath, [BIN, 'generate', '--rows', '60000', '-o', input]);
+    const out = join(dir, 'remote.csv');
+    const run = startCli(['run', input, '-m', AE, '--endpoint', url, '-c', '500', '-o', out, '--timing-json', join(dir, 't.json'), '--log-format', 'json', '--retries', '4']);
+    await waitFor(() => run.stderr().includes('"event":"bound"'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const pid = Number((await fetch(`${url}/v2/health/ready`)).headers.get('X-Replica-Pid'));
+    assert.ok(pid > 0, 'the server names its replica');
+    process.kill(pid, 'SIGKILL');
+    const result = await run.done;
+    assert.equal(result.code, 0, result.stderr.slice(-1000));
+    const local = runCli(['run', input, '-m', AE, '-c', '500', '-q']);
+    const remoteRows = readCsv(readFileSync(out, 'utf8'));
+    assert.equal(remoteRows.length, 60000);
+    assertClose(remoteRows, readCsv(local.stdout), 1e-6);
+  });
+});
+
+describe('remote failures without a cluster', () => {
+  it('a server that is not there gives a clear error within the timeout, exit 2', async () => {
+    const { createServer } = await import('node:net');
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const started = Date.now();
+    const result = runCli(['run', SNAPSHOT, '-m', AE, '--endpoint', `http://127.0.0.1:${port}`, '--retries', '2', '--request-timeout', '2s']);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, new RegExp(`--endpoint http://127\\.0\\.0\\.1:${port}: /v2/health/ready: ECONNREFUSED after 3 tries`));
+    assert.equal(result.stderr.trim().split('\n').length, 1);
+    assert.ok(Date.now() - started < 20_000);
+  });
+
+  it('sends the bearer token from the environment and never prints it', async () => {
+    const { createServer } = await import('node:http');
+    const seen: (string | undefined)[] = [];
+    const fake = createServer((request, response): void => {
+      seen.push(request.headers.authorization);
+      response.setHeader('Content-Type', 'application/json');
+      if (request.url === '/v2/health/ready') {
+        response.end('{}');
+      } else if (request.url === '/v2') {
+        response.end('{"extensions":[]}');
+      } else if (request.url === '/v2/models/autoencoder') {
+        response.end(JSON.stringify({ inputs: [{ name: 'metrics', datatype: 'FP32', shape: [-1, 14] }], outputs: [{ name: 'reconstruction_error', datatype: 'FP32', shape: [-1, 1] }] }));
+      } else {
+        response.statusCode = 400;
+        response.end('{"error":"this fake server scores nothing"}');
+      }
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    const port = (fake.address() as { port: number }).port;
+    try {
+      const secret = 's3cret-token-value';
+      const { promisify } = await import('node:util');
+      const { execFile } = await import('node:child_process');
+      const run = await promisify(execFile)(process.execPath, [BIN, 'run', SNAPSHOT, '-m', AE, '--endpoint', `http://127.0.0.1:${port}`, '--debug'], { env: { ...process.env, BATCH_INFER_TOKEN: secret }, maxBuffer: 64 << 20 }).catch((error: { code: number; stdout: string; stderr: string }) => error);
+      assert.equal((run as { code?: number }).code, 1, 'every chunk refused by the server: its rows are rejects');
+      assert.ok(seen.length >= 3);
+      assert.ok(seen.every((header) => header === `Bearer ${secret}`), JSON.stringify(seen));
+      assert.doesNotMatch(`${run.stdout}${run.stderr}`, new RegExp(secret));
+    } finally {
+      fake.close();
+    }
+  });
+});
