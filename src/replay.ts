@@ -58,6 +58,8 @@ export interface SnapshotResult {
   rowsOut: number;
   rowsRejected: number;
   ms: number;
+  /** When it completed, in ms since the replay's pool was ready. */
+  finishedAtMs: number;
   error?: string;
 }
 
@@ -153,7 +155,7 @@ export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {})
       if (options.signal?.aborted) break;
       if (options.isResume && isComplete(journal.get(path), path, options.outDir)) {
         const entry = journal.get(path)!;
-        const result: SnapshotResult = { input: path, status: 'skipped', rows: entry.rows, rowsOut: entry.rowsOut, rowsRejected: entry.rowsRejected, ms: 0 };
+        const result: SnapshotResult = { input: path, status: 'skipped', rows: entry.rows, rowsOut: entry.rowsOut, rowsRejected: entry.rowsRejected, ms: 0, finishedAtMs: performance.now() - replayStart };
         results.push(result);
         hooks.onSnapshotDone?.(result, index);
         continue;
@@ -203,7 +205,7 @@ export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {})
             completedAt: new Date().toISOString(),
           };
           appendFileSync(join(options.outDir, JOURNAL_FILE), `${JSON.stringify(entry)}\n`);
-          const result: SnapshotResult = { input: path, status: 'done', rows: timing.rows, rowsOut: timing.rowsOut, rowsRejected: timing.rowsRejected, ms };
+          const result: SnapshotResult = { input: path, status: 'done', rows: timing.rows, rowsOut: timing.rowsOut, rowsRejected: timing.rowsRejected, ms, finishedAtMs: performance.now() - replayStart };
           results.push(result);
           hooks.onSnapshotDone?.(result, index);
         })
@@ -212,7 +214,7 @@ export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {})
           rejects.abort();
           // An interrupted replay, or a pool that can no longer score, stops everything; a bad snapshot does not.
           if (!(error instanceof BatchInferError) || error.code === 'INTERRUPTED' || error.code === 'MODEL_LOAD') throw error;
-          const result: SnapshotResult = { input: path, status: 'failed', rows: 0, rowsOut: 0, rowsRejected: 0, ms: performance.now() - start, error: describeError(error) };
+          const result: SnapshotResult = { input: path, status: 'failed', rows: 0, rowsOut: 0, rowsRejected: 0, ms: performance.now() - start, finishedAtMs: performance.now() - replayStart, error: describeError(error) };
           results.push(result);
           hooks.onSnapshotDone?.(result, index);
         })

@@ -33,6 +33,7 @@ interface ColumnSource {
   offset: number;
   /** A threshold flag (0 or 1). */
   isFlag: boolean;
+  isFloat32: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -70,14 +71,15 @@ async function runModels(parsed: ParsedChunk, plan: ScoringPlan, models: readonl
       if (values.length !== parsed.rows * width) {
         throw new Error(`model ${bound.path}: output '${output.name}' has ${values.length} values for ${parsed.rows} rows, expected ${width} per row`);
       }
-      for (let c = 0; c < width; c++) columns.push({ values, width, offset: c, isFlag: false });
+      const isFloat32 = values instanceof Float32Array;
+      for (let c = 0; c < width; c++) columns.push({ values, width, offset: c, isFlag: false, isFloat32 });
     }
     for (const threshold of bound.thresholds) {
       // The flag reads the output column it names, which is already among this model's columns.
       const source = columns[modelStart + bound.outputs.flatMap((o) => o.columns).indexOf(threshold.column)]!;
       const flags = new Uint8Array(parsed.rows);
       for (let row = 0; row < parsed.rows; row++) flags[row] = Number(source.values[row * source.width + source.offset]) > threshold.above ? 1 : 0;
-      columns.push({ values: flags, width: 1, offset: 0, isFlag: true });
+      columns.push({ values: flags, width: 1, offset: 0, isFlag: true, isFloat32: false });
     }
   }
   return columns;
@@ -103,6 +105,7 @@ function formatRows(parsed: ParsedChunk, plan: ScoringPlan, columns: ColumnSourc
       if (format === 'ndjson') out.ascii(keys[c]!);
       const value = column.values[row * column.width + column.offset]!;
       if (column.isFlag) out.byte(value === 1 ? 0x31 : 0x30);
+      else if (column.isFloat32 && (format === 'csv' || Number.isFinite(value))) out.float32(value as number);
       else out.ascii(formatNumber(value, format));
     }
     if (format === 'ndjson') out.byte(0x7d);

@@ -4,6 +4,9 @@
  */
 
 const encoder = new TextEncoder();
+// 10^-60 .. 10^45: every power the scaling below needs for a float32, subnormals included.
+const POWER_OFFSET = 60;
+const POWERS_OF_TEN = Array.from({ length: 106 }, (_, i) => Number(`1e${i - POWER_OFFSET}`));
 
 export class ByteWriter {
   bytes: Uint8Array;
@@ -33,6 +36,89 @@ export class ByteWriter {
     let at = this.length;
     for (let i = 0; i < text.length; i++) bytes[at++] = text.charCodeAt(i);
     this.length = at;
+  }
+
+  /**
+   * A float32 value as the shortest decimal (at most 9 significant digits) that reads back to the same float32.
+   * 9 digits suffice for any float32, even with a last digit off by one from the scaling's rounding. Faster than
+   * String(value) plus copying, and shorter: String() prints the float32's double expansion, up to 17 digits.
+   * Non-finite values as String() does.
+   */
+  float32(value: number): void {
+    if (!Number.isFinite(value) || value === 0) {
+      this.ascii(Object.is(value, -0) ? '0' : String(value));
+      return;
+    }
+    this.ensure(24);
+    const bytes = this.bytes;
+    let at = this.length;
+    let v = value;
+    if (v < 0) {
+      bytes[at++] = 0x2d;
+      v = -v;
+    }
+    let exponent = Math.floor(Math.log10(v));
+    if (v < POWERS_OF_TEN[exponent + POWER_OFFSET]!) exponent--;
+    else if (v >= POWERS_OF_TEN[exponent + 1 + POWER_OFFSET]!) exponent++;
+    // The fewest digits (1..9) whose decimal reads back to this float32. Where the decimal's scale is within
+    // 10^±22, mantissa * 10^p is the correctly rounded double of that decimal (Clinger), so Math.fround of it is
+    // exactly what parsing the text gives; elsewhere take 9 digits, which always read back.
+    let digits = 9;
+    let mantissa = Math.round(v / POWERS_OF_TEN[exponent - 8 + POWER_OFFSET]!);
+    const target = Math.fround(v);
+    for (let k = 1; k < 9; k++) {
+      const scale = exponent - k + 1;
+      if (scale < -22 || scale > 22) break;
+      const candidate = Math.round(scale >= 0 ? v / POWERS_OF_TEN[scale + POWER_OFFSET]! : v * POWERS_OF_TEN[-scale + POWER_OFFSET]!);
+      if (candidate >= POWERS_OF_TEN[k + POWER_OFFSET]!) continue; // Rounded up to one more digit: not k digits.
+      const back = scale >= 0 ? candidate * POWERS_OF_TEN[scale + POWER_OFFSET]! : candidate / POWERS_OF_TEN[-scale + POWER_OFFSET]!;
+      if (Math.fround(back) === target) {
+        mantissa = candidate;
+        digits = k;
+        break;
+      }
+    }
+    if (mantissa >= 1e9) {
+      // 9.999999995e… rounded up to 10.00000000e…
+      mantissa = Math.round(mantissa / 10);
+      exponent++;
+    }
+    while (digits > 1 && mantissa % 10 === 0) {
+      mantissa /= 10;
+      digits--;
+    }
+    if (exponent >= -6 && exponent < 9) {
+      if (exponent < 0) {
+        // 0.000ddd
+        bytes[at++] = 0x30;
+        bytes[at++] = 0x2e;
+        for (let zero = -1; zero > exponent; zero--) bytes[at++] = 0x30;
+        for (let i = digits - 1; i >= 0; i--, mantissa = Math.floor(mantissa / 10)) bytes[at + i] = 0x30 + (mantissa % 10);
+        this.length = at + digits;
+        return;
+      }
+      // ddd.ddd, or ddd000 when the integer part is longer than the digits.
+      const integerDigits = exponent + 1;
+      const total = Math.max(digits, integerDigits);
+      const hasPoint = digits > integerDigits;
+      for (let i = total - 1; i >= 0; i--) {
+        let digit = 0;
+        if (i < digits) {
+          digit = mantissa % 10;
+          mantissa = Math.floor(mantissa / 10);
+        }
+        bytes[i < integerDigits ? at + i : at + i + 1] = 0x30 + digit;
+      }
+      if (hasPoint) bytes[at + integerDigits] = 0x2e;
+      this.length = at + total + (hasPoint ? 1 : 0);
+      return;
+    }
+    // d.ddde+x
+    for (let i = digits - 1; i >= 0; i--, mantissa = Math.floor(mantissa / 10)) bytes[i === 0 ? at : at + i + 1] = 0x30 + (mantissa % 10);
+    if (digits > 1) bytes[at + 1] = 0x2e;
+    this.length = at + (digits > 1 ? digits + 1 : 1);
+    this.byte(0x65);
+    this.ascii(exponent < 0 ? `-${-exponent}` : `+${exponent}`);
   }
 
   /** Any text, as UTF-8. */

@@ -37,14 +37,48 @@ function waitForDrain(stream: NodeJS.WritableStream): Promise<void> {
 }
 
 export function openStdoutSink(): OutputSink {
+  let failure: Error | undefined;
+  // A reader that goes away (`| head`) closes the pipe: say so in one line rather than crash on EPIPE.
+  const onError = (error: Error): void => {
+    failure = error;
+  };
+  process.stdout.on('error', onError);
+  const check = (): void => {
+    if (failure === undefined) return;
+    const reason = (failure as NodeJS.ErrnoException).code === 'EPIPE' ? 'the reader closed the pipe before every row was written' : failure.message;
+    throw new BatchInferError('OUTPUT_UNWRITABLE', `stdout: ${reason}`);
+  };
   return {
     async write(bytes) {
-      if (!process.stdout.write(bytes)) await waitForDrain(process.stdout);
+      check();
+      let isFlowing: boolean;
+      try {
+        isFlowing = process.stdout.write(bytes);
+      } catch (error) {
+        failure = error as Error; // A pipe write can fail at once with EPIPE.
+        isFlowing = true;
+      }
+      if (!isFlowing) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            process.stdout.off('drain', done);
+            process.stdout.off('error', done);
+            resolve();
+          };
+          process.stdout.once('drain', done);
+          process.stdout.once('error', done);
+        });
+      }
+      check();
     },
     async commit() {
       await new Promise<void>((done) => process.stdout.write('', () => done()));
+      check();
+      process.stdout.off('error', onError);
     },
-    abort() {},
+    abort() {
+      process.stdout.off('error', onError);
+    },
   };
 }
 
