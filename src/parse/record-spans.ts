@@ -21,7 +21,9 @@ export interface RecordSpans {
 
 export function findRecordSpans(chunk: Uint8Array, format: InputFormat, firstLine: number): RecordSpans {
   const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  let capacity = 1024;
+  // Sized from the bytes (records are rarely under 32 bytes) so that growing, a path the JIT would meet late and
+  // deoptimise on, is rare.
+  let capacity = Math.max(64, chunk.length >> 5);
   let starts: Int32Array = new Int32Array(capacity);
   let ends: Int32Array = new Int32Array(capacity);
   let lines: Int32Array = new Int32Array(capacity);
