@@ -9,7 +9,7 @@
 
 import { resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { isSameOutput, scoreSequentially } from './baseline.js';
+import { isSameOutput, scoreInParallel, scoreSequentially } from './baseline.js';
 import { bindPlan } from './bind-plan.js';
 import { BatchInferError, ExitCode } from './errors.js';
 import { openInput, type InputRequest, type OpenedInput } from './input/read-input.js';
@@ -257,14 +257,25 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
     // How busy this thread was while the workers scored: reading, cutting, handing out, writing.
     const mainBusyMs = performance.eventLoopUtilization(mainLoop).active;
 
-    let comparison: Pick<RunTiming, 'sequentialMs' | 'speedup' | 'efficiency' | 'identical'> = {};
+    let comparison: Partial<RunTiming> = {};
     if (options.compare && stopReason === undefined) {
       hooks.onPhase?.('sequential', { chunks: kept.length });
       const scorable = kept.filter((c) => c.tooLong === undefined);
-      const sequential = await scoreSequentially(scorable, plan, manifest, warmUpSample);
       const parallelOutputs = writer.kept!.filter((_, i) => kept[i]!.tooLong === undefined);
-      const speedup = sequential.ms / parallelMs;
-      comparison = { sequentialMs: sequential.ms, speedup, efficiency: speedup / pool.workers, identical: isSameOutput(sequential.outputs, parallelOutputs) };
+      const [first, steady] = await scoreSequentially(scorable, plan, manifest, warmUpSample, 2);
+      const steadyParallel = await scoreInParallel(pool, scorable, plan);
+      const speedup = first!.ms / parallelMs;
+      const steadySpeedup = steady!.ms / steadyParallel.ms;
+      comparison = {
+        sequentialMs: first!.ms,
+        speedup,
+        efficiency: speedup / pool.workers,
+        steadySequentialMs: steady!.ms,
+        steadyParallelMs: steadyParallel.ms,
+        steadySpeedup,
+        steadyEfficiency: steadySpeedup / pool.workers,
+        identical: [first!, steady!, steadyParallel].every((pass) => isSameOutput(pass.outputs, parallelOutputs)),
+      };
     }
     await output.commit();
     await rejects?.commit();

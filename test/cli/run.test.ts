@@ -145,13 +145,14 @@ describe('batch-infer run', () => {
     const result = runCli(['run', SNAPSHOT, '-m', AE_MANIFEST, '--compare', '--timing-json', file, '-o', join(dir, 'out.csv'), '--chunk-size', '500']);
     assert.equal(result.code, 0, result.stderr);
     const timing = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    for (const key of ['rows', 'rowsOut', 'rowsRejected', 'workers', 'chunkSize', 'chunks', 'wallMs', 'startupMs', 'parallelMs', 'busyMs', 'sequentialMs', 'speedup', 'identical']) {
+    for (const key of ['rows', 'rowsOut', 'rowsRejected', 'workers', 'chunkSize', 'chunks', 'wallMs', 'startupMs', 'parallelMs', 'busyMs', 'sequentialMs', 'speedup', 'identical', 'steadySequentialMs', 'steadyParallelMs', 'steadySpeedup']) {
       assert.ok(key in timing, `timing JSON has ${key}`);
     }
     assert.equal(timing.identical, true);
     assert.equal(timing.chunks, 10);
     assert.equal(timing.rows, FIXTURE_ROWS);
     assert.ok(Math.abs((timing.speedup as number) - (timing.sequentialMs as number) / (timing.parallelMs as number)) < 1e-9);
+    assert.ok(Math.abs((timing.steadySpeedup as number) - (timing.steadySequentialMs as number) / (timing.steadyParallelMs as number)) < 1e-9);
     assert.match(result.stderr, /speedup\s+[\d.]+x/);
     assert.match(result.stderr, /identical\s+yes/);
   });
