@@ -6,12 +6,12 @@
  */
 
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { BatchInferError, describeError } from './errors.js';
 import type { ReplayInput } from './input/find-inputs.js';
 import type { Manifest } from './manifest.js';
-import { openFileSink, type OutputSink } from './output/write-output.js';
+import { openFileSink, openLazyFileSink, type OutputSink } from './output/write-output.js';
 import type { CsvParser, InputFormat, OutputFormat } from './plan.js';
 import type { Isolation } from './pool.js';
 import { scoreSnapshot, startPool, type RunProgress } from './score-snapshot.js';
@@ -46,6 +46,7 @@ export interface JournalEntry {
   rowsRejected: number;
   output: string;
   outputSha256: string;
+  /** Written only when the snapshot had rejects. */
   rejects: string;
   ms: number;
   completedAt: string;
@@ -127,7 +128,7 @@ function isComplete(entry: JournalEntry | undefined, input: string, outDir: stri
     const stat = statSync(input);
     if (stat.size !== entry.size || stat.mtimeMs !== entry.mtimeMs) return false;
     const output = readFileSync(join(outDir, entry.output));
-    return createHash('sha256').update(output).digest('hex') === entry.outputSha256 && existsSync(join(outDir, entry.rejects));
+    return createHash('sha256').update(output).digest('hex') === entry.outputSha256 && (entry.rowsRejected === 0 || existsSync(join(outDir, entry.rejects)));
   } catch {
     return false;
   }
@@ -144,6 +145,8 @@ export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {})
   }
   const journal = options.isResume ? readJournal(options.outDir) : new Map<string, JournalEntry>();
   const handle = await startPool(options.manifest, options.workers, options.isolation);
+  // Kept open for the whole replay: one write per completed snapshot.
+  const journalFd = openSync(join(options.outDir, JOURNAL_FILE), 'a');
   const replayStart = performance.now();
   const results: SnapshotResult[] = [];
   let isFirst = true;
@@ -166,7 +169,7 @@ export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {})
       const names = outputNames(path, options.outputFormat);
       const start = performance.now();
       const output = hashing(openFileSink(join(options.outDir, names.output), '--out-dir'));
-      const rejects = openFileSink(join(options.outDir, names.rejects), '--out-dir');
+      const rejects = openLazyFileSink(join(options.outDir, names.rejects), '--out-dir');
       const stat = statSync(path, { throwIfNoEntry: false });
       hooks.onSnapshotStart?.(index, path);
       const job = scoreSnapshot(
@@ -204,7 +207,7 @@ export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {})
             ms,
             completedAt: new Date().toISOString(),
           };
-          appendFileSync(join(options.outDir, JOURNAL_FILE), `${JSON.stringify(entry)}\n`);
+          writeSync(journalFd, `${JSON.stringify(entry)}\n`);
           const result: SnapshotResult = { input: path, status: 'done', rows: timing.rows, rowsOut: timing.rowsOut, rowsRejected: timing.rowsRejected, ms, finishedAtMs: performance.now() - replayStart };
           results.push(result);
           hooks.onSnapshotDone?.(result, index);
@@ -231,6 +234,7 @@ export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {})
     if (fatal !== undefined) throw (fatal as PromiseRejectedResult).reason;
     if (options.signal?.aborted) throw new BatchInferError('INTERRUPTED', `stopped by ${String(options.signal.reason)}; completed snapshots are kept (use --resume)`, { exitCode: options.signal.reason === 'SIGTERM' ? 143 : 130 });
   } finally {
+    closeSync(journalFd);
     await handle.pool.destroy();
   }
   const wallMs = performance.now() - replayStart;

@@ -4,6 +4,7 @@
  */
 
 import { createReadStream, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { BatchInferError } from '../errors.js';
@@ -31,6 +32,8 @@ export interface InputRequest {
   /** Bytes from elsewhere (tests, benchmarks), read instead of a file or stdin; `path` then only names them. */
   source?: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 }
+
+const SMALL_FILE_BYTES = 8 << 20;
 
 export function formatFromName(name: string): InputFormat | undefined {
   const base = name.toLowerCase().replace(/\.gz$/, '');
@@ -74,7 +77,8 @@ export async function openInput(request: InputRequest): Promise<OpenedInput> {
       const code = (error as NodeJS.ErrnoException).code;
       throw new BatchInferError(code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `${name}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
     }
-    raw = createReadStream(name, { highWaterMark: 1 << 20 });
+    // A small file in one read: replay opens a snapshot a minute, and each stream round trip costs main-thread time.
+    raw = sizeBytes <= SMALL_FILE_BYTES ? Readable.from([await readFile(name)], { objectMode: false }) : createReadStream(name, { highWaterMark: 1 << 20 });
   }
   let bytesRead = 0;
   raw.on('data', (piece: Buffer) => {

@@ -82,6 +82,8 @@ export function openStdoutSink(): OutputSink {
   };
 }
 
+const GATHER_BYTES = 1 << 20;
+
 export function openFileSink(destination: string, flag: string): OutputSink {
   const target = resolve(destination);
   const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now().toString(36)}.tmp`);
@@ -102,13 +104,27 @@ export function openFileSink(destination: string, flag: string): OutputSink {
     throw new BatchInferError('OUTPUT_UNWRITABLE', `${flag} ${destination}: ${error.message.replace(temporary, destination)}`);
   };
   let isClosed = false;
+  // Small writes are gathered into one: a snapshot's header and its few chunks then cost one write, not several.
+  let pending: (Uint8Array | string)[] = [];
+  let pendingBytes = 0;
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    const parts = pending;
+    pending = [];
+    pendingBytes = 0;
+    const joined = parts.length === 1 ? parts[0]! : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+    if (!stream.write(joined)) await waitForDrain(stream).catch(fail);
+  };
   return {
     async write(bytes) {
       if (failure) fail(failure);
-      if (!stream.write(bytes)) await waitForDrain(stream).catch(fail);
+      pending.push(bytes);
+      pendingBytes += bytes.length;
+      if (pendingBytes >= GATHER_BYTES) await flush();
     },
     async commit() {
       if (failure) fail(failure);
+      await flush();
       await new Promise<void>((done, reject) => stream.end((error?: Error | null) => (error ? reject(error) : done()))).catch(fail);
       isClosed = true;
       try {
@@ -123,6 +139,37 @@ export function openFileSink(destination: string, flag: string): OutputSink {
       isClosed = true;
       rmSync(temporary, { force: true });
       temporaryFiles.delete(temporary);
+    },
+  };
+}
+
+/**
+ * A rejects file that exists only if there are rejects: the header is held back until a reject follows it.
+ * Replay uses it, so that a day of clean snapshots does not cost two extra file operations each; a rejects file
+ * left at the destination by an earlier run is removed when this one has none.
+ */
+export function openLazyFileSink(destination: string, flag: string): OutputSink {
+  let held: (Uint8Array | string)[] = [];
+  let sink: OutputSink | undefined;
+  return {
+    async write(bytes) {
+      if (sink === undefined && held.length === 0) {
+        held.push(bytes);
+        return;
+      }
+      if (sink === undefined) {
+        sink = openFileSink(destination, flag);
+        for (const part of held) await sink.write(part);
+        held = [];
+      }
+      await sink.write(bytes);
+    },
+    async commit() {
+      if (sink !== undefined) await sink.commit();
+      else rmSync(resolve(destination), { force: true });
+    },
+    abort() {
+      sink?.abort();
     },
   };
 }
