@@ -5,9 +5,9 @@
 
 import type { BenchResult } from './sweep.js';
 
-const WIDTH = 760;
+const WIDTH = 820;
 const HEIGHT = 440;
-const MARGIN = { left: 80, right: 170, top: 50, bottom: 60 };
+const MARGIN = { left: 100, right: 200, top: 50, bottom: 60 };
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
 
 function escapeXml(text: string): string {
@@ -45,7 +45,7 @@ export function renderBenchSvg(result: BenchResult): string {
   parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" y1="${MARGIN.top + plotH}" y2="${MARGIN.top + plotH}" stroke="#333"/>`);
   parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}" stroke="#333"/>`);
   parts.push(`<text x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 15}" text-anchor="middle">chunk size (rows per chunk, log scale)</text>`);
-  parts.push(`<text transform="translate(20 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">rows per second (median)</text>`);
+  parts.push(`<text transform="translate(22 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">rows per second (median)</text>`);
 
   const series: { label: string; color: string; dashed: boolean; points: [number, number][] }[] = [
     { label: 'sequential (1 thread)', color: '#555', dashed: true, points: result.sequential.map((s) => [s.chunkSize, s.rowsPerSec]) },
