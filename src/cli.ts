@@ -32,30 +32,49 @@ program
     await runGenerate({ rows: options.rows, seed: options.seed, targets: options.targets, output: options.output });
   });
 
-program
-  .command('run')
-  .description('score one snapshot (CSV or NDJSON, file or stdin) and write predictions in input order')
-  .argument('[input]', "snapshot file (.csv, .ndjson, .jsonl, optionally .gz); '-' or none reads stdin")
-  .option('-m, --manifest <file>', 'models, input columns, outputs and pass-through columns (JSON)')
-  .option('--model <file>', 'quick path: one ONNX model with a single 2-D float input, instead of a manifest')
-  .option('--features <columns>', 'with --model: comma-separated feature columns (default: the last K columns)')
-  .option('--passthrough <columns>', 'comma-separated columns copied to the output (overrides the manifest)')
-  .option('--format <format>', 'input format: csv or ndjson (default: from the extension, else sniffed)')
-  .option('--output-format <format>', 'output format: csv or ndjson')
-  .option('--parser <parser>', "CSV parser: 'fast' (default; falls back per record) or 'reference' (csv-parse only)")
+/** The options that say which models read which columns: run, replay and bench all take them. */
+function withModelOptions(command: Command): Command {
+  return command
+    .option('-m, --manifest <file>', 'models, input columns, outputs and pass-through columns (JSON)')
+    .option('--model <file>', 'quick path: one ONNX model with a single 2-D float input, instead of a manifest')
+    .option('--features <columns>', 'with --model: comma-separated feature columns (default: the last K columns)')
+    .option('--passthrough <columns>', 'comma-separated columns copied to the output (overrides the manifest)')
+    .option('--format <format>', 'input format: csv or ndjson (default: from the extension, else sniffed)')
+    .option('--parser <parser>', "CSV parser: 'fast' (default; falls back per record) or 'reference' (csv-parse only)");
+}
+
+/** The options of scoring through a pool, shared by run and replay. */
+function withScoringOptions(command: Command): Command {
+  return command
+    .option('--output-format <format>', 'output format: csv or ndjson')
+    .option('-w, --workers <n>', 'worker threads (default: available cores)')
+    .option('-c, --chunk-size <n>', 'rows per chunk (default: 4096)')
+    .option('--max-in-flight <n>', 'chunks read but not yet written (default: 4 x workers)')
+    .option('--retries <n>', 'further tries for a chunk whose worker failed (default: 2)')
+    .option('--chunk-timeout <duration>', 'abandon a chunk with no result after this long (e.g. 30s; default: none)')
+    .option('--isolation <mode>', "'thread' (default) or 'process': workers as child processes, for models you do not trust")
+    .option('--max-line-bytes <n>', 'a record longer than this is rejected (default: 1048576)')
+    .option('--lock <file>', 'exit at once with code 75 if another run holds this lock')
+    .option('--config <file>', 'options as JSON (flags > BATCH_INFER_* environment > this file)')
+    .option('--timing-json <file>', 'write the timing figures as JSON')
+    .option('--log-format <format>', "'human' (default) or 'json': one JSON object per line on stderr")
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('--no-progress', 'never show a progress bar')
+    .option('--no-warm-up', 'skip the warm-up sample each worker scores before the timed work');
+}
+
+withScoringOptions(
+  withModelOptions(
+    program
+      .command('run')
+      .description('score one snapshot (CSV or NDJSON, file or stdin) and write predictions in input order')
+      .argument('[input]', "snapshot file (.csv, .ndjson, .jsonl, optionally .gz); '-' or none reads stdin"),
+  ),
+)
   .option('-o, --output <file>', 'write predictions to FILE (atomically) instead of stdout')
   .option('--rejects <file>', 'write rows that could not be scored to FILE (CSV: line,reason,record)')
-  .option('-w, --workers <n>', 'worker threads (default: available cores)')
-  .option('-c, --chunk-size <n>', 'rows per chunk (default: 4096)')
-  .option('--max-in-flight <n>', 'chunks handed out but not yet written (default: 4 x workers)')
-  .option('--retries <n>', 'further tries for a chunk whose worker failed (default: 2)')
-  .option('--chunk-timeout <duration>', 'abandon a chunk with no result after this long (e.g. 30s; default: none)')
-  .option('--isolation <mode>', "'thread' (default) or 'process': workers as child processes, for models you do not trust")
-  .option('--max-line-bytes <n>', 'a record longer than this is rejected (default: 1048576)')
   .option('--deadline <duration>', 'time budget from process start (e.g. 50s)')
   .option('--on-deadline <action>', "'finish' (default: finish, report, exit 3) or 'abort' (stop, reject the rest, exit 3)")
-  .option('--lock <file>', 'exit at once with code 75 if another run holds this lock')
-  .option('--config <file>', 'options as JSON (flags > BATCH_INFER_* environment > this file)')
   .option('--print-config', 'print the resolved options and where each came from, then exit')
   .option('--endpoint <url>', 'score on an Open Inference Protocol (KServe V2) server, e.g. http://127.0.0.1:8000')
   .option('--model-name <name>', "with --endpoint: the server's name for the model (default: the manifest's model names)")
@@ -63,63 +82,37 @@ program
   .option('--request-timeout <duration>', 'with --endpoint: timeout of each request (default: 30s)')
   .option('--token-env <var>', 'with --endpoint: environment variable holding a bearer token (default: BATCH_INFER_TOKEN)')
   .option('--compare', 'also run the sequential baseline on the same chunks and report the speedup')
-  .option('--timing-json <file>', 'write the timing figures as JSON')
-  .option('--log-format <format>', "'human' (default) or 'json': one JSON object per line on stderr")
-  .option('-q, --quiet', 'print nothing but errors')
-  .option('--no-progress', 'never show a progress bar')
-  .option('--no-warm-up', 'skip the warm-up sample each worker scores before the timed work')
   .action(async (input: string | undefined, _options: unknown, command: Command) => {
     const { runCommand } = await import('./commands/run.js');
     process.exitCode = await runCommand(input, command);
   });
 
-program
-  .command('replay')
-  .description('score many snapshots (files, directories, globs) in time order through one pool')
-  .argument('<inputs...>', 'snapshot files, directories or glob patterns')
+withScoringOptions(
+  withModelOptions(
+    program
+      .command('replay')
+      .description('score many snapshots (files, directories, globs) in time order through one pool')
+      .argument('<inputs...>', 'snapshot files, directories or glob patterns'),
+  ),
+)
   .option('--out-dir <dir>', 'one output and one rejects file per input, written atomically, and the journal')
   .option('--resume', 'skip inputs the journal shows complete (same size, time and output checksum)')
   .option('--from <time>', 'only inputs whose file-name time is at or after this (UTC)')
   .option('--to <time>', 'only inputs whose file-name time is before this (UTC)')
-  .option('-m, --manifest <file>', 'models, input columns, outputs and pass-through columns (JSON)')
-  .option('--model <file>', 'quick path: one ONNX model with a single 2-D float input')
-  .option('--features <columns>', 'with --model: comma-separated feature columns')
-  .option('--passthrough <columns>', 'comma-separated columns copied to the output')
-  .option('--format <format>', 'input format: csv or ndjson (default: from each extension)')
-  .option('--output-format <format>', 'output format: csv or ndjson')
-  .option('--parser <parser>', "CSV parser: 'fast' or 'reference'")
-  .option('-w, --workers <n>', 'worker threads (default: available cores)')
-  .option('-c, --chunk-size <n>', 'rows per chunk (default: 4096)')
-  .option('--max-in-flight <n>', 'chunks handed out but not yet written (default: 4 x workers)')
-  .option('--retries <n>', 'further tries for a chunk whose worker failed (default: 2)')
-  .option('--chunk-timeout <duration>', 'abandon a chunk with no result after this long')
-  .option('--isolation <mode>', "'thread' (default) or 'process'")
-  .option('--max-line-bytes <n>', 'a record longer than this is rejected (default: 1048576)')
-  .option('--lock <file>', 'exit at once with code 75 if another run holds this lock')
-  .option('--config <file>', 'options as JSON (flags > BATCH_INFER_* environment > this file)')
-  .option('--timing-json <file>', 'write the summary (and per-snapshot figures) as JSON')
-  .option('--log-format <format>', "'human' (default) or 'json'")
-  .option('-q, --quiet', 'print nothing but errors')
-  .option('--no-progress', 'never show progress bars')
-  .option('--no-warm-up', 'skip the warm-up sample before the first snapshot')
   .action(async (inputs: string[], _options: unknown, command: Command) => {
     const { replayCommand } = await import('./commands/replay.js');
     process.exitCode = await replayCommand(inputs, command);
   });
 
-program
-  .command('bench')
-  .description('sweep chunk sizes and worker counts on the same rows; report, chart, recommend, gate CI')
-  .argument('[input]', 'snapshot file (or use --rows N to synthesize one)')
-  .option('-m, --manifest <file>', 'models and columns (JSON)')
-  .option('--model <file>', 'quick path: one ONNX model with a single 2-D float input')
-  .option('--features <columns>', 'with --model: comma-separated feature columns')
-  .option('--passthrough <columns>', 'comma-separated pass-through columns')
-  .option('--format <format>', 'input format: csv or ndjson')
-  .option('--parser <parser>', "CSV parser: 'fast' or 'reference'")
+withModelOptions(
+  program
+    .command('bench')
+    .description('sweep chunk sizes and worker counts on the same rows; report, chart, recommend, gate CI')
+    .argument('[input]', 'snapshot file (or use --rows N to synthesize one)'),
+)
   .option('--rows <n>', 'synthesize a seeded snapshot of N rows that fits the manifest')
   .option('--seed <n>', 'seed for --rows (default: 42)')
-  .option('--chunk-sizes <list>', "chunk sizes: a list '500,2000,8000' or a range '256:65536' (powers of two)", undefined)
+  .option('--chunk-sizes <list>', "chunk sizes: a list '500,2000,8000' or a range '256:65536' (powers of two)")
   .option('-w, --workers <list>', 'worker counts, e.g. 1,2,4 (default: 1 up to the cores)')
   .option('--warmup <n>', 'uncounted runs per configuration (default: 1)')
   .option('--repeats <n>', 'counted runs at least, and the stability window (default: 3)')

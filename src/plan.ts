@@ -135,14 +135,8 @@ export interface ReadyResult {
   signatures: ModelSignature[];
 }
 
-export interface ChunkScored {
-  kind: 'chunk';
-  ok: true;
-  index: number;
-  /** The worker's thread id, or its process id with --isolation process. */
-  workerId: number;
-  /** How many times this worker has created its sessions: 1 when models are loaded once. */
-  loadCount: number;
+/** What scoring one chunk gives, wherever it ran. */
+export interface ScoredChunk {
   rowsIn: number;
   rowsOut: number;
   rowsRejected: number;
@@ -152,10 +146,20 @@ export interface ChunkScored {
   rejects: Uint8Array;
   parseMs: number;
   inferMs: number;
-  busyMs: number;
   /** With --endpoint: time in inference requests, and the server's own time, for this chunk. */
   networkMs: number;
   serverMs: number;
+}
+
+export interface ChunkScored extends ScoredChunk {
+  kind: 'chunk';
+  ok: true;
+  index: number;
+  /** The worker's thread id, or its process id with --isolation process; 0 for rows rejected here. */
+  workerId: number;
+  /** How many times this worker has created its sessions: 1 when models are loaded once. */
+  loadCount: number;
+  busyMs: number;
 }
 
 export interface TaskFailed {

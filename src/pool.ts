@@ -140,11 +140,6 @@ export class ScoringPool {
     }
   }
 
-  /** Abandons every chunk in flight (their workers are replaced); used when a run must stop now. */
-  abortAll(reason: string): void {
-    for (const key of this.#submissions.keys()) this.#abort(key, reason);
-  }
-
   async destroy(): Promise<void> {
     if (this.#isDestroyed) return;
     this.#isDestroyed = true;

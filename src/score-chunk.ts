@@ -9,20 +9,9 @@ import { ByteWriter } from './output/byte-writer.js';
 import { formatNumber, formatReject, jsonKeys } from './output/format-rows.js';
 import { parseCsvChunkFast } from './parse/fast-csv.js';
 import { parseCsvChunk, parseNdjsonChunk, type ParsedChunk } from './parse/parse-chunk.js';
-import type { ScoringPlan } from './plan.js';
+import type { ScoredChunk, ScoringPlan } from './plan.js';
 import { RemoteUnavailable } from './remote/v2-client.js';
 
-export interface ScoredChunk {
-  networkMs: number;
-  serverMs: number;
-  rowsIn: number;
-  rowsOut: number;
-  rowsRejected: number;
-  output: Uint8Array;
-  rejects: Uint8Array;
-  parseMs: number;
-  inferMs: number;
-}
 
 type OutputValues = ArrayLike<number | bigint>;
 

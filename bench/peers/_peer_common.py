@@ -91,6 +91,19 @@ def write_timing(path, t_start, record):
     return record
 
 
+def warm_passes(peer, count, one_pass, shape):
+    """Times `count` further full passes in this process; each must score as many rows as the cold one."""
+    warm = []
+    for i in range(count):
+        t0 = time.perf_counter()
+        scores = one_pass()
+        warm.append(ms(t0, time.perf_counter()))
+        log(f"{peer}: warm pass {i + 1}: {warm[-1]:.0f} ms")
+        if scores.shape != shape:
+            raise SystemExit(f"{peer}: warm pass returned {scores.shape[0]} rows, cold {shape[0]}")
+    return warm
+
+
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
 

@@ -125,14 +125,7 @@ def main():
     cold_ms = C.ms(t0, time.perf_counter())
     C.log(f"{PEER}: cold pass {cold_ms:.0f} ms for {scores.shape[0]} rows")
 
-    warm = []
-    for i in range(args.warm_runs):
-        t0 = time.perf_counter()
-        s = one_pass(ray, args, model_path)
-        warm.append(C.ms(t0, time.perf_counter()))
-        C.log(f"{PEER}: warm pass {i + 1}: {warm[-1]:.0f} ms")
-        if s.shape != scores.shape:
-            raise SystemExit(f"{PEER}: warm pass returned {s.shape[0]} rows, cold {scores.shape[0]}")
+    warm = C.warm_passes(PEER, args.warm_runs, lambda: one_pass(ray, args, model_path), scores.shape)
 
     t0 = time.perf_counter()
     C.write_predictions(args.output, scores)

@@ -129,7 +129,7 @@ if (canRunPython) {
   }
 }
 
-const limit = JSON.parse(spawnSync(process.execPath, [join(here, 'physical-limit.mjs'), model, '14', '--rows', String(Math.min(rows, 100000))], { encoding: 'utf8' }).stdout);
+const limit = JSON.parse(spawnSync(process.execPath, [join(here, 'physical-limit.mjs'), model, '14', '--rows', String(Math.max(20000, Math.min(rows, 100000)))], { encoding: 'utf8' }).stdout);
 const biCold = results.find((r) => r.key === 'batch-infer-2').coldMs;
 const biWarm = results.find((r) => r.key === 'batch-infer-warm').warmMs;
 const rate = (ms) => (ms === undefined ? undefined : (rows / ms) * 1000);

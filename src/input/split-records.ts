@@ -80,11 +80,6 @@ export class RecordSplitter {
     return this.#header;
   }
 
-  /** Bytes held for the chunk being assembled: what a caller bounding memory watches. */
-  get pendingBytes(): number {
-    return this.#piecesBytes;
-  }
-
   push(input: Uint8Array): RawChunk[] {
     // Buffer's indexOf is a native memchr; a plain Uint8Array's is not.
     let piece = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
