@@ -1,5 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { detachOneBufferEarly } from './detach-early.js';
 import { ExitCode, describeError, isBatchInferError } from './errors.js';
+
+detachOneBufferEarly();
 
 function positiveInteger(flag: string) {
   return (raw: string): number => {

@@ -6,11 +6,14 @@
 
 import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import Tinypool from 'tinypool';
+import { detachOneBufferEarly } from './detach-early.js';
 import { describeError } from './errors.js';
 import { injectFault, parseFaults } from './fault-injection.js';
 import { loadModels, type LoadedModel } from './model-session.js';
 import type { ChunkTask, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './plan.js';
 import { scoreChunk } from './score-chunk.js';
+
+detachOneBufferEarly();
 
 // Inside a tinypool thread, worker_threads.workerData is tinypool's own tuple; the pool's workerData is here.
 // A child process gets no workerData from tinypool, so the setup also travels in the environment.
