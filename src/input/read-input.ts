@@ -3,8 +3,7 @@
  * nothing is parsed here.
  */
 
-import { createReadStream, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { BatchInferError } from '../errors.js';
@@ -78,7 +77,7 @@ export async function openInput(request: InputRequest): Promise<OpenedInput> {
       throw new BatchInferError(code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `${name}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
     }
     // A small file in one read: replay opens a snapshot a minute, and each stream round trip costs main-thread time.
-    raw = sizeBytes <= SMALL_FILE_BYTES ? Readable.from([await readFile(name)], { objectMode: false }) : createReadStream(name, { highWaterMark: 1 << 20 });
+    raw = sizeBytes <= SMALL_FILE_BYTES ? Readable.from([readFileSync(name)], { objectMode: false }) : createReadStream(name, { highWaterMark: 1 << 20 });
   }
   let bytesRead = 0;
   raw.on('data', (piece: Buffer) => {
