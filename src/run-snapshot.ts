@@ -24,7 +24,8 @@ export async function runSnapshot(options: RunOptions, hooks: SnapshotHooks = {}
   // A failed start is reported where the snapshot awaits it; never as an unhandled rejection meanwhile.
   starting.catch(() => undefined);
   try {
-    return await scoreSnapshot(starting, options, hooks);
+    const timing = await scoreSnapshot(starting, options, hooks);
+    return { ...timing, peakRssMb: process.resourceUsage().maxRSS / 1024 };
   } finally {
     await starting.then(
       (handle) => handle.pool.destroy(),
