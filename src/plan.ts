@@ -5,6 +5,8 @@
 
 export type InputFormat = 'csv' | 'ndjson';
 export type OutputFormat = 'csv' | 'ndjson';
+import type { Manifest } from './manifest.js';
+
 /** 'fast' reads plain numeric fields straight from bytes and hands anything else to 'reference' (csv-parse). */
 export type CsvParser = 'fast' | 'reference';
 export type TensorType = 'float32' | 'float64' | 'int64' | 'int32';
@@ -105,7 +107,25 @@ export interface WarmUpTask {
   plan: ScoringPlan;
 }
 
-export type WorkerTask = ChunkTask | ReadyTask | WarmUpTask;
+/**
+ * replay's small snapshots, whole: the worker reads the file, scores it and writes its output, so that the main
+ * thread's per-file work does not limit a replay of many small files.
+ */
+export interface SnapshotTask {
+  kind: 'snapshot';
+  key: number;
+  path: string;
+  outputPath: string;
+  rejectsPath: string;
+  inputFormat: InputFormat | undefined;
+  outputFormat: OutputFormat;
+  parser: CsvParser;
+  maxRecordBytes: number;
+  /** The run's manifest, plain data: the worker binds it to this file's header. */
+  manifest: Manifest;
+}
+
+export type WorkerTask = ChunkTask | ReadyTask | WarmUpTask | SnapshotTask;
 
 /** What a thread announces when it starts a chunk. */
 export interface TaskStarted {
@@ -178,7 +198,23 @@ export interface WarmedUp {
   ms: number;
 }
 
-export type WorkerResult = ReadyResult | ChunkScored | TaskFailed | WarmedUp;
+export interface SnapshotScored {
+  kind: 'snapshot';
+  ok: true;
+  rows: number;
+  rowsOut: number;
+  rowsRejected: number;
+  outputSha256: string;
+}
+
+/** The snapshot itself is unusable (unreadable, wrong header): replay reports and skips it. */
+export interface SnapshotRefused {
+  kind: 'snapshot-refused';
+  ok: true;
+  message: string;
+}
+
+export type WorkerResult = ReadyResult | ChunkScored | TaskFailed | WarmedUp | SnapshotScored | SnapshotRefused;
 
 /** A shape as people read it: symbolic or unnamed dimensions as their name or 'N', unknown ones as '?'. */
 export function formatShape(shape: readonly (number | string)[]): string {

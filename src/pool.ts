@@ -8,7 +8,21 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import Tinypool from 'tinypool';
 import { BatchInferError } from './errors.js';
-import type { ChunkScored, ChunkTask, ModelSetup, ModelSignature, ReadyResult, ScoringPlan, TaskStarted, WorkerResult, WorkerSetup } from './plan.js';
+import type {
+  ChunkScored,
+  ChunkTask,
+  ModelSetup,
+  ModelSignature,
+  ReadyResult,
+  ScoringPlan,
+  SnapshotRefused,
+  SnapshotScored,
+  SnapshotTask,
+  TaskStarted,
+  WorkerResult,
+  WorkerSetup,
+  WorkerTask,
+} from './plan.js';
 
 export type Isolation = 'thread' | 'process';
 
@@ -112,6 +126,21 @@ export class ScoringPool {
    * queueing). Throws ChunkFailure when the worker failed, died or passed `timeoutMs`.
    */
   async score(task: Omit<ChunkTask, 'kind' | 'key'>, timeoutMs: number | undefined, onDispatched?: () => void): Promise<ChunkScored> {
+    const transferList = this.isolation === 'thread' ? [task.bytes.buffer as ArrayBuffer] : [];
+    const result = await this.#run((key) => ({ ...task, kind: 'chunk', key }), transferList, timeoutMs, onDispatched);
+    if (result.kind !== 'chunk') throw new ChunkFailure(`unexpected worker reply '${result.kind}'`);
+    return result;
+  }
+
+  /** Reads, scores and writes one small snapshot file on some worker (replay). */
+  async scoreFile(task: Omit<SnapshotTask, 'kind' | 'key'>, timeoutMs: number | undefined): Promise<SnapshotScored | SnapshotRefused> {
+    const result = await this.#run((key) => ({ ...task, kind: 'snapshot', key }), [], timeoutMs);
+    if (result.kind !== 'snapshot' && result.kind !== 'snapshot-refused') throw new ChunkFailure(`unexpected worker reply '${result.kind}'`);
+    return result;
+  }
+
+  /** One task on some worker, at most one per worker slot; failures become ChunkFailure or fatal errors. */
+  async #run(message: (key: number) => WorkerTask, transferList: ArrayBuffer[], timeoutMs: number | undefined, onDispatched?: () => void): Promise<WorkerResult & { ok: true }> {
     await this.#acquire();
     onDispatched?.();
     const key = nextKey++;
@@ -120,15 +149,12 @@ export class ScoringPool {
     const timer =
       timeoutMs === undefined ? undefined : setTimeout(() => this.#abort(key, `no result within the chunk timeout (${timeoutMs} ms)`), timeoutMs);
     try {
-      const message: ChunkTask = { ...task, kind: 'chunk', key };
-      const transferList = this.isolation === 'thread' ? [task.bytes.buffer as ArrayBuffer] : [];
-      const result = (await this.#pool.run(message, { transferList, signal: submission.controller.signal })) as WorkerResult;
+      const result = (await this.#pool.run(message(key), { transferList, signal: submission.controller.signal })) as WorkerResult;
       if (!result.ok) {
         if (result.code === 'MODEL_LOAD') throw new BatchInferError('MODEL_LOAD', result.message);
         if (result.code === 'REMOTE_UNAVAILABLE') throw new BatchInferError('REMOTE_UNAVAILABLE', result.message);
         throw new ChunkFailure(result.message);
       }
-      if (result.kind !== 'chunk') throw new ChunkFailure(`unexpected worker reply '${result.kind}'`);
       return result;
     } catch (error) {
       if (error instanceof BatchInferError || error instanceof ChunkFailure) throw error;
@@ -139,6 +165,7 @@ export class ScoringPool {
       this.#release();
     }
   }
+
 
   async destroy(): Promise<void> {
     if (this.#isDestroyed) return;

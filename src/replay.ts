@@ -6,14 +6,14 @@
  */
 
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { BatchInferError, describeError } from './errors.js';
 import type { ReplayInput } from './input/find-inputs.js';
 import type { Manifest } from './manifest.js';
 import { openFileSink, openLazyFileSink, type OutputSink } from './output/write-output.js';
 import type { CsvParser, InputFormat, OutputFormat } from './plan.js';
-import type { Isolation } from './pool.js';
+import { ChunkFailure, type Isolation, type ScoringPool } from './pool.js';
 import { scoreSnapshot, startPool, type RunProgress } from './score-snapshot.js';
 
 export const JOURNAL_FILE = 'replay-journal.ndjson';
@@ -134,6 +134,56 @@ function isComplete(entry: JournalEntry | undefined, input: string, outDir: stri
   }
 }
 
+/** Snapshots up to this size are read, scored and written by one worker, whole. */
+const SMALL_SNAPSHOT_BYTES = 1 << 20;
+
+type SmallResult = Omit<SnapshotResult, 'finishedAtMs'> & { entry: JournalEntry | undefined };
+
+async function scoreSmallSnapshot(pool: ScoringPool, options: ReplayOptions, path: string, size: number, mtimeMs: number): Promise<SmallResult> {
+  const names = outputNames(path, options.outputFormat);
+  const start = performance.now();
+  let lastReason = '';
+  for (let attempt = 0; attempt <= options.retries; attempt++) {
+    if (options.signal?.aborted) break;
+    try {
+      const result = await pool.scoreFile(
+        {
+          path,
+          outputPath: join(options.outDir, names.output),
+          rejectsPath: join(options.outDir, names.rejects),
+          inputFormat: options.inputFormat,
+          outputFormat: options.outputFormat,
+          parser: options.parser,
+          maxRecordBytes: options.maxRecordBytes,
+          manifest: options.manifest,
+        },
+        options.chunkTimeoutMs,
+      );
+      const ms = performance.now() - start;
+      if (result.kind === 'snapshot-refused') return { input: path, status: 'failed', rows: 0, rowsOut: 0, rowsRejected: 0, ms, error: result.message, entry: undefined };
+      const entry: JournalEntry = {
+        input: path,
+        size,
+        mtimeMs,
+        rows: result.rows,
+        rowsOut: result.rowsOut,
+        rowsRejected: result.rowsRejected,
+        output: names.output,
+        outputSha256: result.outputSha256,
+        rejects: names.rejects,
+        ms,
+        completedAt: new Date().toISOString(),
+      };
+      return { input: path, status: 'done', rows: result.rows, rowsOut: result.rowsOut, rowsRejected: result.rowsRejected, ms, entry };
+    } catch (error) {
+      if (!(error instanceof ChunkFailure)) throw error;
+      lastReason = error.message;
+    }
+  }
+  const error = options.signal?.aborted ? 'interrupted' : `worker failed on ${options.retries + 1} tries: ${lastReason}`;
+  return { input: path, status: 'failed', rows: 0, rowsOut: 0, rowsRejected: 0, ms: performance.now() - start, error, entry: undefined };
+}
+
 export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {}): Promise<ReplaySummary> {
   mkdirSync(options.outDir, { recursive: true });
   const names = new Map<string, string>();
@@ -163,6 +213,23 @@ export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {})
         hooks.onSnapshotDone?.(result, index);
         continue;
       }
+      const stat = statSync(path, { throwIfNoEntry: false });
+      if (stat !== undefined && stat.size <= SMALL_SNAPSHOT_BYTES) {
+        // A small snapshot goes to a worker whole: read, scored and written there (see snapshot-file.ts).
+        while (active.size >= options.workers * 2) await Promise.race(active);
+        hooks.onSnapshotStart?.(index, path);
+        const job = scoreSmallSnapshot(handle.pool, options, path, stat.size, stat.mtimeMs)
+          .then((result) => {
+            if (result.status === 'done') writeSync(journalFd, `${JSON.stringify(result.entry)}\n`);
+            const { entry: _entry, ...snapshot } = result;
+            const done = { ...snapshot, finishedAtMs: performance.now() - replayStart };
+            results.push(done);
+            hooks.onSnapshotDone?.(done, index);
+          })
+          .finally(() => active.delete(job));
+        active.add(job);
+        continue;
+      }
       while (active.size >= maxActive) await Promise.race(active);
       let markRead: () => void = () => undefined;
       const inputRead = new Promise<void>((resolve) => (markRead = resolve));
@@ -170,7 +237,6 @@ export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {})
       const start = performance.now();
       const output = hashing(openFileSink(join(options.outDir, names.output), '--out-dir'));
       const rejects = openLazyFileSink(join(options.outDir, names.rejects), '--out-dir');
-      const stat = statSync(path, { throwIfNoEntry: false });
       hooks.onSnapshotStart?.(index, path);
       const job = scoreSnapshot(
         handle,
@@ -236,6 +302,9 @@ export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {})
   } finally {
     closeSync(journalFd);
     await handle.pool.destroy();
+    // A worker that died while writing a small snapshot's file leaves its temporary file: ours carry our pid.
+    const leftover = new RegExp(`^\\..+\\.${process.pid}\\.[0-9a-z]+\\.tmp$`);
+    for (const name of readdirSync(options.outDir)) if (leftover.test(name)) rmSync(join(options.outDir, name), { force: true });
   }
   const wallMs = performance.now() - replayStart;
   const order = new Map(options.inputs.map((input, i) => [input.path, i]));

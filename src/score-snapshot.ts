@@ -8,11 +8,11 @@
  */
 
 import { resolve } from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
 import { isSameOutput, scoreInParallel, scoreSequentially } from './baseline.js';
 import { bindPlan } from './bind-plan.js';
 import { BatchInferError, ExitCode } from './errors.js';
-import { openInput, type InputRequest, type OpenedInput } from './input/read-input.js';
+import { decodeHeader } from './input/read-header.js';
+import { openInput, type InputRequest } from './input/read-input.js';
 import { RecordSplitter, type RawChunk } from './input/split-records.js';
 import type { Manifest } from './manifest.js';
 import { formatOutputHeader, REJECTS_HEADER } from './output/format-rows.js';
@@ -87,21 +87,6 @@ export async function startPool(manifest: Manifest, workers: number, isolation: 
   }
 }
 
-function decodeHeader(bytes: Uint8Array | undefined, input: OpenedInput): string[] {
-  if (bytes === undefined || bytes.length === 0) throw new BatchInferError('INPUT_HEADER', `${input.name}: empty input, no header line`);
-  let names: string[];
-  try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    names = (parseCsv(text, { relax_column_count: true }) as string[][])[0] ?? [];
-  } catch (error) {
-    throw new BatchInferError('INPUT_HEADER', `${input.name}: line 1: the header is not a CSV record: ${(error as Error).message.replace(/ at line \d+.*$/, '')}`);
-  }
-  for (const [i, name] of names.entries()) {
-    if (name.trim() === '') throw new BatchInferError('INPUT_HEADER', `${input.name}: line 1: column ${i + 1} of the header has no name`);
-  }
-  return names;
-}
-
 function openSink(target: string | OutputSink | undefined, flag: string): OutputSink | undefined {
   if (typeof target === 'string') return openFileSink(target, flag);
   return target;
@@ -131,7 +116,7 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
     }
     early.push(...splitter.push(next.value));
   }
-  const header = input.format === 'csv' ? decodeHeader(splitter.header, input) : undefined;
+  const header = input.format === 'csv' ? decodeHeader(splitter.header, input.name) : undefined;
   const { pool, started, manifest } = await handleOrPromise;
   const plan: ScoringPlan = bindPlan(manifest, started.signatures, { inputFormat: input.format, outputFormat: options.outputFormat, parser: options.parser, header, inputName: input.name });
 

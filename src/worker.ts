@@ -12,6 +12,7 @@ import { injectFault, parseFaults } from './fault-injection.js';
 import { loadModels, type LoadedModel } from './model-session.js';
 import type { ChunkTask, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './plan.js';
 import { scoreChunk } from './score-chunk.js';
+import { scoreSnapshotFile } from './snapshot-file.js';
 
 detachOneBufferEarly();
 
@@ -84,6 +85,14 @@ export default async function handleTask(task: WorkerTask): Promise<WorkerResult
       // Best effort: the real chunks will report any problem.
     }
     return { kind: 'warm-up', ok: true, workerId, ms: performance.now() - start };
+  }
+  if (task.kind === 'snapshot') {
+    announcements?.postMessage({ workerId, key: task.key } satisfies TaskStarted);
+    try {
+      return await scoreSnapshotFile(task, loaded.models);
+    } catch (error) {
+      return { kind: 'failed', ok: false, index: -1, code: 'WORKER_FAILED', message: describeError(error) };
+    }
   }
   try {
     const result = await runChunk(task, loaded.models);
