@@ -66,7 +66,8 @@ export class ByteWriter {
     let digits = 9;
     let mantissa = Math.round(v / POWERS_OF_TEN[exponent - 8 + POWER_OFFSET]!);
     const target = Math.fround(v);
-    for (let k = 1; k < 9; k++) {
+    // From 6 digits: a value that needs fewer rounds to its shorter digits followed by zeros, which are stripped below.
+    for (let k = 6; k < 9; k++) {
       const scale = exponent - k + 1;
       if (scale < -22 || scale > 22) break;
       const candidate = Math.round(scale >= 0 ? v / POWERS_OF_TEN[scale + POWER_OFFSET]! : v * POWERS_OF_TEN[-scale + POWER_OFFSET]!);
