@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
@@ -48,6 +48,26 @@ describe('batch-infer replay', () => {
     }
     assert.match(result.stderr, /snapshots\s+6: 6 scored, 0 skipped/);
     assert.match(result.stderr, /slowest/);
+  });
+
+  it('gives the same outputs as run, for a large snapshot cut into chunks and small ones scored whole in a worker', (t) => {
+    const dir = tempDir(t);
+    mkdirSync(join(dir, 'in'));
+    // 12,000 rows is over the 1 MiB a worker takes whole; 500 rows is under it.
+    spawnSync(process.execPath, [BIN, 'generate', '--rows', '12000', '--seed', '5', '-o', join(dir, 'in', 'apm-2026-11-30T09-00.csv')]);
+    spawnSync(process.execPath, [BIN, 'generate', '--rows', '500', '--seed', '6', '-o', join(dir, 'in', 'apm-2026-11-30T09-01.csv')]);
+    const lines = readFileSync(join(dir, 'in', 'apm-2026-11-30T09-01.csv'), 'utf8').split('\n');
+    lines[3] = lines[3]!.replace(/,[^,]*$/, ',oops');
+    writeFileSync(join(dir, 'in', 'apm-2026-11-30T09-01.csv'), lines.join('\n'));
+    const result = runCli(['replay', join(dir, 'in'), '-m', AE, '--out-dir', join(dir, 'out'), '-c', '1000', '-q']);
+    assert.equal(result.code, 1, result.stderr);
+    for (const name of ['apm-2026-11-30T09-00', 'apm-2026-11-30T09-01']) {
+      const rejects = join(dir, `${name}.run-rejects.csv`);
+      const run = runCli(['run', join(dir, 'in', `${name}.csv`), '-m', AE, '-c', '1000', '-q', '--rejects', rejects]);
+      assert.equal(readFileSync(join(dir, 'out', `${name}.out.csv`), 'utf8'), run.stdout, name);
+      if (name.endsWith('01')) assert.equal(readFileSync(join(dir, 'out', `${name}.rejects.csv`), 'utf8'), readFileSync(rejects, 'utf8'));
+    }
+    assert.equal(existsSync(join(dir, 'out', 'apm-2026-11-30T09-00.rejects.csv')), false, 'no rejects file without rejects');
   });
 
   it('takes globs and a --from/--to time range', (t) => {
