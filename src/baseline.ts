@@ -10,7 +10,7 @@
 
 import type { RawChunk } from './input/split-records.js';
 import type { Manifest } from './manifest.js';
-import { loadModels, releaseModels } from './model-session.js';
+import { loadModels, releaseModels, type LoadedModel } from './model-session.js';
 import type { ScoringPlan } from './plan.js';
 import type { ScoringPool } from './pool.js';
 import { scoreChunk } from './score-chunk.js';
@@ -20,18 +20,29 @@ export interface Pass {
   outputs: Uint8Array[];
 }
 
+export interface ParallelPass extends Pass {
+  /** Per chunk: dispatch to result, and submission to dispatch (waiting for a free worker). */
+  latencies: number[];
+  waits: number[];
+  /** Worker time on the chunks, summed. */
+  busyMs: number;
+}
+
+/** One timed pass over the chunks in this thread, one after another (bench's sequential baseline too). */
+export async function scorePass(chunks: readonly RawChunk[], plan: ScoringPlan, models: readonly LoadedModel[]): Promise<Pass> {
+  const outputs: Uint8Array[] = [];
+  const start = performance.now();
+  for (const chunk of chunks) outputs.push((await scoreChunk(chunk.bytes, chunk.firstLine, plan, models)).output);
+  return { ms: performance.now() - start, outputs };
+}
+
 /** `passes` timed passes of the sequential baseline (model load and warm-up excluded). */
 export async function scoreSequentially(chunks: readonly RawChunk[], plan: ScoringPlan, manifest: Manifest, warmUpSample: Uint8Array | undefined, passes: number): Promise<Pass[]> {
   const models = await loadModels(manifest.models.map((m) => ({ name: m.name, path: m.path })));
   try {
     if (warmUpSample !== undefined) await scoreChunk(warmUpSample, 1, plan, models);
     const results: Pass[] = [];
-    for (let pass = 0; pass < passes; pass++) {
-      const outputs: Uint8Array[] = [];
-      const start = performance.now();
-      for (const chunk of chunks) outputs.push((await scoreChunk(chunk.bytes, chunk.firstLine, plan, models)).output);
-      results.push({ ms: performance.now() - start, outputs });
-    }
+    for (let pass = 0; pass < passes; pass++) results.push(await scorePass(chunks, plan, models));
     return results;
   } finally {
     await releaseModels(models);
@@ -39,11 +50,27 @@ export async function scoreSequentially(chunks: readonly RawChunk[], plan: Scori
 }
 
 /** One parallel pass over chunks already in memory: all handed out at once, gathered in input order. */
-export async function scoreInParallel(pool: ScoringPool, chunks: readonly RawChunk[], plan: ScoringPlan): Promise<Pass> {
+export async function scoreInParallel(pool: ScoringPool, chunks: readonly RawChunk[], plan: ScoringPlan): Promise<ParallelPass> {
+  // Fresh copies, made before the clock starts: each pass moves its chunks to the workers.
   const copies = chunks.map((chunk) => chunk.bytes.slice());
+  const latencies: number[] = [];
+  const waits: number[] = [];
+  let busyMs = 0;
   const start = performance.now();
-  const results = await Promise.all(chunks.map((chunk, i) => pool.score({ index: chunk.index, attempt: 0, firstLine: chunk.firstLine, bytes: copies[i]!, plan }, undefined)));
-  return { ms: performance.now() - start, outputs: results.map((r) => r.output) };
+  const outputs = await Promise.all(
+    chunks.map(async (chunk, i) => {
+      const submitted = performance.now();
+      let dispatched = submitted;
+      const result = await pool.score({ index: chunk.index, attempt: 0, firstLine: chunk.firstLine, bytes: copies[i]!, plan }, undefined, () => {
+        dispatched = performance.now();
+      });
+      latencies.push(performance.now() - dispatched);
+      waits.push(dispatched - submitted);
+      busyMs += result.busyMs;
+      return result.output;
+    }),
+  );
+  return { ms: performance.now() - start, outputs, latencies, waits, busyMs };
 }
 
 export function isSameOutput(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {

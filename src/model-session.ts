@@ -4,7 +4,7 @@
  */
 
 import * as ort from 'onnxruntime-node';
-import { BatchInferError } from './errors.js';
+import { BatchInferError, describeError } from './errors.js';
 import type { ModelSetup, ModelSignature, ValueSignature } from './plan.js';
 import { RemoteRunner } from './remote/remote-runner.js';
 
@@ -43,8 +43,7 @@ export async function loadModel(model: ModelSetup): Promise<LoadedModel> {
   try {
     session = await ort.InferenceSession.create(model.path, SESSION_OPTIONS);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new BatchInferError('MODEL_LOAD', `model ${model.path}: cannot load: ${reason.replace(/\s*\n\s*/g, ' ')}`);
+    throw new BatchInferError('MODEL_LOAD', `model ${model.path}: cannot load: ${describeError(error)}`);
   }
   return {
     path: model.path,

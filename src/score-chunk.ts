@@ -4,6 +4,7 @@
  */
 
 import * as ort from 'onnxruntime-node';
+import { describeError } from './errors.js';
 import type { LoadedModel } from './model-session.js';
 import { ByteWriter } from './output/byte-writer.js';
 import { formatNumber, formatReject, jsonKeys } from './output/format-rows.js';
@@ -26,16 +27,6 @@ interface ColumnSource {
 }
 
 const encoder = new TextEncoder();
-const keysByPlan = new WeakMap<ScoringPlan, string[]>();
-
-function outputKeys(plan: ScoringPlan): string[] {
-  let keys = keysByPlan.get(plan);
-  if (keys === undefined) {
-    keys = jsonKeys(plan.outputColumns.slice(plan.passthrough.length));
-    keysByPlan.set(plan, keys);
-  }
-  return keys;
-}
 
 async function runModels(parsed: ParsedChunk, plan: ScoringPlan, models: readonly LoadedModel[]): Promise<ColumnSource[]> {
   const columns: ColumnSource[] = [];
@@ -79,7 +70,7 @@ function formatRows(parsed: ParsedChunk, plan: ScoringPlan, columns: ColumnSourc
   const format = plan.outputFormat;
   const hasPassthrough = plan.passthrough.length > 0;
   const out = new ByteWriter(parsed.passthrough.length + parsed.rows * (2 + columns.length * 22));
-  const keys = format === 'ndjson' ? outputKeys(plan) : [];
+  const keys = format === 'ndjson' ? jsonKeys(plan.outputColumns.slice(plan.passthrough.length)) : [];
   const passthrough = parsed.passthrough;
   const ends = parsed.passthroughEnds;
   let from = 0;
@@ -123,7 +114,7 @@ export async function scoreChunk(bytes: Uint8Array, firstLine: number, plan: Sco
       if (error instanceof RemoteUnavailable) throw error;
       // The runtime refused this chunk (for example a value a model cannot take): its rows become rejects,
       // and the rest of the snapshot is still scored.
-      const reason = `inference failed: ${(error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ')}`;
+      const reason = `inference failed: ${describeError(error)}`;
       for (let row = 0; row < parsed.rows; row++) rejects += formatReject(parsed.lines[row]!, reason, parsed.recordOf(row));
       rowsOut = 0;
       output = new Uint8Array(0);

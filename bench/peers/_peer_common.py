@@ -91,6 +91,28 @@ def write_timing(path, t_start, record):
     return record
 
 
+def finish(peer, args, t_start, t_init0, t_ready, scores, cold_ms, warm, extra, shutdown=None):
+    """Writes the predictions, shuts the runtime down (when given a way to), and writes the timing JSON with the
+    keys every peer reports, plus `extra`."""
+    t0 = time.perf_counter()
+    write_predictions(args.output, scores)
+    record = {
+        "peer": peer,
+        "rows": int(scores.shape[0]),
+        "process_start_to_ready_ms": ms(t_start, t_ready),
+        "init_ms": ms(t_init0, t_ready),
+        "cold_ms": cold_ms,
+        "warm_ms": warm,
+        "write_ms": ms(t0, time.perf_counter()),
+    }
+    if shutdown is not None:
+        t0 = time.perf_counter()
+        shutdown()
+        record["shutdown_ms"] = ms(t0, time.perf_counter())
+    record.update(extra)
+    return write_timing(args.timing, t_start, record)
+
+
 def warm_passes(peer, count, one_pass, shape):
     """Times `count` further full passes in this process; each must score as many rows as the cold one."""
     warm = []

@@ -127,28 +127,11 @@ def main():
 
     warm = C.warm_passes(PEER, args.warm_runs, lambda: one_pass(ray, args, model_path), scores.shape)
 
-    t0 = time.perf_counter()
-    C.write_predictions(args.output, scores)
-    write_ms = C.ms(t0, time.perf_counter())
-
-    t0 = time.perf_counter()
-    ray.shutdown()
-    shutdown_ms = C.ms(t0, time.perf_counter())
-
-    C.write_timing(args.timing, _T_START, {
-        "peer": PEER,
-        "rows": int(scores.shape[0]),
-        "process_start_to_ready_ms": C.ms(_T_START, t_ready),
-        "init_ms": C.ms(t_init0, t_ready),
-        "cold_ms": cold_ms,
-        "warm_ms": warm,
-        "write_ms": write_ms,
-        "shutdown_ms": shutdown_ms,
-        "params": {"num_cpus": args.num_cpus, "actors": args.actors,
-                   "actor_cpus": args.actor_cpus, "batch_size": args.batch_size,
-                   "blocks": args.blocks, "intra_op_threads": 1,
+    C.finish(PEER, args, _T_START, t_init0, t_ready, scores, cold_ms, warm, {
+        "params": {"num_cpus": args.num_cpus, "actors": args.actors, "actor_cpus": args.actor_cpus,
+                   "batch_size": args.batch_size, "blocks": args.blocks, "intra_op_threads": 1,
                    "actor_pool_per_pass": True},
-    })
+    }, shutdown=ray.shutdown)
 
 
 if __name__ == "__main__":

@@ -60,20 +60,7 @@ def main():
 
     warm = C.warm_passes(PEER, args.warm_runs, lambda: one_pass(session, args.input), scores.shape)
 
-    t0 = time.perf_counter()
-    C.write_predictions(args.output, scores)
-    write_ms = C.ms(t0, time.perf_counter())
-
-    C.write_timing(args.timing, _T_START, {
-        "peer": PEER,
-        "rows": int(scores.shape[0]),
-        "process_start_to_ready_ms": C.ms(_T_START, t_ready),
-        "init_ms": C.ms(t_init0, t_ready),
-        "cold_ms": cold_ms,
-        "warm_ms": warm,
-        "write_ms": write_ms,
-        "params": {"intra_op_threads": args.intra_op_threads, "batch_size": 1},
-    })
+    C.finish(PEER, args, _T_START, t_init0, t_ready, scores, cold_ms, warm, {"params": {"intra_op_threads": args.intra_op_threads, "batch_size": 1}})
 
 
 if __name__ == "__main__":

@@ -10,12 +10,13 @@
  */
 
 import { cpus } from 'node:os';
+import { scoreInParallel, scorePass, type ParallelPass } from '../baseline.js';
 import { bindPlan } from '../bind-plan.js';
 import { BatchInferError } from '../errors.js';
 import { RecordSplitter, type RawChunk } from '../input/split-records.js';
 import type { Manifest } from '../manifest.js';
-import { loadModels, releaseModels, type LoadedModel } from '../model-session.js';
-import type { CsvParser, InputFormat, ScoringPlan } from '../plan.js';
+import { loadModels, releaseModels } from '../model-session.js';
+import type { CsvParser, InputFormat } from '../plan.js';
 import { ScoringPool, type Isolation } from '../pool.js';
 import { scoreChunk } from '../score-chunk.js';
 import { takeWarmUpSample } from '../warm-up.js';
@@ -113,45 +114,6 @@ async function repeat(options: SweepOptions, once: () => Promise<number>): Promi
   return runs;
 }
 
-async function sequentialRun(chunks: RawChunk[], plan: ScoringPlan, models: LoadedModel[]): Promise<number> {
-  const start = performance.now();
-  const outputs: Uint8Array[] = [];
-  for (const chunk of chunks) outputs.push((await scoreChunk(chunk.bytes, chunk.firstLine, plan, models)).output);
-  Buffer.concat(outputs);
-  return performance.now() - start;
-}
-
-interface ParallelRun {
-  ms: number;
-  latencies: number[];
-  waits: number[];
-  busyMs: number;
-}
-
-async function parallelRun(pool: ScoringPool, chunks: RawChunk[], plan: ScoringPlan): Promise<ParallelRun> {
-  // Fresh copies: each run moves its chunks to the workers.
-  const copies = chunks.map((c) => c.bytes.slice());
-  const latencies: number[] = [];
-  const waits: number[] = [];
-  let busyMs = 0;
-  const start = performance.now();
-  const results = await Promise.all(
-    chunks.map(async (chunk, i) => {
-      const submitted = performance.now();
-      let dispatched = submitted;
-      const result = await pool.score({ index: chunk.index, attempt: 0, firstLine: chunk.firstLine, bytes: copies[i]!, plan }, undefined, () => {
-        dispatched = performance.now();
-      });
-      latencies.push(performance.now() - dispatched);
-      waits.push(dispatched - submitted);
-      busyMs += result.busyMs;
-      return result.output;
-    }),
-  );
-  Buffer.concat(results);
-  return { ms: performance.now() - start, latencies, waits, busyMs };
-}
-
 export async function runSweep(options: SweepOptions, hooks: SweepHooks = {}): Promise<BenchResult> {
   const models = await loadModels(options.manifest.models.map((m) => ({ name: m.name, path: m.path })));
   const byChunkSize = new Map(options.chunkSizes.map((size) => [size, cut(options.input, options.inputFormat, size)]));
@@ -176,7 +138,7 @@ export async function runSweep(options: SweepOptions, hooks: SweepHooks = {}): P
     await scoreChunk(takeWarmUpSample(first.chunks[0]?.bytes ?? new Uint8Array(0), options.inputFormat), 1, plan, models);
     for (const chunkSize of options.chunkSizes) {
       const { chunks } = byChunkSize.get(chunkSize)!;
-      const runs = await repeat(options, () => sequentialRun(chunks, plan, models));
+      const runs = await repeat(options, async () => (await scorePass(chunks, plan, models)).ms);
       sequential.push({ chunkSize, chunks: chunks.length, ...summarize(runs, rows, options.rule) });
       step(`sequential, chunk ${chunkSize}`);
     }
@@ -192,9 +154,9 @@ export async function runSweep(options: SweepOptions, hooks: SweepHooks = {}): P
       await pool.warmUp(takeWarmUpSample(first.chunks[0]?.bytes ?? new Uint8Array(0), options.inputFormat), plan);
       for (const chunkSize of options.chunkSizes) {
         const { chunks } = byChunkSize.get(chunkSize)!;
-        const details: ParallelRun[] = [];
+        const details: ParallelPass[] = [];
         const runs = await repeat(options, async () => {
-          const run = await parallelRun(pool, chunks, plan);
+          const run = await scoreInParallel(pool, chunks, plan);
           details.push(run);
           return run.ms;
         });

@@ -7,7 +7,7 @@ import { createRunLog } from '../log.js';
 import { resolveRunOptions } from '../options.js';
 import { createReplayProgress } from '../progress.js';
 import { runReplay, type ReplaySummary } from '../replay.js';
-import { gatherOptions } from './run.js';
+import { gatherOptions, onSignals } from './run.js';
 
 /** Exit code when some snapshots failed (the others were scored). */
 export const EXIT_SNAPSHOTS_FAILED = 4;
@@ -43,11 +43,7 @@ export async function replayCommand(patterns: string[], command: Command): Promi
   const log = createRunLog(resolved.logFormat);
   const lock = resolved.lock === undefined ? undefined : acquireLock(resolved.lock);
   const controller = new AbortController();
-  const stop = (signal: NodeJS.Signals) => () => controller.abort(signal);
-  const onInt = stop('SIGINT');
-  const onTerm = stop('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
+  const removeSignalHandlers = onSignals(controller);
   const bars = createReplayProgress(resolved.isShowProgress && resolved.logFormat === 'human', inputs.length);
   let finished = 0;
   let rowsSoFar = 0;
@@ -89,8 +85,7 @@ export async function replayCommand(patterns: string[], command: Command): Promi
     );
   } finally {
     bars.stop();
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
+    removeSignalHandlers();
     lock?.release();
   }
   if (resolved.timingJson !== undefined) writeFileSync(resolved.timingJson, `${JSON.stringify(summary, null, 2)}\n`);

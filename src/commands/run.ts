@@ -28,7 +28,7 @@ export function gatherOptions(command: Command): { raw: RawOptions; configFile: 
 }
 
 /** Stops the run on SIGINT or SIGTERM: it aborts, removes its temporary files and exits 130 or 143. */
-function onSignals(controller: AbortController): () => void {
+export function onSignals(controller: AbortController): () => void {
   const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
     const handler = (): void => {
       if (controller.signal.aborted) {

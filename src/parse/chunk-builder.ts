@@ -5,9 +5,10 @@
 
 import { ByteWriter } from '../output/byte-writer.js';
 import { formatPassthroughValue, formatReject, jsonKeys } from '../output/format-rows.js';
-import type { BoundInput, ScoringPlan, TensorType } from '../plan.js';
+import type { BoundInput, ScoringPlan } from '../plan.js';
+import { allocateTensorArray, type TensorArray } from '../tensor-arrays.js';
 
-export type FeatureArray = Float32Array | Float64Array | BigInt64Array | Int32Array;
+export type FeatureArray = TensorArray;
 
 export interface ParsedChunk {
   /** Records seen (blank lines excluded). */
@@ -29,19 +30,6 @@ export interface ParsedChunk {
   rejects: string[];
 }
 
-
-function allocate(type: TensorType, length: number): FeatureArray {
-  switch (type) {
-    case 'float32':
-      return new Float32Array(length);
-    case 'float64':
-      return new Float64Array(length);
-    case 'int64':
-      return new BigInt64Array(length);
-    case 'int32':
-      return new Int32Array(length);
-  }
-}
 
 const NON_FINITE = /^[ \t]*[+-]?(?:nan|inf|infinity)[ \t]*$/i;
 
@@ -90,7 +78,7 @@ export class ChunkBuilder {
     this.#passthroughKeys = jsonKeys(plan.passthrough.map((p) => p.name));
     this.passthrough = new ByteWriter(capacity * 16 * plan.passthrough.length);
     this.passthroughEnds = new Int32Array(capacity);
-    this.features = plan.models.map((model) => model.inputs.map((input) => allocate(input.type, capacity * input.columns.length)));
+    this.features = plan.models.map((model) => model.inputs.map((input) => allocateTensorArray(input.type, capacity * input.columns.length)));
   }
 
   readonly #passthroughKeys: string[];

@@ -6,6 +6,7 @@
  */
 
 import type { TensorType, ValueSignature } from '../plan.js';
+import { tensorArrayFromBytes, tensorArrayFromNumbers } from '../tensor-arrays.js';
 
 export const BINARY_HEADER = 'Inference-Header-Content-Length';
 
@@ -143,20 +144,6 @@ export async function fetchMetadata(settings: RemoteSettings): Promise<ModelMeta
   return { inputs: (json.inputs ?? []).map(toSignature), outputs: (json.outputs ?? []).map(toSignature), replicas: json.parameters?.replicas };
 }
 
-function typedArrayOf(type: TensorType, bytes: Buffer): ArrayLike<number | bigint> {
-  const copy = new Uint8Array(bytes).buffer;
-  switch (type) {
-    case 'float32':
-      return new Float32Array(copy);
-    case 'float64':
-      return new Float64Array(copy);
-    case 'int64':
-      return new BigInt64Array(copy);
-    case 'int32':
-      return new Int32Array(copy);
-  }
-}
-
 /** POST /v2/models/{name}/infer with the given tensors; asks for the named outputs. */
 export async function infer(
   settings: RemoteSettings,
@@ -198,11 +185,10 @@ export async function infer(
     let data: ArrayLike<number | bigint>;
     const size = tensor.parameters?.binary_data_size;
     if (size !== undefined) {
-      data = typedArrayOf(type, reply.subarray(offset, offset + size));
+      data = tensorArrayFromBytes(type, reply.subarray(offset, offset + size));
       offset += size;
     } else {
-      const values = (tensor.data ?? []).map(Number);
-      data = type === 'int64' ? BigInt64Array.from(values.map((v) => BigInt(v))) : type === 'float64' ? Float64Array.from(values) : type === 'int32' ? Int32Array.from(values) : Float32Array.from(values);
+      data = tensorArrayFromNumbers(type, (tensor.data ?? []).map(Number));
     }
     outputs.set(tensor.name, { name: tensor.name, type, shape: tensor.shape, data });
   }
