@@ -51,17 +51,15 @@ export async function scoreSequentially(chunks: readonly RawChunk[], plan: Scori
 
 /** One parallel pass over chunks already in memory: all handed out at once, gathered in input order. */
 export async function scoreInParallel(pool: ScoringPool, chunks: readonly RawChunk[], plan: ScoringPlan): Promise<ParallelPass> {
-  // Fresh copies, made before the clock starts: each pass moves its chunks to the workers.
-  const copies = chunks.map((chunk) => chunk.bytes.slice());
   const latencies: number[] = [];
   const waits: number[] = [];
   let busyMs = 0;
   const start = performance.now();
   const outputs = await Promise.all(
-    chunks.map(async (chunk, i) => {
+    chunks.map(async (chunk) => {
       const submitted = performance.now();
       let dispatched = submitted;
-      const result = await pool.score({ index: chunk.index, attempt: 0, firstLine: chunk.firstLine, bytes: copies[i]!, plan }, undefined, () => {
+      const result = await pool.score({ index: chunk.index, attempt: 0, firstLine: chunk.firstLine, bytes: chunk.bytes, plan }, undefined, () => {
         dispatched = performance.now();
       });
       latencies.push(performance.now() - dispatched);

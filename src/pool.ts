@@ -117,7 +117,7 @@ export class ScoringPool {
   /** Hands every worker a sample of the run's rows to score and throw away; resolves when all are done. */
   async warmUp(bytes: Uint8Array, plan: ScoringPlan): Promise<number> {
     const start = performance.now();
-    await Promise.all(Array.from({ length: this.workers }, () => this.#pool.run({ kind: 'warm-up', bytes, plan })));
+    await Promise.all(Array.from({ length: this.workers }, () => this.#pool.run({ kind: 'warm-up', bytes: this.#handOver(bytes)[0], plan })));
     return performance.now() - start;
   }
 
@@ -126,10 +126,21 @@ export class ScoringPool {
    * queueing). Throws ChunkFailure when the worker failed, died or passed `timeoutMs`.
    */
   async score(task: Omit<ChunkTask, 'kind' | 'key'>, timeoutMs: number | undefined, onDispatched?: () => void): Promise<ChunkScored> {
-    const transferList = this.isolation === 'thread' ? [task.bytes.buffer as ArrayBuffer] : [];
-    const result = await this.#run((key) => ({ ...task, kind: 'chunk', key }), transferList, timeoutMs, onDispatched);
+    const [bytes, transferList] = this.#handOver(task.bytes);
+    const result = await this.#run((key) => ({ ...task, bytes, kind: 'chunk', key }), transferList, timeoutMs, onDispatched);
     if (result.kind !== 'chunk') throw new ChunkFailure(`unexpected worker reply '${result.kind}'`);
     return result;
+  }
+
+  /**
+   * The caller keeps its bytes (for a retry or a reject). A thread reads shared memory in place; other bytes
+   * travel as a copy, moved to a thread rather than copied twice. A child process cannot share memory.
+   */
+  #handOver(bytes: Uint8Array): [Uint8Array, ArrayBuffer[]] {
+    const isShared = bytes.buffer instanceof SharedArrayBuffer;
+    if (this.isolation === 'thread' && isShared) return [bytes, []];
+    const copy = bytes.slice();
+    return [copy, this.isolation === 'thread' ? [copy.buffer] : []];
   }
 
   /** Reads, scores and writes one small snapshot file on some worker (replay). */

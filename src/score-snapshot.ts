@@ -179,9 +179,8 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
         if (stopReason !== undefined) return rejectChunk(chunk.index, chunk.bytes, chunk.firstLine, input.format, stopReason);
         if (attempt > 0) totals.retries++;
         try {
-          // The chunk's own bytes stay here, so that a failed try can be retried or its rows rejected.
-          const bytes = pool.isolation === 'thread' ? chunk.bytes.slice() : chunk.bytes;
-          return await pool.score({ index: chunk.index, attempt, firstLine: chunk.firstLine, bytes, plan }, options.chunkTimeoutMs);
+          // The chunk's bytes stay readable here, so that a failed try can be retried or its rows rejected.
+          return await pool.score({ index: chunk.index, attempt, firstLine: chunk.firstLine, bytes: chunk.bytes, plan }, options.chunkTimeoutMs);
         } catch (error) {
           if (!(error instanceof ChunkFailure)) throw error;
           lastReason = error.message;

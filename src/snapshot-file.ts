@@ -48,7 +48,7 @@ export async function scoreSnapshotFile(task: SnapshotTask, models: readonly Loa
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 64)).toString('utf8').replace(/^\uFEFF/, '').trimStart();
   const format: InputFormat = task.inputFormat ?? formatFromName(task.path) ?? (text.startsWith('{') ? 'ndjson' : 'csv');
   try {
-    const splitter = new RecordSplitter({ format, chunkRows: Number.POSITIVE_INFINITY, hasHeader: format === 'csv', maxRecordBytes: task.maxRecordBytes });
+    const splitter = new RecordSplitter({ format, chunkRows: Number.POSITIVE_INFINITY, hasHeader: format === 'csv', maxRecordBytes: task.maxRecordBytes, isShared: false });
     const chunks = [...splitter.push(bytes), ...splitter.end()];
     const header = format === 'csv' ? decodeHeader(splitter.header, task.path) : undefined;
     const signatures = models.map((m) => m.signature);

@@ -13,11 +13,11 @@ import type { InputFormat } from './plan.js';
 /** Rows of the first chunk each worker scores before the timed work. */
 export const WARM_UP_ROWS = 1024;
 
-/** The first `rows` records of a chunk, copied, so that the chunk itself can still be moved to a worker. */
+/** The first `rows` records of a chunk: a view of its bytes (shared memory reaches the workers as is). */
 export function takeWarmUpSample(chunk: Uint8Array, format: InputFormat, rows = WARM_UP_ROWS): Uint8Array {
   const spans = findRecordSpans(chunk, format, 1);
   if (spans.count === 0) return new Uint8Array(0);
   const last = Math.min(rows, spans.count) - 1;
   const end = last + 1 < spans.count ? spans.starts[last + 1]! : chunk.length;
-  return chunk.slice(0, end);
+  return chunk.subarray(0, end);
 }

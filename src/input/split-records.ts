@@ -42,24 +42,34 @@ export interface SplitterOptions {
   /** Whether the first record is a header (CSV); it is kept apart from the chunks. */
   hasHeader: boolean;
   maxRecordBytes?: number;
+  /**
+   * Hold the input in SharedArrayBuffer blocks (the default), so that a chunk reaches a worker thread without
+   * a copy or a transfer and stays readable here for a retry or a reject. Off where the chunks never leave
+   * the thread that cut them.
+   */
+  isShared?: boolean;
 }
+
+/** Input is copied into blocks of at least this size; every chunk is a view of one block. */
+const BLOCK_BYTES = 4 << 20;
 
 export class RecordSplitter {
   readonly #format: InputFormat;
   readonly #chunkRows: number;
   readonly #maxRecordBytes: number;
+  readonly #isShared: boolean;
   #needsHeader: boolean;
   #isStart = true;
   #header: Uint8Array | undefined;
-  /** Bytes held for the chunk being assembled, from #chunkStart on. */
-  #pieces: Uint8Array[] = [];
-  #piecesBytes = 0;
-  #isInQuotes = false;
-  #records = 0;
-  /** Absolute stream offsets: of the current piece's first byte, the current chunk's and record's starts. */
-  #offset = 0;
+  /** The block being filled; bytes before #chunkStart belong to chunks already emitted (views of it). */
+  #block: Buffer = Buffer.alloc(0);
+  #filled = 0;
+  /** Offsets in the block: of the current chunk's and record's first bytes, and how far it is scanned. */
   #chunkStart = 0;
   #recordStart = 0;
+  #scanned = 0;
+  #isInQuotes = false;
+  #records = 0;
   /** Lines before the current chunk; lines within it before the current record; lines within the record. */
   #linesBeforeChunk = 0;
   #chunkLines = 0;
@@ -73,6 +83,7 @@ export class RecordSplitter {
     this.#chunkRows = options.chunkRows;
     this.#needsHeader = options.hasHeader;
     this.#maxRecordBytes = options.maxRecordBytes ?? Number.POSITIVE_INFINITY;
+    this.#isShared = options.isShared ?? true;
   }
 
   /** The header record's bytes (without its line end), once seen. */
@@ -81,112 +92,44 @@ export class RecordSplitter {
   }
 
   push(input: Uint8Array): RawChunk[] {
-    // Buffer's indexOf is a native memchr; a plain Uint8Array's is not.
-    let piece = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    let piece = input;
     if (this.#isStart && piece.length > 0) {
       this.#isStart = false;
       // A UTF-8 byte order mark is not part of the first column's name.
-      if (piece[0] === 0xef && piece[1] === 0xbb && piece[2] === 0xbf) {
-        piece = piece.subarray(3);
-        this.#offset = this.#chunkStart = this.#recordStart = 3;
-      }
+      if (piece[0] === 0xef && piece[1] === 0xbb && piece[2] === 0xbf) piece = piece.subarray(3);
     }
     const chunks: RawChunk[] = [];
-    const end = piece.length;
-    let pos = 0;
     if (this.#skipping !== undefined) {
       const newline = piece.indexOf(NEWLINE);
       if (newline === -1) {
-        this.#skipping.bytes += end;
-        this.#offset += end;
+        this.#skipping.bytes += piece.length;
         return chunks;
       }
       this.#skipping.bytes += newline;
       chunks.push(this.#emitTooLong(this.#skipping));
       this.#skipping = undefined;
-      pos = newline + 1;
       this.#linesBeforeChunk++;
-      this.#chunkStart = this.#recordStart = this.#offset + pos;
+      piece = piece.subarray(newline + 1);
     }
-    let held = pos; // Bytes of this piece before `held` are not part of the chunk being assembled.
-    let nextQuote = this.#format === 'csv' ? piece.indexOf(QUOTE, pos) : -1;
-    while (pos < end) {
-      if (this.#isInQuotes) {
-        if (nextQuote !== -1 && nextQuote < pos) nextQuote = piece.indexOf(QUOTE, pos);
-        const stop = nextQuote === -1 ? end : nextQuote;
-        this.#recordLines += countNewlines(piece, pos, stop);
-        if (nextQuote === -1) {
-          pos = end;
-        } else {
-          this.#isInQuotes = false;
-          pos = nextQuote + 1;
-          nextQuote = piece.indexOf(QUOTE, pos);
-        }
-        continue;
-      }
-      const newline = piece.indexOf(NEWLINE, pos);
-      if (nextQuote !== -1 && nextQuote < pos) nextQuote = piece.indexOf(QUOTE, pos);
-      if (nextQuote !== -1 && (newline === -1 || nextQuote < newline)) {
-        this.#isInQuotes = true;
-        pos = nextQuote + 1;
-        nextQuote = piece.indexOf(QUOTE, pos);
-        continue;
-      }
-      if (newline === -1) break;
-      pos = newline + 1;
-      this.#recordLines++;
-      const recordEnd = this.#offset + pos;
-      if (recordEnd - this.#recordStart > this.#maxRecordBytes) {
-        if (this.#needsHeader) this.#failHeader();
-        // A complete record, but too long: the records before it form a chunk, it becomes a reject.
-        const all = this.#take(piece, held, pos);
-        const cut = this.#recordStart - this.#chunkStart;
-        if (this.#records > 0) chunks.push(this.#emit(all.subarray(0, cut)));
-        const tooLong = { line: this.#linesBeforeChunk + this.#chunkLines + 1, bytes: recordEnd - this.#recordStart, preview: preview(all.subarray(cut)) };
-        this.#chunkLines += this.#recordLines;
-        this.#recordLines = 0;
-        chunks.push(this.#emitTooLong(tooLong));
-        held = pos;
-        this.#chunkStart = this.#recordStart = recordEnd;
-        continue;
-      }
-      if (this.#needsHeader) {
-        this.#needsHeader = false;
-        this.#header = trimLineEnd(this.#take(piece, held, newline));
-        held = pos;
-        this.#linesBeforeChunk += this.#recordLines;
-        this.#recordLines = 0;
-        this.#chunkStart = this.#recordStart = recordEnd;
-        continue;
-      }
-      this.#records++;
-      this.#chunkLines += this.#recordLines;
-      this.#recordLines = 0;
-      this.#recordStart = recordEnd;
-      if (this.#records === this.#chunkRows) {
-        chunks.push(this.#emit(this.#take(piece, held, pos)));
-        held = pos;
-        this.#chunkStart = recordEnd;
-      }
-    }
-    if (held < end) {
-      this.#pieces.push(piece.subarray(held, end));
-      this.#piecesBytes += end - held;
-    }
-    this.#offset += end;
-    if (this.#offset - this.#recordStart > this.#maxRecordBytes) {
+    if (piece.length === 0) return chunks;
+    this.#append(piece);
+    this.#scan(chunks);
+    if (this.#filled - this.#recordStart > this.#maxRecordBytes) {
       if (this.#needsHeader) this.#failHeader();
       // The record being read is already too long: keep the whole records before it, drop it to its line end.
-      const all = this.#take(new Uint8Array(0), 0, 0);
-      const cut = this.#recordStart - this.#chunkStart;
-      if (this.#records > 0) chunks.push(this.#emit(all.subarray(0, cut)));
-      this.#skipping = { line: this.#linesBeforeChunk + this.#chunkLines + 1, bytes: this.#offset - this.#recordStart, preview: preview(all.subarray(cut)) };
+      if (this.#records > 0) chunks.push(this.#emit(this.#view(this.#chunkStart, this.#recordStart)));
+      this.#skipping = {
+        line: this.#linesBeforeChunk + this.#chunkLines + 1,
+        bytes: this.#filled - this.#recordStart,
+        preview: preview(this.#block.subarray(this.#recordStart, this.#filled)),
+      };
       // An unclosed quote is the likely cause: the record ends at the next newline, quotes or not.
       this.#isInQuotes = false;
       this.#linesBeforeChunk += this.#chunkLines + this.#recordLines;
       this.#chunkLines = 0;
       this.#recordLines = 0;
-      this.#chunkStart = this.#recordStart = this.#offset;
+      // Its bytes are dropped: what is read next goes where it began.
+      this.#filled = this.#scanned = this.#chunkStart = this.#recordStart;
     }
     return chunks;
   }
@@ -198,21 +141,128 @@ export class RecordSplitter {
       this.#skipping = undefined;
       return [this.#emitTooLong(tooLong)];
     }
-    if (this.#piecesBytes === 0) return [];
+    if (this.#filled === this.#chunkStart) return [];
+    const bytes = this.#view(this.#chunkStart, this.#filled);
+    this.#chunkStart = this.#filled;
     if (this.#needsHeader) {
       this.#needsHeader = false;
-      this.#header = trimLineEnd(this.#take(new Uint8Array(0), 0, 0));
+      this.#header = trimLineEnd(bytes.slice());
       return [];
     }
-    const bytes = this.#take(new Uint8Array(0), 0, 0);
-    if (bytes.length > 0 && bytes[bytes.length - 1] !== NEWLINE) this.#records++;
+    if (bytes[bytes.length - 1] !== NEWLINE) this.#records++;
     this.#chunkLines += this.#recordLines;
     this.#recordLines = 0;
     return [this.#emit(bytes)];
   }
 
+  /** Copies a piece of input into the block, starting a larger block (with the current chunk's bytes) when full. */
+  #append(piece: Uint8Array): void {
+    if (this.#filled + piece.length > this.#block.length) {
+      const kept = this.#filled - this.#chunkStart;
+      const size = Math.max(BLOCK_BYTES, 2 * (kept + piece.length));
+      const block = this.#isShared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
+      block.set(this.#block.subarray(this.#chunkStart, this.#filled), 0);
+      // Chunks already emitted keep the old block alive for as long as they need it.
+      const shift = this.#chunkStart;
+      this.#block = block;
+      this.#filled -= shift;
+      this.#chunkStart = 0;
+      this.#recordStart -= shift;
+      this.#scanned -= shift;
+    }
+    this.#block.set(piece, this.#filled);
+    this.#filled += piece.length;
+  }
+
+  /**
+   * Finds the record ends in the bytes not yet scanned, and emits a chunk at every chunkRows-th. The hot loop
+   * of the main thread: it keeps its state in locals and asks the native indexOf for each newline and quote.
+   */
+  #scan(chunks: RawChunk[]): void {
+    const view = this.#block.subarray(0, this.#filled);
+    const end = this.#filled;
+    const chunkRows = this.#chunkRows;
+    const maxRecordBytes = this.#maxRecordBytes;
+    const isCsv = this.#format === 'csv';
+    let pos = this.#scanned;
+    let isInQuotes = this.#isInQuotes;
+    let recordStart = this.#recordStart;
+    let recordLines = this.#recordLines;
+    let nextQuote = isCsv ? view.indexOf(QUOTE, pos) : -1;
+    while (pos < end) {
+      if (isInQuotes) {
+        const stop = nextQuote === -1 ? end : nextQuote;
+        recordLines += countNewlines(view, pos, stop);
+        if (nextQuote === -1) {
+          pos = end;
+          break;
+        }
+        isInQuotes = false;
+        pos = nextQuote + 1;
+        nextQuote = view.indexOf(QUOTE, pos);
+        continue;
+      }
+      const newline = view.indexOf(NEWLINE, pos);
+      if (nextQuote !== -1 && (newline === -1 || nextQuote < newline)) {
+        isInQuotes = true;
+        pos = nextQuote + 1;
+        nextQuote = view.indexOf(QUOTE, pos);
+        continue;
+      }
+      if (newline === -1) {
+        pos = end;
+        break;
+      }
+      pos = newline + 1;
+      recordLines++;
+      if (pos - recordStart > maxRecordBytes || this.#needsHeader) {
+        this.#recordStart = recordStart;
+        this.#recordLines = recordLines;
+        this.#endUnusualRecord(chunks, newline, pos);
+        recordStart = pos;
+        recordLines = 0;
+        continue;
+      }
+      this.#records++;
+      this.#chunkLines += recordLines;
+      recordLines = 0;
+      recordStart = pos;
+      if (this.#records === chunkRows) {
+        chunks.push(this.#emit(this.#view(this.#chunkStart, pos)));
+        this.#chunkStart = pos;
+      }
+    }
+    this.#scanned = pos;
+    this.#isInQuotes = isInQuotes;
+    this.#recordStart = recordStart;
+    this.#recordLines = recordLines;
+  }
+
+  /** A complete record that is the header, or longer than the limit (it becomes a reject of its own). */
+  #endUnusualRecord(chunks: RawChunk[], newline: number, pos: number): void {
+    if (pos - this.#recordStart > this.#maxRecordBytes) {
+      if (this.#needsHeader) this.#failHeader();
+      // The records before it form a chunk; it becomes a reject.
+      if (this.#records > 0) chunks.push(this.#emit(this.#view(this.#chunkStart, this.#recordStart)));
+      const tooLong = { line: this.#linesBeforeChunk + this.#chunkLines + 1, bytes: pos - this.#recordStart, preview: preview(this.#block.subarray(this.#recordStart, pos)) };
+      this.#chunkLines += this.#recordLines;
+      chunks.push(this.#emitTooLong(tooLong));
+    } else {
+      this.#needsHeader = false;
+      this.#header = trimLineEnd(this.#view(this.#chunkStart, newline).slice());
+      this.#linesBeforeChunk += this.#recordLines;
+    }
+    this.#recordLines = 0;
+    this.#chunkStart = this.#recordStart = pos;
+  }
+
   #failHeader(): never {
     throw new BatchInferError('INPUT_HEADER', `line 1: the header is longer than --max-line-bytes (${this.#maxRecordBytes} bytes)`);
+  }
+
+  /** A plain Uint8Array view of the block (its slice() copies, unlike a Buffer's). */
+  #view(start: number, stop: number): Uint8Array {
+    return new Uint8Array(this.#block.buffer, this.#block.byteOffset + start, stop - start);
   }
 
   #emit(bytes: Uint8Array): RawChunk {
@@ -229,23 +279,9 @@ export class RecordSplitter {
     this.#chunkLines = 0;
     return chunk;
   }
-
-  /** Joins the held pieces with piece[start, stop) into one owned buffer, so that it can be transferred. */
-  #take(piece: Uint8Array, start: number, stop: number): Uint8Array {
-    const out = new Uint8Array(this.#piecesBytes + (stop - start));
-    let offset = 0;
-    for (const held of this.#pieces) {
-      out.set(held, offset);
-      offset += held.length;
-    }
-    out.set(piece.subarray(start, stop), offset);
-    this.#pieces = [];
-    this.#piecesBytes = 0;
-    return out;
-  }
 }
 
-function preview(bytes: Uint8Array): string {
+function preview(bytes: Buffer): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, PREVIEW_BYTES)).toString('utf8').replace(/\r?\n$/, '');
 }
 
