@@ -210,7 +210,11 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
       firstChunkAt ??= performance.now();
       totals.chunks++;
       const task = scoreWithRetries(chunk)
-        .then((result) => writer.add(result))
+        .then(async (result) => {
+          await writer.add(result);
+          // --compare scores the kept chunks again; otherwise their memory can hold later input.
+          if (!options.compare) chunk.release?.();
+        })
         .catch((error: unknown) => {
           failure ??= error;
         })

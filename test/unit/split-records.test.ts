@@ -47,6 +47,32 @@ describe('RecordSplitter', () => {
     assert.deepEqual(empty.chunks, []);
   });
 
+  it('reuses the memory of released chunks only, never bytes a chunk still holds', () => {
+    // About 17 MB: past the 4 MiB blocks several times over, so that released blocks are reused.
+    const records = Array.from({ length: 400_000 }, (_, i) => `${i},"transaction name ${i % 97}",${(i * 7919) % 100_003}\n`);
+    const input = Buffer.from(`id,name,v\n${records.join('')}`, 'utf8');
+    const splitter = new RecordSplitter({ format: 'csv', chunkRows: 1000, hasHeader: true });
+    const held: { chunk: RawChunk; expected: string }[] = [];
+    let next = 0;
+    let rows = 0;
+    const take = (chunks: RawChunk[]) => {
+      for (const chunk of chunks) {
+        const expected = records.slice(next, next + chunk.records).join('');
+        next += chunk.records;
+        rows += chunk.records;
+        assert.equal(text(chunk.bytes), expected, `chunk ${chunk.index} as cut`);
+        // Every third chunk is held to the end; the others are released at once.
+        if (chunk.index % 3 === 0) held.push({ chunk, expected });
+        else chunk.release?.();
+      }
+    };
+    for (let at = 0; at < input.length; at += 65_536) take(splitter.push(input.subarray(at, at + 65_536)));
+    take(splitter.end());
+    assert.equal(rows, records.length);
+    assert.ok(held.length > 60);
+    for (const { chunk, expected } of held) assert.equal(text(chunk.bytes), expected, `chunk ${chunk.index} still intact`);
+  });
+
   it('cuts NDJSON at every newline, quotes or not', () => {
     const { chunks } = split('{"a":"\\""}\n{"a":"x"}\n{"a":1}\n', 2, 5, false, 'ndjson');
     assert.deepEqual(chunks.map((c) => text(c.bytes)), ['{"a":"\\""}\n{"a":"x"}\n', '{"a":1}\n']);
