@@ -94,8 +94,11 @@ function formatRows(parsed: ParsedChunk, plan: ScoringPlan, columns: ColumnSourc
   return out.view();
 }
 
-export async function scoreChunk(bytes: Uint8Array, firstLine: number, plan: ScoringPlan, models: readonly LoadedModel[]): Promise<ScoredChunk> {
+export async function scoreChunk(chunk: Uint8Array, firstLine: number, plan: ScoringPlan, models: readonly LoadedModel[]): Promise<ScoredChunk> {
   const parseStart = performance.now();
+  // A private copy first: parsing a chunk in shared memory measured 13% slower than parsing a copy of it (54
+  // against 48 ms per 100k rows), and the copy costs about 1 ms.
+  const bytes = chunk.buffer instanceof SharedArrayBuffer ? chunk.slice() : chunk;
   const parsed =
     plan.inputFormat === 'ndjson'
       ? parseNdjsonChunk(bytes, firstLine, plan)

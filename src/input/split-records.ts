@@ -278,12 +278,14 @@ export class RecordSplitter {
   }
 
   #allocate(bytes: number): Buffer {
+    // Private blocks (a whole small file in a worker) take what they need: a 4 MiB block per file of a replay
+    // showed up as page faults and garbage collections.
+    if (!this.#isShared) return Buffer.allocUnsafeSlow(Math.max(1 << 16, 2 * bytes));
     if (bytes <= BLOCK_BYTES) {
       const free = this.#freeBlocks.pop();
       if (free !== undefined) return free;
     }
-    const size = Math.max(BLOCK_BYTES, 2 * bytes);
-    return this.#isShared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
+    return Buffer.from(new SharedArrayBuffer(Math.max(BLOCK_BYTES, 2 * bytes)));
   }
 
   #recycle(block: Block): void {
