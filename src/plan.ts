@@ -107,21 +107,27 @@ export interface WarmUpTask {
   plan: ScoringPlan;
 }
 
-/**
- * replay's small snapshots, whole: the worker reads the file, scores it and writes its output, so that the main
- * thread's per-file work does not limit a replay of many small files.
- */
-export interface SnapshotTask {
-  kind: 'snapshot';
-  key: number;
+/** One small snapshot of a SnapshotTask, and where its output and rejects go. */
+export interface SnapshotFile {
   path: string;
   outputPath: string;
   rejectsPath: string;
+}
+
+/**
+ * replay's small snapshots, whole and a few at a time: the worker reads each file, scores it and writes its
+ * output, so that neither the main thread's per-file work nor a hand-over per file limits a replay of many
+ * small files.
+ */
+export interface SnapshotTask {
+  kind: 'snapshots';
+  key: number;
+  files: SnapshotFile[];
   inputFormat: InputFormat | undefined;
   outputFormat: OutputFormat;
   parser: CsvParser;
   maxRecordBytes: number;
-  /** The run's manifest, plain data: the worker binds it to this file's header. */
+  /** The run's manifest, plain data: the worker binds it to each file's header. */
   manifest: Manifest;
 }
 
@@ -205,6 +211,8 @@ export interface SnapshotScored {
   rowsOut: number;
   rowsRejected: number;
   outputSha256: string;
+  /** This file's time in the worker. */
+  ms: number;
 }
 
 /** The snapshot itself is unusable (unreadable, wrong header): replay reports and skips it. */
@@ -214,7 +222,14 @@ export interface SnapshotRefused {
   message: string;
 }
 
-export type WorkerResult = ReadyResult | ChunkScored | TaskFailed | WarmedUp | SnapshotScored | SnapshotRefused;
+/** A SnapshotTask's files, in its order. */
+export interface SnapshotsDone {
+  kind: 'snapshots';
+  ok: true;
+  results: (SnapshotScored | SnapshotRefused)[];
+}
+
+export type WorkerResult = ReadyResult | ChunkScored | TaskFailed | WarmedUp | SnapshotsDone;
 
 /** A shape as people read it: symbolic or unnamed dimensions as their name or 'N', unknown ones as '?'. */
 export function formatShape(shape: readonly (number | string)[]): string {

@@ -15,8 +15,7 @@ import type {
   ModelSignature,
   ReadyResult,
   ScoringPlan,
-  SnapshotRefused,
-  SnapshotScored,
+  SnapshotsDone,
   SnapshotTask,
   TaskStarted,
   WorkerResult,
@@ -143,11 +142,11 @@ export class ScoringPool {
     return [copy, this.isolation === 'thread' ? [copy.buffer] : []];
   }
 
-  /** Reads, scores and writes one small snapshot file on some worker (replay). */
-  async scoreFile(task: Omit<SnapshotTask, 'kind' | 'key'>, timeoutMs: number | undefined): Promise<SnapshotScored | SnapshotRefused> {
-    const result = await this.#run((key) => ({ ...task, kind: 'snapshot', key }), [], timeoutMs);
-    if (result.kind !== 'snapshot' && result.kind !== 'snapshot-refused') throw new ChunkFailure(`unexpected worker reply '${result.kind}'`);
-    return result;
+  /** Reads, scores and writes a few small snapshot files on some worker (replay); one result per file. */
+  async scoreFiles(task: Omit<SnapshotTask, 'kind' | 'key'>, timeoutMs: number | undefined): Promise<SnapshotsDone['results']> {
+    const result = await this.#run((key) => ({ ...task, kind: 'snapshots', key }), [], timeoutMs);
+    if (result.kind !== 'snapshots') throw new ChunkFailure(`unexpected worker reply '${result.kind}'`);
+    return result.results;
   }
 
   /** One task on some worker, at most one per worker slot; failures become ChunkFailure or fatal errors. */

@@ -136,52 +136,69 @@ function isComplete(entry: JournalEntry | undefined, input: string, outDir: stri
 
 /** Snapshots up to this size are read, scored and written by one worker, whole. */
 const SMALL_SNAPSHOT_BYTES = 1 << 20;
+/**
+ * Small snapshots go to a worker a few at a time, up to this many bytes together: a day's replay (1,440 files
+ * of 2,000 rows) spent a hand-over, a message each way and tinypool's per-task memory check on every file.
+ */
+const SMALL_BATCH_BYTES = 1 << 20;
+
+interface SmallSnapshot {
+  index: number;
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
 
 type SmallResult = Omit<SnapshotResult, 'finishedAtMs'> & { entry: JournalEntry | undefined };
 
-async function scoreSmallSnapshot(pool: ScoringPool, options: ReplayOptions, path: string, size: number, mtimeMs: number): Promise<SmallResult> {
-  const names = outputNames(path, options.outputFormat);
+async function scoreSmallSnapshots(pool: ScoringPool, options: ReplayOptions, batch: readonly SmallSnapshot[]): Promise<SmallResult[]> {
+  const files = batch.map(({ path }) => {
+    const names = outputNames(path, options.outputFormat);
+    return { path, outputPath: join(options.outDir, names.output), rejectsPath: join(options.outDir, names.rejects), names };
+  });
   const start = performance.now();
   let lastReason = '';
   for (let attempt = 0; attempt <= options.retries; attempt++) {
     if (options.signal?.aborted) break;
     try {
-      const result = await pool.scoreFile(
+      const results = await pool.scoreFiles(
         {
-          path,
-          outputPath: join(options.outDir, names.output),
-          rejectsPath: join(options.outDir, names.rejects),
+          files: files.map(({ path, outputPath, rejectsPath }) => ({ path, outputPath, rejectsPath })),
           inputFormat: options.inputFormat,
           outputFormat: options.outputFormat,
           parser: options.parser,
           maxRecordBytes: options.maxRecordBytes,
           manifest: options.manifest,
         },
-        options.chunkTimeoutMs,
+        options.chunkTimeoutMs === undefined ? undefined : options.chunkTimeoutMs * files.length,
       );
-      const ms = performance.now() - start;
-      if (result.kind === 'snapshot-refused') return { input: path, status: 'failed', rows: 0, rowsOut: 0, rowsRejected: 0, ms, error: result.message, entry: undefined };
-      const entry: JournalEntry = {
-        input: path,
-        size,
-        mtimeMs,
-        rows: result.rows,
-        rowsOut: result.rowsOut,
-        rowsRejected: result.rowsRejected,
-        output: names.output,
-        outputSha256: result.outputSha256,
-        rejects: names.rejects,
-        ms,
-        completedAt: new Date().toISOString(),
-      };
-      return { input: path, status: 'done', rows: result.rows, rowsOut: result.rowsOut, rowsRejected: result.rowsRejected, ms, entry };
+      return results.map((result, i): SmallResult => {
+        const { path, names } = files[i]!;
+        if (result.kind === 'snapshot-refused') return { input: path, status: 'failed', rows: 0, rowsOut: 0, rowsRejected: 0, ms: 0, error: result.message, entry: undefined };
+        const { size, mtimeMs } = batch[i]!;
+        const entry: JournalEntry = {
+          input: path,
+          size,
+          mtimeMs,
+          rows: result.rows,
+          rowsOut: result.rowsOut,
+          rowsRejected: result.rowsRejected,
+          output: names.output,
+          outputSha256: result.outputSha256,
+          rejects: names.rejects,
+          ms: result.ms,
+          completedAt: new Date().toISOString(),
+        };
+        return { input: path, status: 'done', rows: result.rows, rowsOut: result.rowsOut, rowsRejected: result.rowsRejected, ms: result.ms, entry };
+      });
     } catch (error) {
       if (!(error instanceof ChunkFailure)) throw error;
       lastReason = error.message;
     }
   }
   const error = options.signal?.aborted ? 'interrupted' : `worker failed on ${options.retries + 1} tries: ${lastReason}`;
-  return { input: path, status: 'failed', rows: 0, rowsOut: 0, rowsRejected: 0, ms: performance.now() - start, error, entry: undefined };
+  const ms = performance.now() - start;
+  return files.map(({ path }) => ({ input: path, status: 'failed', rows: 0, rowsOut: 0, rowsRejected: 0, ms, error, entry: undefined }));
 }
 
 export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {}): Promise<ReplaySummary> {
@@ -204,6 +221,28 @@ export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {})
     const active = new Set<Promise<void>>();
     // Enough snapshots at once to keep every worker busy while the next one is read and cut.
     const maxActive = options.workers + 1;
+    let batch: SmallSnapshot[] = [];
+    let batchBytes = 0;
+    const sendBatch = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const sent = batch;
+      batch = [];
+      batchBytes = 0;
+      while (active.size >= options.workers * 2) await Promise.race(active);
+      for (const { index, path } of sent) hooks.onSnapshotStart?.(index, path);
+      const job = scoreSmallSnapshots(handle.pool, options, sent)
+        .then((scored) => {
+          for (const [i, result] of scored.entries()) {
+            if (result.status === 'done') writeSync(journalFd, `${JSON.stringify(result.entry)}\n`);
+            const { entry: _entry, ...snapshot } = result;
+            const done = { ...snapshot, finishedAtMs: performance.now() - replayStart };
+            results.push(done);
+            hooks.onSnapshotDone?.(done, sent[i]!.index);
+          }
+        })
+        .finally(() => active.delete(job));
+      active.add(job);
+    };
     for (const [index, { path }] of options.inputs.entries()) {
       if (options.signal?.aborted) break;
       if (options.isResume && isComplete(journal.get(path), path, options.outDir)) {
@@ -216,20 +255,12 @@ export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {})
       const stat = statSync(path, { throwIfNoEntry: false });
       if (stat !== undefined && stat.size <= SMALL_SNAPSHOT_BYTES) {
         // A small snapshot goes to a worker whole: read, scored and written there (see snapshot-file.ts).
-        while (active.size >= options.workers * 2) await Promise.race(active);
-        hooks.onSnapshotStart?.(index, path);
-        const job = scoreSmallSnapshot(handle.pool, options, path, stat.size, stat.mtimeMs)
-          .then((result) => {
-            if (result.status === 'done') writeSync(journalFd, `${JSON.stringify(result.entry)}\n`);
-            const { entry: _entry, ...snapshot } = result;
-            const done = { ...snapshot, finishedAtMs: performance.now() - replayStart };
-            results.push(done);
-            hooks.onSnapshotDone?.(done, index);
-          })
-          .finally(() => active.delete(job));
-        active.add(job);
+        if (batchBytes + stat.size > SMALL_BATCH_BYTES) await sendBatch();
+        batch.push({ index, path, size: stat.size, mtimeMs: stat.mtimeMs });
+        batchBytes += stat.size;
         continue;
       }
+      await sendBatch();
       while (active.size >= maxActive) await Promise.race(active);
       let markRead: () => void = () => undefined;
       const inputRead = new Promise<void>((resolve) => (markRead = resolve));
@@ -295,6 +326,7 @@ export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {})
       isFirst = false;
       await inputRead;
     }
+    if (!options.signal?.aborted) await sendBatch();
     const settled = await Promise.allSettled(active);
     const fatal = settled.find((s) => s.status === 'rejected');
     if (fatal !== undefined) throw (fatal as PromiseRejectedResult).reason;

@@ -18,7 +18,7 @@ import { formatFromName } from './input/read-input.js';
 import { RecordSplitter } from './input/split-records.js';
 import type { LoadedModel } from './model-session.js';
 import { formatOutputHeader, REJECTS_HEADER } from './output/format-rows.js';
-import type { InputFormat, SnapshotRefused, SnapshotScored, SnapshotTask } from './plan.js';
+import type { InputFormat, SnapshotFile, SnapshotRefused, SnapshotScored, SnapshotTask } from './plan.js';
 import { rejectChunk, rejectTooLong } from './reject-chunk.js';
 import { scoreChunk } from './score-chunk.js';
 
@@ -37,22 +37,23 @@ function writeAtomically(target: string, parts: readonly Uint8Array[]): void {
   renameSync(temporary, target);
 }
 
-export async function scoreSnapshotFile(task: SnapshotTask, models: readonly LoadedModel[]): Promise<SnapshotScored | SnapshotRefused> {
+export async function scoreSnapshotFile(file: SnapshotFile, task: SnapshotTask, models: readonly LoadedModel[]): Promise<SnapshotScored | SnapshotRefused> {
+  const start = performance.now();
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(task.path);
+    bytes = readFileSync(file.path);
     if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes);
   } catch (error) {
-    return { kind: 'snapshot-refused', ok: true, message: `${task.path}: ${describeError(error)}` };
+    return { kind: 'snapshot-refused', ok: true, message: `${file.path}: ${describeError(error)}` };
   }
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 64)).toString('utf8').replace(/^\uFEFF/, '').trimStart();
-  const format: InputFormat = task.inputFormat ?? formatFromName(task.path) ?? (text.startsWith('{') ? 'ndjson' : 'csv');
+  const format: InputFormat = task.inputFormat ?? formatFromName(file.path) ?? (text.startsWith('{') ? 'ndjson' : 'csv');
   try {
     const splitter = new RecordSplitter({ format, chunkRows: Number.POSITIVE_INFINITY, hasHeader: format === 'csv', maxRecordBytes: task.maxRecordBytes, isShared: false });
     const chunks = [...splitter.push(bytes), ...splitter.end()];
-    const header = format === 'csv' ? decodeHeader(splitter.header, task.path) : undefined;
+    const header = format === 'csv' ? decodeHeader(splitter.header, file.path) : undefined;
     const signatures = models.map((m) => m.signature);
-    const plan = bindPlan(task.manifest, signatures, { inputFormat: format, outputFormat: task.outputFormat, parser: task.parser, header, inputName: task.path });
+    const plan = bindPlan(task.manifest, signatures, { inputFormat: format, outputFormat: task.outputFormat, parser: task.parser, header, inputName: file.path });
     const encoder = new TextEncoder();
     const outputs: Uint8Array[] = [encoder.encode(formatOutputHeader(plan.outputColumns, plan.outputFormat))];
     const rejects: Uint8Array[] = [];
@@ -70,12 +71,12 @@ export async function scoreSnapshotFile(task: SnapshotTask, models: readonly Loa
       if (scored.output.length > 0) outputs.push(scored.output);
       if (scored.rejects.length > 0) rejects.push(scored.rejects);
     }
-    writeAtomically(task.outputPath, outputs);
-    if (rejects.length > 0) writeAtomically(task.rejectsPath, [encoder.encode(REJECTS_HEADER), ...rejects]);
-    else rmSync(task.rejectsPath, { force: true });
+    writeAtomically(file.outputPath, outputs);
+    if (rejects.length > 0) writeAtomically(file.rejectsPath, [encoder.encode(REJECTS_HEADER), ...rejects]);
+    else rmSync(file.rejectsPath, { force: true });
     const hash = createHash('sha256');
     for (const part of outputs) hash.update(part);
-    return { kind: 'snapshot', ok: true, rows, rowsOut, rowsRejected: rows - rowsOut, outputSha256: hash.digest('hex') };
+    return { kind: 'snapshot', ok: true, rows, rowsOut, rowsRejected: rows - rowsOut, outputSha256: hash.digest('hex'), ms: performance.now() - start };
   } catch (error) {
     if (error instanceof BatchInferError) return { kind: 'snapshot-refused', ok: true, message: error.message };
     throw error;

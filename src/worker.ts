@@ -10,7 +10,7 @@ import { detachOneBufferEarly } from './detach-early.js';
 import { describeError } from './errors.js';
 import { injectFault, parseFaults } from './fault-injection.js';
 import { loadModels, type LoadedModel } from './model-session.js';
-import type { ChunkTask, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './plan.js';
+import type { ChunkTask, SnapshotsDone, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './plan.js';
 import { scoreChunk } from './score-chunk.js';
 import { scoreSnapshotFile } from './snapshot-file.js';
 
@@ -86,10 +86,12 @@ export default async function handleTask(task: WorkerTask): Promise<WorkerResult
     }
     return { kind: 'warm-up', ok: true, workerId, ms: performance.now() - start };
   }
-  if (task.kind === 'snapshot') {
+  if (task.kind === 'snapshots') {
     announcements?.postMessage({ workerId, key: task.key } satisfies TaskStarted);
     try {
-      return await scoreSnapshotFile(task, loaded.models);
+      const results: SnapshotsDone['results'] = [];
+      for (const file of task.files) results.push(await scoreSnapshotFile(file, task, loaded.models));
+      return { kind: 'snapshots', ok: true, results };
     } catch (error) {
       return { kind: 'failed', ok: false, index: -1, code: 'WORKER_FAILED', message: describeError(error) };
     }
