@@ -25,6 +25,9 @@ import { rejectChunk, rejectTooLong } from './reject-chunk.js';
 import type { RunTiming } from './timing.js';
 import { takeWarmUpSample } from './warm-up.js';
 
+/** Input read and cut ahead while the pool starts, at most. */
+const READ_AHEAD_BYTES = 64 << 20;
+
 export interface PoolHandle {
   pool: ScoringPool;
   started: PoolStarted;
@@ -106,15 +109,28 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
   const source = input.bytes[Symbol.asyncIterator]();
   const early: RawChunk[] = [];
   let isInputDone = false;
-  // Read until the header is complete (CSV) while the workers load their models.
-  while (input.format === 'csv' && splitter.header === undefined) {
-    const next = await source.next();
+  // While the workers load their models, read and cut ahead (the header first, then up to a budget): on a
+  // fresh run that wait is longer than reading and cutting a 100k-row snapshot.
+  let isPoolReady = false;
+  const poolReady = Promise.resolve(handleOrPromise).then(() => {
+    isPoolReady = true;
+  });
+  poolReady.catch(() => undefined); // Awaited below; a failed start is reported from there.
+  let pending: Promise<IteratorResult<Uint8Array>> | undefined;
+  let earlyBytes = 0;
+  while (!isInputDone && ((input.format === 'csv' && splitter.header === undefined) || (!isPoolReady && earlyBytes < READ_AHEAD_BYTES))) {
+    pending ??= source.next();
+    const isHeaderRead = input.format !== 'csv' || splitter.header !== undefined;
+    const next = isHeaderRead ? await Promise.race([pending, poolReady.then(() => undefined)]) : await pending;
+    if (next === undefined) break; // The pool is ready; the read under way is taken up below.
+    pending = undefined;
     if (next.done) {
       early.push(...splitter.end());
       isInputDone = true;
       break;
     }
     early.push(...splitter.push(next.value));
+    earlyBytes += next.value.length;
   }
   const header = input.format === 'csv' ? decodeHeader(splitter.header, input.name) : undefined;
   const { pool, started, manifest } = await handleOrPromise;
@@ -228,7 +244,8 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
       const isStopped = (): boolean => options.signal?.aborted === true;
       for (const chunk of early) if (!isStopped()) await submit(chunk);
       while (!isInputDone && !isStopped()) {
-        const next = await source.next();
+        const next = await (pending ?? source.next());
+        pending = undefined;
         if (next.done) break;
         for (const chunk of splitter.push(next.value)) if (!isStopped()) await submit(chunk);
       }
