@@ -13,6 +13,7 @@ import { loadModels, type LoadedModel } from './model-session.js';
 import type { ChunkTask, SnapshotsDone, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './plan.js';
 import { scoreChunk } from './score-chunk.js';
 import { scoreSnapshotFile } from './snapshot-file.js';
+import { warmUp } from './warm-up.js';
 
 detachOneBufferEarly();
 
@@ -78,13 +79,13 @@ export default async function handleTask(task: WorkerTask): Promise<WorkerResult
     return { kind: 'ready', ok: true, workerId, loadMs: loaded.loadMs, signatures: loaded.models.map((m) => m.signature) };
   }
   if (task.kind === 'warm-up') {
-    const start = performance.now();
+    let ms = 0;
     try {
-      await scoreChunk(task.bytes, 1, task.plan, loaded.models);
+      ms = await warmUp(() => scoreChunk(task.bytes, 1, task.plan, loaded.models));
     } catch {
       // Best effort: the real chunks will report any problem.
     }
-    return { kind: 'warm-up', ok: true, workerId, ms: performance.now() - start };
+    return { kind: 'warm-up', ok: true, workerId, ms };
   }
   if (task.kind === 'snapshots') {
     announcements?.postMessage({ workerId, key: task.key } satisfies TaskStarted);
