@@ -8,7 +8,6 @@
  */
 
 import { resolve } from 'node:path';
-import { isSameOutput, scoreInParallel, scoreSequentially } from './baseline.js';
 import { bindPlan } from './bind-plan.js';
 import { BatchInferError, ExitCode } from './errors.js';
 import { decodeHeader } from './input/read-header.js';
@@ -265,6 +264,8 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
     let comparison: Partial<RunTiming> = {};
     if (options.compare && stopReason === undefined) {
       hooks.onPhase?.('sequential', { chunks: kept.length });
+      // Imported here: it loads the inference runtime into this thread, which a run without --compare never needs.
+      const { isSameOutput, scoreInParallel, scoreSequentially } = await import('./baseline.js');
       const scorable = kept.filter((c) => c.tooLong === undefined);
       const parallelOutputs = writer.kept!.filter((_, i) => kept[i]!.tooLong === undefined);
       const [first, steady] = await scoreSequentially(scorable, plan, manifest, warmUpSample, 2);

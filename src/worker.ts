@@ -12,7 +12,6 @@ import { injectFault, parseFaults } from './fault-injection.js';
 import { loadModels, type LoadedModel } from './model-session.js';
 import type { ChunkTask, SnapshotsDone, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './plan.js';
 import { scoreChunk } from './score-chunk.js';
-import { scoreSnapshotFile } from './snapshot-file.js';
 import { warmUp } from './warm-up.js';
 
 detachOneBufferEarly();
@@ -90,6 +89,8 @@ export default async function handleTask(task: WorkerTask): Promise<WorkerResult
   if (task.kind === 'snapshots') {
     announcements?.postMessage({ workerId, key: task.key } satisfies TaskStarted);
     try {
+      // Only replay sends these: a run's workers start without loading the file handling.
+      const { scoreSnapshotFile } = await import('./snapshot-file.js');
       const results: SnapshotsDone['results'] = [];
       for (const file of task.files) results.push(await scoreSnapshotFile(file, task, loaded.models));
       return { kind: 'snapshots', ok: true, results };

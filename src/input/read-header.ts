@@ -1,14 +1,20 @@
 /** The header of a CSV snapshot: one CSV record (csv-parse reads it), every column named. */
 
-import { parse as parseCsv } from 'csv-parse/sync';
 import { BatchInferError } from '../errors.js';
+import { parseCsvText } from '../parse/reference-csv.js';
+
+/** A header with no quote and no line break is its fields between commas, as csv-parse reads it. */
+function parseHeaderRecord(text: string): string[] {
+  if (!/["\r\n]/.test(text)) return text.split(',');
+  return (parseCsvText(text, { relax_column_count: true }) as string[][])[0] ?? [];
+}
 
 export function decodeHeader(bytes: Uint8Array | undefined, inputName: string): string[] {
   if (bytes === undefined || bytes.length === 0) throw new BatchInferError('INPUT_HEADER', `${inputName}: empty input, no header line`);
   let names: string[];
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    names = (parseCsv(text, { relax_column_count: true }) as string[][])[0] ?? [];
+    names = parseHeaderRecord(text);
   } catch (error) {
     throw new BatchInferError('INPUT_HEADER', `${inputName}: line 1: the header is not a CSV record: ${(error as Error).message.replace(/ at line \d+.*$/, '')}`);
   }

@@ -4,11 +4,12 @@
  * NDJSON lines by JSON.parse. Every record ends as exactly one accepted row or one reject.
  */
 
-import { parse as parseCsv, type Options } from 'csv-parse/sync';
+import type { Options } from 'csv-parse/sync';
 import type { ScoringPlan } from '../plan.js';
 import { ChunkBuilder, type ParsedChunk } from './chunk-builder.js';
 import { parseNumberField } from './parse-number.js';
 import { findRecordSpans, type RecordSpans } from './record-spans.js';
+import { parseCsvText } from './reference-csv.js';
 
 export type { ParsedChunk } from './chunk-builder.js';
 
@@ -28,7 +29,7 @@ export function recordText(bytes: Uint8Array, spans: RecordSpans, r: number): st
 function readCsvRecords(bytes: Uint8Array, spans: RecordSpans): (string[] | string)[] {
   try {
     const text = utf8.decode(bytes);
-    const records = parseCsv(text, CSV_OPTIONS) as string[][];
+    const records = parseCsvText(text, CSV_OPTIONS) as string[][];
     if (records.length === spans.count) return records;
   } catch {
     // Fall through: find the bad records one by one.
@@ -45,7 +46,7 @@ export function readCsvRecord(bytes: Uint8Array, spans: RecordSpans, r: number):
     return 'invalid UTF-8';
   }
   try {
-    const parsed = parseCsv(text, CSV_OPTIONS) as string[][];
+    const parsed = parseCsvText(text, CSV_OPTIONS) as string[][];
     return parsed.length === 1 && parsed[0] !== undefined ? parsed[0] : `not one CSV record (${parsed.length} found)`;
   } catch (error) {
     return `malformed CSV: ${(error as Error).message.replace(/ at line \d+.*$/, '')}`;
