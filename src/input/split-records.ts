@@ -55,10 +55,12 @@ export interface SplitterOptions {
 /** Input is copied into blocks of at least this size; every chunk is a view of one block. */
 const BLOCK_BYTES = 4 << 20;
 /**
- * Released blocks kept for reuse. Fresh memory costs a page fault per page on first write: measured here, a
- * new block per 4 MiB of input made cutting a 1M-row snapshot slower than copying every chunk had been.
+ * Released blocks kept for reuse, by every splitter in this thread (replay cuts one snapshot after another).
+ * Fresh memory costs a page fault per page on first write: measured here, a new block per 4 MiB of input made
+ * cutting a 1M-row snapshot slower than copying every chunk had been.
  */
 const FREE_BLOCKS = 8;
+const freeBlocks: Buffer[] = [];
 
 interface Block {
   buffer: Buffer;
@@ -78,7 +80,6 @@ export class RecordSplitter {
   /** The block being filled; bytes before #chunkStart belong to chunks already emitted (views of it). */
   #block: Buffer = Buffer.alloc(0);
   #blockState: Block = { buffer: this.#block, pending: 0, isCurrent: true };
-  readonly #freeBlocks: Buffer[] = [];
   #filled = 0;
   /** Offsets in the block of the current chunk's and record's first bytes. */
   #chunkStart = 0;
@@ -153,6 +154,14 @@ export class RecordSplitter {
 
   /** Flushes the last, possibly partial, chunk (a last record without a line end included). */
   end(): RawChunk[] {
+    const chunks = this.#flush();
+    // Nothing more is cut from the last block: it can be reused once its chunks are released.
+    this.#blockState.isCurrent = false;
+    this.#recycle(this.#blockState);
+    return chunks;
+  }
+
+  #flush(): RawChunk[] {
     if (this.#skipping !== undefined) {
       const tooLong = this.#skipping;
       this.#skipping = undefined;
@@ -282,7 +291,7 @@ export class RecordSplitter {
     // showed up as page faults and garbage collections.
     if (!this.#isShared) return Buffer.allocUnsafeSlow(Math.max(1 << 16, 2 * bytes));
     if (bytes <= BLOCK_BYTES) {
-      const free = this.#freeBlocks.pop();
+      const free = freeBlocks.pop();
       if (free !== undefined) return free;
     }
     return Buffer.from(new SharedArrayBuffer(Math.max(BLOCK_BYTES, 2 * bytes)));
@@ -290,7 +299,7 @@ export class RecordSplitter {
 
   #recycle(block: Block): void {
     if (block.isCurrent || block.pending > 0 || block.buffer.length !== BLOCK_BYTES) return;
-    if (this.#freeBlocks.length < FREE_BLOCKS) this.#freeBlocks.push(block.buffer);
+    if (freeBlocks.length < FREE_BLOCKS) freeBlocks.push(block.buffer);
   }
 
   /** A plain Uint8Array view of the block (its slice() copies, unlike a Buffer's). */
