@@ -84,8 +84,10 @@ export class ByteWriter {
       mantissa = Math.round(mantissa / 10);
       exponent++;
     }
-    while (digits > 1 && mantissa % 10 === 0) {
-      mantissa /= 10;
+    // At most 9 digits: below 2^31, so the digits come from integer arithmetic (a double's % is a library call).
+    let m = mantissa | 0;
+    while (digits > 1 && m % 10 === 0) {
+      m = (m / 10) | 0;
       digits--;
     }
     if (exponent >= -6 && exponent < 9) {
@@ -94,7 +96,7 @@ export class ByteWriter {
         bytes[at++] = 0x30;
         bytes[at++] = 0x2e;
         for (let zero = -1; zero > exponent; zero--) bytes[at++] = 0x30;
-        for (let i = digits - 1; i >= 0; i--, mantissa = Math.floor(mantissa / 10)) bytes[at + i] = 0x30 + (mantissa % 10);
+        for (let i = digits - 1; i >= 0; i--, m = (m / 10) | 0) bytes[at + i] = 0x30 + (m % 10);
         this.length = at + digits;
         return;
       }
@@ -105,8 +107,8 @@ export class ByteWriter {
       for (let i = total - 1; i >= 0; i--) {
         let digit = 0;
         if (i < digits) {
-          digit = mantissa % 10;
-          mantissa = Math.floor(mantissa / 10);
+          digit = m % 10;
+          m = (m / 10) | 0;
         }
         bytes[i < integerDigits ? at + i : at + i + 1] = 0x30 + digit;
       }
@@ -115,7 +117,7 @@ export class ByteWriter {
       return;
     }
     // d.ddde+x
-    for (let i = digits - 1; i >= 0; i--, mantissa = Math.floor(mantissa / 10)) bytes[i === 0 ? at : at + i + 1] = 0x30 + (mantissa % 10);
+    for (let i = digits - 1; i >= 0; i--, m = (m / 10) | 0) bytes[i === 0 ? at : at + i + 1] = 0x30 + (m % 10);
     if (digits > 1) bytes[at + 1] = 0x2e;
     this.length = at + (digits > 1 ? digits + 1 : 1);
     this.byte(0x65);
