@@ -19,6 +19,13 @@ export const MAX_WARM_UP_PASSES = 6;
 /** A pass that takes more than this share of the one before is not clearly faster: the code is warm. */
 const STEADY_RATIO = 0.85;
 
+/** Runs `pass` once; returns the time taken. */
+export async function timed(pass: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await pass();
+  return performance.now() - start;
+}
+
 /** Runs `pass` until it stops getting clearly faster (see above); returns the time taken. */
 export async function warmUp(pass: () => Promise<unknown>, now: () => number = () => performance.now()): Promise<number> {
   const start = now();

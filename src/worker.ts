@@ -12,7 +12,7 @@ import { injectFault, parseFaults } from './fault-injection.js';
 import { loadModels, type LoadedModel } from './model-session.js';
 import type { ChunkTask, SnapshotsDone, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './plan.js';
 import { scoreChunk } from './score-chunk.js';
-import { warmUp } from './warm-up.js';
+import { timed, warmUp } from './warm-up.js';
 
 detachOneBufferEarly();
 
@@ -80,7 +80,9 @@ export default async function handleTask(task: WorkerTask): Promise<WorkerResult
   if (task.kind === 'warm-up') {
     let ms = 0;
     try {
-      ms = await warmUp(() => scoreChunk(task.bytes, 1, task.plan, loaded.models));
+      const pass = () => scoreChunk(task.bytes, 1, task.plan, loaded.models);
+      // Against a server one pass opens the connections; repeating it would only load the server.
+      ms = setup.models.some((m) => m.remote !== undefined) ? await timed(pass) : await warmUp(pass);
     } catch {
       // Best effort: the real chunks will report any problem.
     }
