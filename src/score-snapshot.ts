@@ -25,7 +25,7 @@ import type { RunTiming } from './timing.js';
 import { takeWarmUpSample } from './warm-up.js';
 
 /** Input read and cut ahead while the pool starts, at most. */
-const READ_AHEAD_BYTES = 64 << 20;
+const READ_AHEAD_BYTES = 16 << 20;
 
 export interface PoolHandle {
   pool: ScoringPool;
