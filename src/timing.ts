@@ -67,7 +67,7 @@ export function formatTimingTable(t: RunTiming): string {
     ['workers', String(t.workers)],
     ['wall time', ms(t.wallMs)],
     ['startup', `${ms(t.startupMs)} (pool and model load)`],
-    ['warm-up', `${ms(t.warmUpMs)} (each worker scores a sample of the first rows once)`],
+    ['warm-up', `${ms(t.warmUpMs)} (each worker scores a sample of the first rows until it stops getting faster)`],
     ['parallel phase', ms(t.parallelMs)],
     ['main thread', `${ms(t.mainBusyMs)} busy during the parallel phase (read, cut, hand out, write)`],
     ['rows/s', Math.round(t.rowsPerSec).toLocaleString('en-US')],
@@ -79,7 +79,7 @@ export function formatTimingTable(t: RunTiming): string {
   }
   if (t.sequentialMs !== undefined) {
     rows.push(['sequential', `${ms(t.sequentialMs)} (same chunks, one session, main thread, first pass)`]);
-    rows.push(['speedup', `${(t.speedup ?? 0).toFixed(2)}x, efficiency ${((t.efficiency ?? 0) * 100).toFixed(0)}% of ${t.workers} workers (this run: JIT warm-up and reading/writing included)`]);
+    rows.push(['speedup', `${(t.speedup ?? 0).toFixed(2)}x, efficiency ${((t.efficiency ?? 0) * 100).toFixed(0)}% of ${t.workers} workers (this run's first pass against the baseline's)`]);
     rows.push(['steady state', `${ms(t.steadySequentialMs ?? 0)} sequential vs ${ms(t.steadyParallelMs ?? 0)} parallel on second passes: ${(t.steadySpeedup ?? 0).toFixed(2)}x, efficiency ${((t.steadyEfficiency ?? 0) * 100).toFixed(0)}%`]);
     rows.push(['identical', t.identical ? 'yes: every sequential and parallel pass gave the same predictions' : 'NO: predictions differ']);
   }
