@@ -8,7 +8,7 @@
  * its pass-through ranges copied into the output bytes, four bytes at a time. Nothing is allocated per row.
  *
  * It handles the common case only. Any record it is not sure of (a quote where it does not belong, a field
- * count that differs, a feature that is quoted, empty or not a plain decimal, a lone CR
+ * count that differs, a feature that is not a plain decimal (or empty without a fill), a lone CR
  * outside quotes, an integer-typed input) is handed whole to the reference path (csv-parse), so both give the
  * same numbers and the same rejects; test/unit/fast-csv.test.ts checks that on a conformance corpus.
  */
@@ -23,6 +23,8 @@ const COMMA = 0x2c;
 const QUOTE = 0x22;
 const NEWLINE = 0x0a;
 const RETURN = 0x0d;
+const SPACE = 0x20;
+const TAB = 0x09;
 
 /** Field roles, as bits: a field can be both a feature and passed through, or neither. */
 const FEATURE = 1;
@@ -63,7 +65,8 @@ function recordFields(roles: Uint8Array): RecordFields {
 /**
  * Reads the record bytes[start, end) in one pass into `into`. Returns false, leaving the record to the
  * reference path, unless the record has exactly as many fields as there are roles, every feature is a plain
- * decimal (optional sign, digits with an optional fraction, optional exponent), and every other field is plain
+ * decimal (optional sign, digits with an optional fraction, optional exponent; quotes, spaces and tabs around
+ * it allowed) or empty (a missing value, marked NaN), and every other field is plain
  * RFC 4180 without a lone CR. A feature with at most 15 digits and an exponent within +-22 is computed from its
  * digits: mantissa and power of ten are then exact doubles, so the quotient or product is the same double as
  * Number(text). Any other takes Number() of its text.
@@ -80,6 +83,17 @@ function scanRecord(bytes: Uint8Array, start: number, end: number, into: RecordF
     let quote = UNQUOTED;
     let c = 0;
     if (role & FEATURE) {
+      // Quotes around the number and spaces or tabs around it are allowed, as the reference allows them; the
+      // common case (none of them) costs one comparison on each side.
+      c = pos < end ? bytes[pos]! : COMMA;
+      if (c === QUOTE || c === SPACE || c === TAB) {
+        if (c === QUOTE) {
+          quote = QUOTED;
+          pos++;
+        }
+        while (pos < end && ((c = bytes[pos]!) === SPACE || c === TAB)) pos++;
+      }
+      const numberStart = pos;
       let isNegative = false;
       if (pos < end && ((c = bytes[pos]!) === 0x2d || c === 0x2b)) {
         isNegative = c === 0x2d;
@@ -102,8 +116,7 @@ function scanRecord(bytes: Uint8Array, start: number, end: number, into: RecordF
           pos++;
         }
       }
-      if (digits === 0) return false;
-      if (pos < end && (c === 0x65 || c === 0x45)) {
+      if (digits > 0 && pos < end && (c === 0x65 || c === 0x45)) {
         pos++;
         let isExponentNegative = false;
         if (pos < end && ((c = bytes[pos]!) === 0x2d || c === 0x2b)) {
@@ -120,20 +133,34 @@ function scanRecord(bytes: Uint8Array, start: number, end: number, into: RecordF
         if (pos === exponentStart) return false;
         exponent += isExponentNegative ? -value : value;
       }
-      if (pos < end && bytes[pos] !== COMMA) return false;
-      let result: number;
-      if (digits > 15 || exponent > 22 || exponent < -22) {
-        // Not exact in doubles this way; the field is a plain decimal, so Number() of its text is the reference's
+      const numberEnd = pos;
+      if (pos < end && bytes[pos] !== COMMA) {
+        while (pos < end && ((c = bytes[pos]!) === SPACE || c === TAB)) pos++;
+        if (quote === QUOTED) {
+          if (pos === end || bytes[pos] !== QUOTE) return false;
+          pos++;
+        }
+        if (pos < end && bytes[pos] !== COMMA) return false;
+      } else if (quote === QUOTED) {
+        return false;
+      }
+      if (digits === 0) {
+        // Nothing but spaces is a missing value (NaN marks it: no number parsed here is NaN); a lone sign or
+        // point is not a number, and the reference path words that reject.
+        if (numberEnd !== numberStart) return false;
+        values[f] = Number.NaN;
+      } else if (digits > 15 || exponent > 22 || exponent < -22) {
+        // Not exact in doubles this way; the text is a plain decimal, so Number() of it is the reference's
         // value. Real exports write 17-digit doubles (0.20199999999999999) often enough that handing each such
-        // record to csv-parse made a file of them 50 times slower.
-        const value = Number(asciiText(bytes, fieldStart, pos));
+        // record to csv-parse made a file of them 10 times slower.
+        const value = Number(asciiText(bytes, numberStart, numberEnd));
         // Out of a double's range: the reference path decides what that record becomes.
         if (!Number.isFinite(value)) return false;
         values[f] = value;
       } else {
-        if (exponent === 0) result = mantissa;
-        else if (exponent > 0) result = mantissa * POWERS_OF_TEN[exponent]!;
-        else result = mantissa / POWERS_OF_TEN[-exponent]!;
+        let result = mantissa;
+        if (exponent > 0) result = mantissa * POWERS_OF_TEN[exponent]!;
+        else if (exponent < 0) result = mantissa / POWERS_OF_TEN[-exponent]!;
         values[f] = isNegative ? -result : result;
       }
     } else if (pos < end && bytes[pos] === QUOTE) {
@@ -212,11 +239,13 @@ export function parseCsvChunkFast(chunk: Uint8Array, firstLine: number, plan: Sc
   // Every model input in turn: its array, and the field feeding each of its columns.
   const arrays: (Float32Array | Float64Array)[] = [];
   const arrayFields: Int32Array[] = [];
+  const arrayFills: (number | undefined)[] = [];
   for (let m = 0; m < plan.models.length; m++) {
     const inputs = plan.models[m]!.inputs;
     for (let i = 0; i < inputs.length; i++) {
       arrays.push(builder.features[m]![i] as Float32Array | Float64Array);
       arrayFields.push(Int32Array.from(inputs[i]!.fieldIndexes));
+      arrayFills.push(inputs[i]!.fill);
       for (const f of inputs[i]!.fieldIndexes) roles[f]! |= FEATURE;
     }
   }
@@ -233,12 +262,26 @@ export function parseCsvChunkFast(chunk: Uint8Array, firstLine: number, plan: Sc
       continue;
     }
     const row = builder.rows;
-    for (let a = 0; a < arrays.length; a++) {
+    let isUnfilled = false;
+    for (let a = 0; a < arrays.length && !isUnfilled; a++) {
       const array = arrays[a]!;
       const sources = arrayFields[a]!;
       const width = sources.length;
       const base = row * width;
-      for (let k = 0; k < width; k++) array[base + k] = values[sources[k]!]!;
+      for (let k = 0; k < width; k++) {
+        const value = values[sources[k]!]!;
+        if (value === value) array[base + k] = value;
+        else if (arrayFills[a] !== undefined) array[base + k] = arrayFills[a]!;
+        else {
+          isUnfilled = true;
+          break;
+        }
+      }
+    }
+    if (isUnfilled) {
+      // A missing value without a fill: the reference path writes the reject (the row is not committed yet).
+      addCsvRecord(builder, spans.lines[r]!, r, readCsvRecord(bytes, spans, r));
+      continue;
     }
     if (isCsvOutput) {
       // Each field as quoteCsvField would write its value: its bytes as read, with their quotes if it needs them.

@@ -38,6 +38,9 @@ describe('fast CSV path against csv-parse (conformance corpus)', () => {
     ['quoted pass-through with newline', '"two\nlines",1,2\nr2,3,4\n'],
     ['quoted pass-through without specials', '"plain",1,2\n'],
     ['quoted numbers', 'r1,"1","2"\n'],
+    ['quoted numbers with spaces inside, quoted empties and signs', 'r1," 1 ","\t2"\nr2,"",3\nr3,"-",4\nr4,"1"x,5\nr5, "1",6\nr6,"1""2",7\n'],
+    ['spaces only', 'r1, ,2\nr2,\t,3\n'],
+    ['long digits with spaces and quotes', 'r1," 0.20199999999999999 ",2\nr2,  -66.71999999999998\t,3\n'],
     ['empty fields', 'r1,,2\n,1,2\nr3,1,\n'],
     ['exponents and signs', 'r,1e3,-2.5E-2\nr,+7,.5\nr,5.,-0\nr,1E+2,0.000001\n'],
     ['whitespace around numbers', 'r, 1,2 \nr,\t3,4\n'],
@@ -57,7 +60,13 @@ describe('fast CSV path against csv-parse (conformance corpus)', () => {
   }
 
   it('agrees with a fill value for missing and non-finite features', () => {
-    assertSameParse('r,,1\nr,NaN,1\nr,Infinity,1\nr,abc,1\n', undefined, undefined, -1);
+    assertSameParse('r,,1\nr,NaN,1\nr,Infinity,1\nr,abc,1\nr,"",1\nr, ,1\nr,1e400,1\n', undefined, undefined, -1);
+  });
+
+  it('agrees when a quoted feature is also passed through', () => {
+    const plan = csvPlan(['id', 'a', 'b'], ['a', 'b'], { passthrough: [{ name: 'id', fieldIndex: 0 }, { name: 'a', fieldIndex: 1 }] });
+    const bytes = Buffer.from('r1,"1.5",2\nr2," 3 ",4\nr3,5,"6"\n', 'utf8');
+    assert.deepEqual(view(parseCsvChunkFast(bytes, 2, plan)), view(parseCsvChunk(bytes, 2, plan)));
   });
 
   it('agrees when writing NDJSON pass-through', () => {
@@ -106,13 +115,13 @@ describe('parseDecimalBytes', () => {
   });
 
   it('reads long digit strings and large exponents as Number(text) does', () => {
-    for (const text of ['1234567890123456', '0.20199999999999999', '-66.71999999999998', '1e23', '1e-23', '1.00000000000000000001', '-123456789012345678', '1e-400', '4.9e-324']) {
+    for (const text of ['1234567890123456', '0.20199999999999999', '-66.71999999999998', '1e23', '1e-23', '1.00000000000000000001', '-123456789012345678', '1e-400', '4.9e-324', ' 1', '1 ', '\t-2.5 ']) {
       assert.equal(parseDecimalBytes(Buffer.from(text), 0, text.length), Number(text), text);
     }
   });
 
-  it('declines what is not a plain decimal or is beyond a double, leaving it to the reference', () => {
-    for (const text of [' 1', '1 ', 'abc', '', '-', '1e', '1e400', '-1e400', '0x10', 'Infinity']) {
+  it('declines what is not a plain decimal, is missing or is beyond a double', () => {
+    for (const text of ['abc', '', '  ', '-', '.', '1e', 'e5', '1 2', '1e400', '-1e400', '0x10', 'Infinity']) {
       assert.ok(Number.isNaN(parseDecimalBytes(Buffer.from(text), 0, text.length)), text);
     }
   });
