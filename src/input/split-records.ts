@@ -215,10 +215,15 @@ export class RecordSplitter {
     let recordStart = this.#recordStart;
     let recordLines = this.#recordLines;
     let nextQuote = this.#format === 'csv' ? piece.indexOf(QUOTE, 0) : -1;
+    // The first newline at or after pos, kept rather than searched again after every quoted field.
+    let nextNewline = piece.indexOf(NEWLINE, 0);
     while (pos < end) {
       if (isInQuotes) {
         const stop = nextQuote === -1 ? end : nextQuote;
-        recordLines += countNewlines(piece, pos, stop);
+        while (nextNewline !== -1 && nextNewline < stop) {
+          recordLines++;
+          nextNewline = piece.indexOf(NEWLINE, nextNewline + 1);
+        }
         if (nextQuote === -1) {
           pos = end;
           break;
@@ -228,7 +233,7 @@ export class RecordSplitter {
         nextQuote = piece.indexOf(QUOTE, pos);
         continue;
       }
-      const newline = piece.indexOf(NEWLINE, pos);
+      const newline = nextNewline;
       if (nextQuote !== -1 && (newline === -1 || nextQuote < newline)) {
         isInQuotes = true;
         pos = nextQuote + 1;
@@ -240,6 +245,7 @@ export class RecordSplitter {
         break;
       }
       pos = newline + 1;
+      nextNewline = piece.indexOf(NEWLINE, pos);
       recordLines++;
       const recordEnd = base + pos;
       if (recordEnd - recordStart > maxRecordBytes || this.#needsHeader) {
@@ -334,16 +340,6 @@ export class RecordSplitter {
 
 function preview(bytes: Buffer): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, PREVIEW_BYTES)).toString('utf8').replace(/\r?\n$/, '');
-}
-
-function countNewlines(bytes: Buffer, from: number, to: number): number {
-  let count = 0;
-  let at = bytes.indexOf(NEWLINE, from);
-  while (at !== -1 && at < to) {
-    count++;
-    at = bytes.indexOf(NEWLINE, at + 1);
-  }
-  return count;
 }
 
 function trimLineEnd(bytes: Uint8Array): Uint8Array {

@@ -32,7 +32,10 @@ export function findRecordSpans(chunk: Uint8Array, format: InputFormat, firstLin
   let pos = 0;
   const length = bytes.length;
   const isCsv = format === 'csv';
-  let nextQuote = isCsv ? bytes.indexOf(QUOTE) : -1;
+  let nextQuote = isCsv ? bytes.indexOf(QUOTE, 0) : -1;
+  // The first newline at or after pos, kept rather than searched again after every quoted field: with many
+  // quoted fields a line was otherwise scanned once per field.
+  let nextNewline = bytes.indexOf(NEWLINE, 0);
 
   while (pos < length) {
     const start = pos;
@@ -41,19 +44,25 @@ export function findRecordSpans(chunk: Uint8Array, format: InputFormat, firstLin
     // Walk to the newline that ends this record, stepping over quoted sections.
     while (end === -1) {
       if (nextQuote !== -1 && nextQuote < pos) nextQuote = bytes.indexOf(QUOTE, pos);
-      const newline = bytes.indexOf(NEWLINE, pos);
-      if (nextQuote !== -1 && (newline === -1 || nextQuote < newline)) {
+      if (nextQuote !== -1 && (nextNewline === -1 || nextQuote < nextNewline)) {
         const close = bytes.indexOf(QUOTE, nextQuote + 1);
         const stop = close === -1 ? length : close;
-        for (let at = bytes.indexOf(NEWLINE, nextQuote + 1); at !== -1 && at < stop; at = bytes.indexOf(NEWLINE, at + 1)) line++;
+        while (nextNewline !== -1 && nextNewline < stop) {
+          line++;
+          nextNewline = bytes.indexOf(NEWLINE, nextNewline + 1);
+        }
         pos = close === -1 ? length : close + 1;
         nextQuote = close === -1 ? -1 : bytes.indexOf(QUOTE, pos);
         if (pos >= length) end = length;
         continue;
       }
+      const newline = nextNewline;
       end = newline === -1 ? length : newline;
       pos = newline === -1 ? length : newline + 1;
-      if (newline !== -1) line++;
+      if (newline !== -1) {
+        line++;
+        nextNewline = bytes.indexOf(NEWLINE, pos);
+      }
     }
     let contentEnd = end;
     if (contentEnd > start && bytes[contentEnd - 1] === RETURN) contentEnd--;
