@@ -83,11 +83,11 @@ describe('batch-infer bench', () => {
       writeFileSync(file, JSON.stringify(copy));
       return file;
     };
-    const failing = runCli(['bench', ...QUICK, '--baseline', scaled(3), '--max-regression', '20']);
+    const failing = runCli(['bench', ...QUICK, '--baseline', scaled(5), '--max-regression', '20']);
     assert.equal(failing.code, 1, failing.stderr);
     assert.match(failing.stdout, /REGRESSION\s+best speedup over sequential: [\d.]+ -> [\d.]+ \(-\d+\.\d%\)/);
     assert.match(failing.stdout, /verdict: REGRESSION/);
-    const passing = runCli(['bench', ...QUICK, '--baseline', scaled(0.3), '--max-regression', '20']);
+    const passing = runCli(['bench', ...QUICK, '--baseline', scaled(0.1), '--max-regression', '20']);
     assert.equal(passing.code, 0, passing.stderr);
     assert.match(passing.stdout, /verdict: no regression/);
     assert.match(passing.stdout, /not compared \(absolute, machine-dependent\)/);
