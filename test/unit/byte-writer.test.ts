@@ -32,3 +32,16 @@ describe('ByteWriter.float32', () => {
     assert.equal(float32Text(Number.NEGATIVE_INFINITY), '-Infinity');
   });
 });
+
+describe('ByteWriter.text', () => {
+  it('writes any text as UTF-8, as Buffer.from does', () => {
+    for (const text of ['', 'plain ascii, 123', 'café', 'naïve ☕ tail', '🚀 first', 'mixed ascii then 名前 then ascii', 'lone \ud800 surrogate', 'x'.repeat(300) + 'é']) {
+      const writer = new ByteWriter(4);
+      writer.ascii('>');
+      writer.text(text);
+      writer.ascii('<');
+      assert.deepEqual(Buffer.from(writer.view()), Buffer.from(`>${text}<`, 'utf8'), text);
+    }
+  });
+});
+
