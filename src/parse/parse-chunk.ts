@@ -4,6 +4,7 @@
  * NDJSON lines by JSON.parse. Every record ends as exactly one accepted row or one reject.
  */
 
+import { isAscii } from 'node:buffer';
 import type { Options } from 'csv-parse/sync';
 import type { ScoringPlan } from '../plan.js';
 import { ChunkBuilder, type ParsedChunk } from './chunk-builder.js';
@@ -83,15 +84,23 @@ export function parseCsvChunk(bytes: Uint8Array, firstLine: number, plan: Scorin
 export function parseNdjsonChunk(bytes: Uint8Array, firstLine: number, plan: ScoringPlan): ParsedChunk {
   const spans = findRecordSpans(bytes, 'ndjson', firstLine);
   const builder = new ChunkBuilder(plan, spans.count, (r) => recordText(bytes, spans, r));
+  // An ASCII chunk is decoded once, its lines cut from the string (byte and character offsets agree): one decoder
+  // call per line measured about 16 ms per 100k rows.
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const ascii = isAscii(buffer) ? buffer.toString('latin1') : undefined;
   for (let r = 0; r < spans.count; r++) {
     const line = spans.lines[r]!;
-    const slice = bytes.subarray(spans.starts[r]!, spans.ends[r]!);
     let text: string;
-    try {
-      text = utf8.decode(slice);
-    } catch {
-      builder.reject(line, 'invalid UTF-8', Buffer.from(slice).toString('utf8'));
-      continue;
+    if (ascii !== undefined) {
+      text = ascii.slice(spans.starts[r]!, spans.ends[r]!);
+    } else {
+      const slice = bytes.subarray(spans.starts[r]!, spans.ends[r]!);
+      try {
+        text = utf8.decode(slice);
+      } catch {
+        builder.reject(line, 'invalid UTF-8', Buffer.from(slice).toString('utf8'));
+        continue;
+      }
     }
     if (/^\s*$/.test(text)) {
       continue;
