@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { BatchInferError, describeError } from './errors.js';
 import type { ReplayInput } from './input/find-inputs.js';
 import type { Manifest } from './manifest.js';
-import { openFileSink, openLazyFileSink, type OutputSink } from './output/write-output.js';
+import { isOwnTemporaryName, openFileSink, openLazyFileSink, type OutputSink } from './output/write-output.js';
 import type { CsvParser, InputFormat, OutputFormat } from './plan.js';
 import { ChunkFailure, type Isolation, type ScoringPool } from './pool.js';
 import { scoreSnapshot, startPool, type RunProgress } from './score-snapshot.js';
@@ -335,8 +335,7 @@ export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {})
     closeSync(journalFd);
     await handle.pool.destroy();
     // A worker that died while writing a small snapshot's file leaves its temporary file: ours carry our pid.
-    const leftover = new RegExp(`^\\..+\\.${process.pid}\\.[0-9a-z]+\\.tmp$`);
-    for (const name of readdirSync(options.outDir)) if (leftover.test(name)) rmSync(join(options.outDir, name), { force: true });
+    for (const name of readdirSync(options.outDir)) if (isOwnTemporaryName(name)) rmSync(join(options.outDir, name), { force: true });
   }
   const wallMs = performance.now() - replayStart;
   const order = new Map(options.inputs.map((input, i) => [input.path, i]));

@@ -8,8 +8,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { bindPlan } from './bind-plan.js';
 import { BatchInferError, describeError } from './errors.js';
@@ -18,16 +17,17 @@ import { formatFromName } from './input/read-input.js';
 import { RecordSplitter } from './input/split-records.js';
 import type { LoadedModel } from './model-session.js';
 import { formatOutputHeader, REJECTS_HEADER } from './output/format-rows.js';
+import { temporaryPathFor, writeAllSync } from './output/write-output.js';
 import type { InputFormat, SnapshotFile, SnapshotRefused, SnapshotScored, SnapshotTask } from './plan.js';
 import { rejectChunk, rejectTooLong } from './reject-chunk.js';
 import { scoreChunk } from './score-chunk.js';
 
 /** Writes a file whole under a temporary name beside it, then renames it into place. */
 function writeAtomically(target: string, parts: readonly Uint8Array[]): void {
-  const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  const temporary = temporaryPathFor(target);
   const fd = openSync(temporary, 'wx');
   try {
-    for (const part of parts) for (let at = 0; at < part.length; ) at += writeSync(fd, part, at);
+    writeAllSync(fd, parts);
   } catch (error) {
     closeSync(fd);
     rmSync(temporary, { force: true });

@@ -17,6 +17,16 @@ export interface OutputSink {
   abort(): void;
 }
 
+/** The temporary name a file is written under, beside its destination. */
+export function temporaryPathFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+}
+
+/** Matches the temporary names this process gives (see temporaryPathFor), to clear what a dead worker left. */
+export function isOwnTemporaryName(name: string): boolean {
+  return new RegExp(`^\\..+\\.${process.pid}\\.[0-9a-z]+\\.tmp$`).test(name);
+}
+
 /** Temporary files still open, removed on any exit path (see removeTemporaryFiles). */
 const temporaryFiles = new Set<string>();
 
@@ -93,7 +103,7 @@ export function writeAllSync(fd: number, parts: readonly Uint8Array[], writev = 
  */
 export function openFileSink(destination: string, flag: string): OutputSink {
   const target = resolve(destination);
-  const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now().toString(36)}.tmp`);
+  const temporary = temporaryPathFor(target);
   let fd: number | undefined;
   try {
     // Opened now so that a missing directory or a permission problem is reported before any work.
