@@ -42,7 +42,8 @@ export async function warmUp(pass: () => Promise<unknown>, now: () => number = (
 
 /** The first `rows` records of a chunk: a view of its bytes (shared memory reaches the workers as is). */
 export function takeWarmUpSample(chunk: Uint8Array, format: InputFormat, rows = WARM_UP_ROWS): Uint8Array {
-  const spans = findRecordSpans(chunk, format, 1);
+  // One record past the sample: where it starts is where the sample ends.
+  const spans = findRecordSpans(chunk, format, 1, rows + 1);
   if (spans.count === 0) return new Uint8Array(0);
   const last = Math.min(rows, spans.count) - 1;
   const end = last + 1 < spans.count ? spans.starts[last + 1]! : chunk.length;

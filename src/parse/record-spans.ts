@@ -19,7 +19,8 @@ export interface RecordSpans {
   lines: Int32Array;
 }
 
-export function findRecordSpans(chunk: Uint8Array, format: InputFormat, firstLine: number): RecordSpans {
+/** The spans of the chunk's records, or of its first `maxRecords` only. */
+export function findRecordSpans(chunk: Uint8Array, format: InputFormat, firstLine: number, maxRecords = Number.POSITIVE_INFINITY): RecordSpans {
   const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   // Sized from the bytes (records are rarely under 32 bytes) so that growing, a path the JIT would meet late and
   // deoptimise on, is rare.
@@ -37,7 +38,7 @@ export function findRecordSpans(chunk: Uint8Array, format: InputFormat, firstLin
   // quoted fields a line was otherwise scanned once per field.
   let nextNewline = bytes.indexOf(NEWLINE, 0);
 
-  while (pos < length) {
+  while (pos < length && count < maxRecords) {
     const start = pos;
     const startLine = line;
     let end = -1;
