@@ -11,33 +11,13 @@ import os
 import sys
 import time
 
-# Feature columns of fixtures/models/autoencoder.manifest.json, in model order.
-FEATURES = [
-    "tps",
-    "elapsed_avg_ms",
-    "elapsed_max_ms",
-    "cpu_time_ms",
-    "sql_count",
-    "sql_time_ms",
-    "fetch_count",
-    "fetch_time_ms",
-    "error_count",
-    "active_threads",
-    "remote_call_count",
-    "remote_call_time_ms",
-    "gc_time_ms",
-    "heap_used_mb",
-]
-INPUT_NAME = "metrics"
-OUTPUT_NAME = "reconstruction_error"
-OUTPUT_COLUMN = "ae_score"
-
-
 def parse_args(peer, description, extra=None):
     p = argparse.ArgumentParser(prog=os.path.basename(sys.argv[0]), description=description)
     p.add_argument("--input", required=True, help="APM CSV snapshot")
-    p.add_argument("--model", required=True, help="autoencoder ONNX model")
-    p.add_argument("--output", required=True, help="predictions CSV (one column ae_score)")
+    p.add_argument("--manifest", required=True,
+                   help="batch-infer manifest of the model (the one batch-infer is given): one model, "
+                        "one input, one output column")
+    p.add_argument("--output", required=True, help="predictions CSV (one column: the manifest's output)")
     p.add_argument("--timing", required=True, help="timing JSON")
     p.add_argument("--warm-runs", type=int, default=0,
                    help="full passes after the cold one, same process (default 0)")
@@ -47,28 +27,45 @@ def parse_args(peer, description, extra=None):
     if args.warm_runs < 0:
         p.error("--warm-runs must be >= 0")
     args.peer = peer
+    read_manifest(p, args)
     return args
 
 
-def read_features_pandas(path):
-    """Read the snapshot with pandas; return float32 [N, 14] in FEATURES order.
+def read_manifest(p, args):
+    """Takes the model file, feature columns, tensor names and output column from the batch-infer manifest,
+    so that every peer scores exactly what batch-infer scores."""
+    with open(args.manifest, encoding="utf-8") as f:
+        manifest = json.load(f)
+    models = manifest.get("models", [])
+    if len(models) != 1 or len(models[0].get("inputs", [])) != 1 or len(models[0].get("outputs", [])) != 1:
+        p.error(f"--manifest {args.manifest}: the peers take one model with one input and one output")
+    model, = models
+    args.model = os.path.join(os.path.dirname(os.path.abspath(args.manifest)), model["path"])
+    args.features = model["inputs"][0]["columns"]
+    args.input_name = model["inputs"][0]["name"]
+    args.output_name = model["outputs"][0]["name"]
+    args.output_column = model["outputs"][0]["columns"][0]
+
+
+def read_features_pandas(path, features):
+    """Read the snapshot with pandas; return float32 [N, len(features)] in that order.
 
     The C parser handles quoted transaction names (commas, doubled quotes);
     only the metric columns are converted (usecols)."""
     import numpy as np
     import pandas as pd
 
-    df = pd.read_csv(path, usecols=FEATURES, dtype={c: "float64" for c in FEATURES},
+    df = pd.read_csv(path, usecols=features, dtype={c: "float64" for c in features},
                      engine="c")
-    return np.ascontiguousarray(df[FEATURES].to_numpy(dtype=np.float32))
+    return np.ascontiguousarray(df[features].to_numpy(dtype=np.float32))
 
 
 def ms(t0, t1):
     return round((t1 - t0) * 1000.0, 3)
 
 
-def write_predictions(path, scores):
-    """One header line `ae_score`, then one line per row: repr() of the float32
+def write_predictions(path, scores, column):
+    """One header line (the output column), then one line per row: repr() of the float32
     value as a Python float (shortest string that round-trips the double, hence
     also the float32)."""
     import numpy as np
@@ -76,7 +73,7 @@ def write_predictions(path, scores):
     vals = np.asarray(scores, dtype=np.float32).reshape(-1).astype(np.float64).tolist()
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-        f.write(OUTPUT_COLUMN + "\n")
+        f.write(column + "\n")
         if vals:
             f.write("\n".join(map(repr, vals)))
             f.write("\n")
@@ -95,7 +92,7 @@ def finish(peer, args, t_start, t_init0, t_ready, scores, cold_ms, warm, extra, 
     """Writes the predictions, shuts the runtime down (when given a way to), and writes the timing JSON with the
     keys every peer reports, plus `extra`."""
     t0 = time.perf_counter()
-    write_predictions(args.output, scores)
+    write_predictions(args.output, scores, args.output_column)
     record = {
         "peer": peer,
         "rows": int(scores.shape[0]),

@@ -9,7 +9,7 @@ import time; _T_START = time.perf_counter()  # noqa: E702  (process start, as ea
 # them all at once round-robin to the actors, gathers them with one ray.get and
 # concatenates in input order.
 #
-#   python ray_actor_pool.py --input CSV --model ONNX --output PRED.csv \
+#   python ray_actor_pool.py --input CSV --manifest JSON --output PRED.csv \
 #       --timing TIMING.json [--warm-runs N] [--chunks K] [--actors A]
 
 import os  # noqa: E402
@@ -54,10 +54,10 @@ def make_scorer_class(ray):
     return Scorer
 
 
-def one_pass(ray, actors, path, chunks):
+def one_pass(ray, actors, path, chunks, features):
     import numpy as np
 
-    x = C.read_features_pandas(path)
+    x = C.read_features_pandas(path, features)
     n = x.shape[0]
     k = max(1, min(chunks, n))
     size = -(-n // k) if n else 0  # ceil: the last chunk may be smaller, never dropped
@@ -85,16 +85,16 @@ def main():
     with open(args.model, "rb") as f:
         model_ref = ray.put(f.read())
     Scorer = make_scorer_class(ray)
-    actors = [Scorer.remote(model_ref, C.INPUT_NAME, C.OUTPUT_NAME) for _ in range(args.actors)]
+    actors = [Scorer.remote(model_ref, args.input_name, args.output_name) for _ in range(args.actors)]
     ray.get([a.ready.remote() for a in actors])  # actors up, model loaded
     t_ready = time.perf_counter()
 
     t0 = time.perf_counter()
-    scores = one_pass(ray, actors, args.input, args.chunks)
+    scores = one_pass(ray, actors, args.input, args.chunks, args.features)
     cold_ms = C.ms(t0, time.perf_counter())
     C.log(f"{PEER}: cold pass {cold_ms:.0f} ms for {scores.shape[0]} rows")
 
-    warm = C.warm_passes(PEER, args.warm_runs, lambda: one_pass(ray, actors, args.input, args.chunks), scores.shape)
+    warm = C.warm_passes(PEER, args.warm_runs, lambda: one_pass(ray, actors, args.input, args.chunks, args.features), scores.shape)
 
     C.finish(PEER, args, _T_START, t_init0, t_ready, scores, cold_ms, warm, {
         "ray_init_ms": C.ms(t_init0, t_ray),

@@ -17,7 +17,7 @@ import time; _T_START = time.perf_counter()  # noqa: E702  (process start, as ea
 # Actors take 0.5 CPU each: with 1 CPU each on 2 CPUs nothing is left for the
 # read tasks (1 CPU each) and the job stalls.
 #
-#   python ray_data.py --input CSV --model ONNX --output PRED.csv \
+#   python ray_data.py --input CSV --manifest JSON --output PRED.csv \
 #       --timing TIMING.json [--warm-runs N] [--batch-size B] [--blocks K]
 
 import os  # noqa: E402
@@ -75,19 +75,19 @@ def one_pass(ray, args, model_path):
         read_kwargs["override_num_blocks"] = args.blocks
     ds = ray.data.read_csv(
         args.input,
-        convert_options=pacsv.ConvertOptions(include_columns=C.FEATURES),
+        convert_options=pacsv.ConvertOptions(include_columns=args.features),
         **read_kwargs,
     )
     ds = ds.map_batches(
         Scorer,
-        fn_constructor_args=(model_path, C.FEATURES, C.INPUT_NAME, C.OUTPUT_NAME,
-                             C.OUTPUT_COLUMN),
+        fn_constructor_args=(model_path, args.features, args.input_name, args.output_name,
+                             args.output_column),
         compute=ray.data.ActorPoolStrategy(size=args.actors),
         num_cpus=args.actor_cpus,
         batch_size=args.batch_size,
         batch_format="numpy",
     )
-    parts = [b[C.OUTPUT_COLUMN]
+    parts = [b[args.output_column]
              for b in ds.iter_batches(batch_size=None, batch_format="numpy")]
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.float32)
 

@@ -6,7 +6,7 @@ import time; _T_START = time.perf_counter()  # noqa: E702  (process start, as ea
 # in input order, in the main thread. No batching, no parallelism beyond what
 # onnxruntime does inside one run.
 #
-#   python row_by_row.py --input CSV --model ONNX --output PRED.csv \
+#   python row_by_row.py --input CSV --manifest JSON --output PRED.csv \
 #       --timing TIMING.json [--warm-runs N] [--intra-op-threads K]
 
 import os  # noqa: E402
@@ -26,15 +26,15 @@ def _extra(p):
                         "default, as an unconfigured user gets)")
 
 
-def one_pass(session, path):
+def one_pass(session, args):
     import numpy as np
 
-    x = C.read_features_pandas(path)
+    x = C.read_features_pandas(args.input, args.features)
     n = x.shape[0]
     out = np.empty(n, dtype=np.float32)
     run = session.run
-    outputs = [C.OUTPUT_NAME]
-    name = C.INPUT_NAME
+    outputs = [args.output_name]
+    name = args.input_name
     for i in range(n):
         out[i] = run(outputs, {name: x[i:i + 1]})[0][0, 0]
     return out
@@ -54,11 +54,11 @@ def main():
     t_ready = time.perf_counter()
 
     t0 = time.perf_counter()
-    scores = one_pass(session, args.input)
+    scores = one_pass(session, args)
     cold_ms = C.ms(t0, time.perf_counter())
     C.log(f"{PEER}: cold pass {cold_ms:.0f} ms for {scores.shape[0]} rows")
 
-    warm = C.warm_passes(PEER, args.warm_runs, lambda: one_pass(session, args.input), scores.shape)
+    warm = C.warm_passes(PEER, args.warm_runs, lambda: one_pass(session, args), scores.shape)
 
     C.finish(PEER, args, _T_START, t_init0, t_ready, scores, cold_ms, warm, {"params": {"intra_op_threads": args.intra_op_threads, "batch_size": 1}})
 

@@ -18,8 +18,10 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const bin = join(root, 'bin', 'batch-infer.js');
-const model = join(root, 'fixtures', 'models', 'autoencoder.onnx');
 const manifest = join(root, 'fixtures', 'models', 'autoencoder.manifest.json');
+// Every peer takes the model, its features and its output from this manifest, as batch-infer does.
+const scored = JSON.parse(readFileSync(manifest, 'utf8')).models[0];
+const model = join(dirname(manifest), scored.path);
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const rows = Number(option('--rows', '100000'));
@@ -119,7 +121,7 @@ if (canRunPython) {
     log(`running ${script}`);
     const out = join(work, `${script}.csv`);
     const timing = join(work, `${script}.json`);
-    const run = await timed(python, [join(here, `${script}.py`), '--input', input, '--model', model, '--output', out, '--timing', timing, '--warm-runs', String(warmRuns)]);
+    const run = await timed(python, [join(here, `${script}.py`), '--input', input, '--manifest', manifest, '--output', out, '--timing', timing, '--warm-runs', String(warmRuns)]);
     if (run.code !== 0) {
       skipped.push(`${script}: exited ${run.code}: ${run.stderr.trim().split('\n').at(-1)}`);
       continue;
@@ -129,7 +131,7 @@ if (canRunPython) {
   }
 }
 
-const limit = JSON.parse(spawnSync(process.execPath, [join(here, 'physical-limit.mjs'), model, '14', '--rows', String(Math.max(20000, Math.min(rows, 100000)))], { encoding: 'utf8' }).stdout);
+const limit = JSON.parse(spawnSync(process.execPath, [join(here, 'physical-limit.mjs'), model, String(scored.inputs[0].columns.length), '--rows', String(Math.max(20000, Math.min(rows, 100000)))], { encoding: 'utf8' }).stdout);
 const biCold = results.find((r) => r.key === 'batch-infer-2').coldMs;
 const biWarm = results.find((r) => r.key === 'batch-infer-warm').warmMs;
 const rate = (ms) => (ms === undefined ? undefined : (rows / ms) * 1000);
