@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
@@ -16,6 +16,8 @@ function runWithFault(t: { after: (fn: () => void) => void }, fault: string, ext
   const result = runCli(['run', SNAPSHOT, '-m', AE, '-c', '500', '-o', files.out, '--rejects', files.rejects, '--timing-json', files.timing, '-q', ...extra], {
     env: { BATCH_INFER_FAULT: fault },
   });
+  // Without its timing file the run failed outright: say how, rather than only that a file is missing.
+  assert.ok(existsSync(files.timing), `no timing JSON; exit ${String(result.code)}, signal ${String(result.signal)}, stderr: ${result.stderr}`);
   const timing = JSON.parse(readFileSync(files.timing, 'utf8')) as Record<string, number>;
   const out = readCsv(readFileSync(files.out, 'utf8'));
   const rejects = readCsv(readFileSync(files.rejects, 'utf8'));

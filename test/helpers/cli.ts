@@ -3,6 +3,8 @@ import { BIN, ROOT } from './paths.js';
 
 export interface CliResult {
   code: number | null;
+  /** The signal that ended the process, if one did (a crash, or the timeout). */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -16,5 +18,5 @@ export function runCli(args: string[], options: { input?: string | Buffer; env?:
     maxBuffer: 256 * 1024 * 1024,
     timeout: 120_000,
   });
-  return { code: result.status, stdout: result.stdout.toString('utf8'), stderr: result.stderr.toString('utf8') };
+  return { code: result.status, signal: result.signal, stdout: result.stdout.toString('utf8'), stderr: result.stderr.toString('utf8') };
 }
