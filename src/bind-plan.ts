@@ -111,6 +111,7 @@ export interface BindOptions {
   inputFormat: InputFormat;
   outputFormat: OutputFormat;
   parser: CsvParser;
+  batchRows: number;
   /** CSV header names, in order; undefined for NDJSON. */
   header: string[] | undefined;
   /** Names the input in messages. */
@@ -178,6 +179,7 @@ export function bindPlan(manifest: Manifest, signatures: ModelSignature[], optio
     inputFormat: options.inputFormat,
     outputFormat: options.outputFormat,
     parser: options.parser,
+    batchRows: options.batchRows,
     fieldCount: header?.length ?? 0,
     passthrough,
     models,

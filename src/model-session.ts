@@ -13,6 +13,8 @@ export interface ModelRunner {
   run(feeds: Record<string, ort.Tensor>, outputNames: readonly string[]): Promise<Record<string, { data: unknown } | undefined>>;
   release(): Promise<void>;
   takeTiming?(): { networkMs: number; serverMs: number };
+  /** A server: asked once per chunk, however many rows, since each call is a request. */
+  readonly isRemote?: boolean;
 }
 
 export interface LoadedModel {

@@ -14,6 +14,12 @@ import type { RunOptions } from './run-snapshot.js';
 
 /** Rows per chunk: large enough that a chunk's work (tens of ms) dwarfs the per-task cost (well under 1 ms). */
 export const DEFAULT_CHUNK_SIZE = 4096;
+/**
+ * Rows per inference call. A chunk is handed out whole but scored in slices: with the fixture autoencoder, a
+ * 4,096-row call's activations (4 MiB per 256-wide layer) miss the caches the parser just filled, and slices
+ * of 1,024 rows made a warm replay of 100k rows 8-10% faster (99-105 against 109-117 ms) with identical output.
+ */
+export const DEFAULT_BATCH_ROWS = 1024;
 export const DEFAULT_RETRIES = 2;
 /** Far longer than any real record, small enough that one broken line cannot take the memory. */
 export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
@@ -26,7 +32,7 @@ export function defaultWorkers(): number {
 /** Every option `run` takes, by its camelCase name; the flag is its kebab-case form. */
 export const RUN_OPTION_NAMES = [
   'manifest', 'model', 'features', 'passthrough', 'format', 'outputFormat', 'parser', 'output', 'rejects',
-  'workers', 'chunkSize', 'maxInFlight', 'compare', 'timingJson', 'quiet', 'progress', 'warmUp', 'retries',
+  'workers', 'chunkSize', 'batchRows', 'maxInFlight', 'compare', 'timingJson', 'quiet', 'progress', 'warmUp', 'retries',
   'chunkTimeout', 'isolation', 'maxLineBytes', 'deadline', 'onDeadline', 'lock', 'logFormat',
   'endpoint', 'modelName', 'concurrency', 'requestTimeout', 'tokenEnv',
 ] as const;
@@ -205,6 +211,7 @@ export function resolveRunOptions(input: string | undefined, raw: RawOptions, is
     manifest,
     workers,
     chunkSize,
+    batchRows: pick('batchRows', parsePositiveInteger, () => ({ value: DEFAULT_BATCH_ROWS, source: 'default' })),
     maxInFlight: pick('maxInFlight', parsePositiveInteger, () => ({ value: workers * 4, source: 'default' })),
     maxRecordBytes: pick('maxLineBytes', parsePositiveInteger, () => ({ value: DEFAULT_MAX_LINE_BYTES, source: 'default' })),
     retries: pick('retries', parseCount, () => ({ value: DEFAULT_RETRIES, source: 'default' })),

@@ -48,6 +48,8 @@ export interface ScoringPlan {
   inputFormat: InputFormat;
   outputFormat: OutputFormat;
   parser: CsvParser;
+  /** Rows per inference call: a chunk is scored in slices of this many rows (see score-chunk.ts). */
+  batchRows: number;
   /** CSV: the number of fields every record must have. */
   fieldCount: number;
   passthrough: { name: string; fieldIndex: number }[];
@@ -126,6 +128,7 @@ export interface SnapshotTask {
   inputFormat: InputFormat | undefined;
   outputFormat: OutputFormat;
   parser: CsvParser;
+  batchRows: number;
   maxRecordBytes: number;
   /** The run's manifest, plain data: the worker binds it to each file's header. */
   manifest: Manifest;

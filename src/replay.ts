@@ -28,6 +28,7 @@ export interface ReplayOptions {
   inputFormat: InputFormat | undefined;
   outputFormat: OutputFormat;
   parser: CsvParser;
+  batchRows: number;
   chunkSize: number;
   maxInFlight: number;
   maxRecordBytes: number;
@@ -167,6 +168,7 @@ async function scoreSmallSnapshots(pool: ScoringPool, options: ReplayOptions, ba
           inputFormat: options.inputFormat,
           outputFormat: options.outputFormat,
           parser: options.parser,
+          batchRows: options.batchRows,
           maxRecordBytes: options.maxRecordBytes,
           manifest: options.manifest,
         },
@@ -275,6 +277,7 @@ export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {})
           input: { path, format: options.inputFormat },
           outputFormat: options.outputFormat,
           parser: options.parser,
+          batchRows: options.batchRows,
           output,
           rejects,
           chunkSize: options.chunkSize,

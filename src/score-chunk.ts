@@ -28,29 +28,67 @@ interface ColumnSource {
 
 const encoder = new TextEncoder();
 
+/** A typed array of `length` elements like `sample`, or a plain array when the runtime gave one. */
+function allocateLike(sample: OutputValues, length: number): OutputValues & { set?: (values: ArrayLike<number | bigint>, at: number) => void } {
+  const typed = sample as unknown as { constructor: new (length: number) => OutputValues };
+  return ArrayBuffer.isView(sample) ? new typed.constructor(length) : new Array<number>(length);
+}
+
+/**
+ * Runs one model on rows [0, rows), `batchRows` at a time, and returns each requested output for all rows. A
+ * chunk is scored in slices because a whole chunk's activations do not fit the caches (see
+ * DEFAULT_BATCH_ROWS); a model sees every row on its own either way, so slicing changes no prediction.
+ */
+async function runModel(bound: ScoringPlan['models'][number], loaded: LoadedModel, parsed: ParsedChunk, m: number, batchRows: number): Promise<OutputValues[]> {
+  const rows = parsed.rows;
+  const names = bound.outputs.map((o) => o.name);
+  const ranks = bound.inputs.map((input) => loaded.signature.inputs.find((v) => v.name === input.name)?.shape.length ?? 2);
+  const step = loaded.session.isRemote === true ? rows : batchRows;
+  const outputs: OutputValues[] = [];
+  for (let from = 0; from < rows; from += step) {
+    const count = Math.min(step, rows - from);
+    const feeds: Record<string, ort.Tensor> = {};
+    for (let i = 0; i < bound.inputs.length; i++) {
+      const input = bound.inputs[i]!;
+      const width = input.columns.length;
+      const all = parsed.features[m]![i]!;
+      const slice = count === rows ? all : all.subarray(from * width, (from + count) * width);
+      feeds[input.name] = new ort.Tensor(input.type, slice, ranks[i] === 1 ? [count] : [count, width]);
+    }
+    const results = await loaded.session.run(feeds, names);
+    for (let o = 0; o < bound.outputs.length; o++) {
+      const output = bound.outputs[o]!;
+      const tensor = results[output.name];
+      if (tensor === undefined) throw new Error(`model ${bound.path} returned no '${output.name}'`);
+      const width = output.columns.length;
+      const values = tensor.data as OutputValues;
+      if (values.length !== count * width) {
+        throw new Error(`model ${bound.path}: output '${output.name}' has ${values.length} values for ${count} rows, expected ${width} per row`);
+      }
+      if (count === rows) {
+        outputs.push(values);
+        continue;
+      }
+      if (from === 0) outputs.push(allocateLike(values, rows * width));
+      const target = outputs[o]! as OutputValues & { set?: (values: ArrayLike<number | bigint>, at: number) => void };
+      if (target.set !== undefined) target.set(values, from * width);
+      else for (let k = 0; k < values.length; k++) (target as (number | bigint)[])[from * width + k] = values[k]!;
+    }
+  }
+  return outputs;
+}
+
 async function runModels(parsed: ParsedChunk, plan: ScoringPlan, models: readonly LoadedModel[]): Promise<ColumnSource[]> {
   const columns: ColumnSource[] = [];
   for (let m = 0; m < plan.models.length; m++) {
     const bound = plan.models[m]!;
     const loaded = models.find((model) => model.path === bound.path);
     if (loaded === undefined) throw new Error(`model ${bound.path} is not loaded in this worker`);
-    const feeds: Record<string, ort.Tensor> = {};
-    for (let i = 0; i < bound.inputs.length; i++) {
-      const input = bound.inputs[i]!;
-      const signature = loaded.signature.inputs.find((v) => v.name === input.name);
-      const dims = signature?.shape.length === 1 ? [parsed.rows] : [parsed.rows, input.columns.length];
-      feeds[input.name] = new ort.Tensor(input.type, parsed.features[m]![i]!, dims);
-    }
     const modelStart = columns.length;
-    const results = await loaded.session.run(feeds, bound.outputs.map((o) => o.name));
-    for (const output of bound.outputs) {
-      const tensor = results[output.name];
-      if (tensor === undefined) throw new Error(`model ${bound.path} returned no '${output.name}'`);
-      const width = output.columns.length;
-      const values = tensor.data as OutputValues;
-      if (values.length !== parsed.rows * width) {
-        throw new Error(`model ${bound.path}: output '${output.name}' has ${values.length} values for ${parsed.rows} rows, expected ${width} per row`);
-      }
+    const outputs = await runModel(bound, loaded, parsed, m, plan.batchRows);
+    for (let o = 0; o < bound.outputs.length; o++) {
+      const values = outputs[o]!;
+      const width = bound.outputs[o]!.columns.length;
       const isFloat32 = values instanceof Float32Array;
       for (let c = 0; c < width; c++) columns.push({ values, width, offset: c, isFlag: false, isFloat32 });
     }

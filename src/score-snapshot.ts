@@ -44,6 +44,7 @@ export interface SnapshotOptions {
   input: InputRequest;
   outputFormat: OutputFormat;
   parser: CsvParser;
+  batchRows: number;
   /** A path, undefined for stdout, or a sink (tests, replay). */
   output: string | OutputSink | undefined;
   rejects: string | OutputSink | undefined;
@@ -133,7 +134,7 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
   }
   const header = input.format === 'csv' ? decodeHeader(splitter.header, input.name) : undefined;
   const { pool, started, manifest } = await handleOrPromise;
-  const plan: ScoringPlan = bindPlan(manifest, started.signatures, { inputFormat: input.format, outputFormat: options.outputFormat, parser: options.parser, header, inputName: input.name });
+  const plan: ScoringPlan = bindPlan(manifest, started.signatures, { inputFormat: input.format, outputFormat: options.outputFormat, parser: options.parser, batchRows: options.batchRows, header, inputName: input.name });
 
   const output = options.output === undefined ? openStdoutSink() : openSink(options.output, '--output')!;
   let rejects: OutputSink | undefined;

@@ -53,7 +53,7 @@ export async function scoreSnapshotFile(file: SnapshotFile, task: SnapshotTask, 
     const chunks = [...splitter.push(bytes), ...splitter.end()];
     const header = format === 'csv' ? decodeHeader(splitter.header, file.path) : undefined;
     const signatures = models.map((m) => m.signature);
-    const plan = bindPlan(task.manifest, signatures, { inputFormat: format, outputFormat: task.outputFormat, parser: task.parser, header, inputName: file.path });
+    const plan = bindPlan(task.manifest, signatures, { inputFormat: format, outputFormat: task.outputFormat, parser: task.parser, batchRows: task.batchRows, header, inputName: file.path });
     const encoder = new TextEncoder();
     const outputs: Uint8Array[] = [encoder.encode(formatOutputHeader(plan.outputColumns, plan.outputFormat))];
     const rejects: Uint8Array[] = [];

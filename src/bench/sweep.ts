@@ -16,6 +16,7 @@ import { BatchInferError } from '../errors.js';
 import { RecordSplitter, type RawChunk } from '../input/split-records.js';
 import type { Manifest } from '../manifest.js';
 import { loadModels, releaseModels } from '../model-session.js';
+import { DEFAULT_BATCH_ROWS } from '../options.js';
 import type { CsvParser, InputFormat } from '../plan.js';
 import { ScoringPool, type Isolation } from '../pool.js';
 import { scoreChunk } from '../score-chunk.js';
@@ -124,6 +125,7 @@ export async function runSweep(options: SweepOptions, hooks: SweepHooks = {}): P
     inputFormat: options.inputFormat,
     outputFormat: 'csv',
     parser: options.parser,
+    batchRows: DEFAULT_BATCH_ROWS,
     header,
     inputName: options.inputName,
   });

@@ -61,6 +61,7 @@ export async function replayCommand(patterns: string[], command: Command): Promi
         inputFormat: resolved.run.input.format,
         outputFormat: resolved.run.outputFormat,
         parser: resolved.run.parser,
+        batchRows: resolved.run.batchRows,
         chunkSize: resolved.run.chunkSize,
         maxInFlight: resolved.run.maxInFlight,
         maxRecordBytes: resolved.run.maxRecordBytes,

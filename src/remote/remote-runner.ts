@@ -14,6 +14,7 @@ export interface RemoteTiming {
 }
 
 export class RemoteRunner {
+  readonly isRemote = true;
   readonly #settings: RemoteSettings;
   readonly #isBinary: boolean;
   #timing: RemoteTiming = { networkMs: 0, serverMs: 0 };

@@ -8,6 +8,7 @@ export function csvPlan(header: string[], features: string[], options: Partial<S
     inputFormat: 'csv',
     outputFormat: 'csv',
     parser: 'fast',
+    batchRows: 1024,
     fieldCount: header.length,
     passthrough,
     models: [

@@ -23,7 +23,7 @@ describe('ScoringPool', () => {
       const splitter = new RecordSplitter({ format: 'csv', chunkRows: 50, hasHeader: true });
       const chunks = [...splitter.push(readFileSync(SNAPSHOT)), ...splitter.end()];
       const header = Buffer.from(splitter.header!).toString('utf8').split(',');
-      const plan = bindPlan(manifest, started.signatures, { inputFormat: 'csv', outputFormat: 'csv', parser: 'fast', header, inputName: 'fixture' });
+      const plan = bindPlan(manifest, started.signatures, { inputFormat: 'csv', outputFormat: 'csv', parser: 'fast', batchRows: 1024, header, inputName: 'fixture' });
       const results = await Promise.all(chunks.map((c) => pool.score({ index: c.index, attempt: 0, firstLine: c.firstLine, bytes: c.bytes, plan }, undefined)));
       assert.equal(results.length, 100);
       assert.ok(results.every((r) => r.loadCount === 1), 'every chunk was scored by a worker that loaded its models once');
@@ -65,6 +65,7 @@ describe('runSnapshot', () => {
       input: { path: input, format: undefined },
       outputFormat: 'csv',
       parser: 'fast',
+      batchRows: 1024,
       output: join(dir, 'out.csv'),
       rejects: join(dir, 'rejects.csv'),
       manifest: loadManifest(MANIFEST),
