@@ -163,6 +163,25 @@ export class ChunkBuilder {
     this.lines.push(line);
   }
 
+  /**
+   * Accepts every record of the chunk at once, in order, their features already written at rows 0..count-1:
+   * `passthrough` holds their rendered pass-through bytes, record r's ending at passthroughEnds[r].
+   */
+  acceptAll(passthrough: Uint8Array, passthroughEnds: Int32Array, lines: Int32Array): void {
+    const count = passthroughEnds.length;
+    this.passthrough.truncate(0);
+    this.passthrough.ensure(passthrough.length);
+    this.passthrough.bytes.set(passthrough);
+    this.passthrough.length = passthrough.length;
+    this.passthroughEnds.set(passthroughEnds);
+    for (let r = 0; r < count; r++) {
+      this.sources.push(r);
+      this.lines.push(lines[r]!);
+    }
+    this.rows = count;
+    this.rowsIn = count;
+  }
+
   finish(): ParsedChunk {
     const features = this.plan.models.map((model, m) =>
       model.inputs.map((input, i) => this.features[m]![i]!.subarray(0, this.rows * input.columns.length) as FeatureArray),
