@@ -1,33 +1,14 @@
 /**
- * The fast CSV path's record scanner, compiled to WebAssembly from wasm/csv-scan (Rust; wasm/build.sh rebuilds
- * the committed wasm/csv-scan.wasm). The same single left-to-right pass in JavaScript took 35 ms per 100k rows
- * of the fixture snapshot on one thread here, a third of all the CPU time outside inference; it is compiled
- * again by every worker of every run. The module is compiled once per thread, at first use, in well under a
- * millisecond.
+ * The fast CSV path's record scanner (in the WebAssembly module of csv-wasm.ts). The same single left-to-right
+ * pass in JavaScript took 35 ms per 100k rows of the fixture snapshot on one thread here, plus 14 ms storing
+ * the features and copying the pass-through bytes; the scanner does all three in about 27 ms.
  *
  * One call scans every record of a chunk: the chunk's bytes and record spans are copied into the module's
  * memory, and the results are read from it through views that stay valid until the next call in this thread.
  */
 
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { csvWasm, WasmLayout } from '../csv-wasm.js';
 import type { RecordSpans } from './record-spans.js';
-
-// The WebAssembly globals Node has, which this project's type libraries (ES2023, node) do not declare.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-};
-
-interface ScanExports {
-  memory: WasmMemory;
-  heap_base(): number;
-  scan_records(...pointersAndCounts: number[]): number;
-}
 
 /** What the scanner needs to know of a plan (see fast-csv.ts). */
 export interface ScanLayout {
@@ -60,38 +41,16 @@ export interface ScannedRecords {
   passthroughEnds: Int32Array | undefined;
 }
 
-const WASM_FILE = fileURLToPath(new URL('../../../wasm/csv-scan.wasm', import.meta.url));
-
-let scanner: ScanExports | undefined;
-
-function load(): ScanExports {
-  scanner ??= new WebAssembly.Instance(new WebAssembly.Module(readFileSync(WASM_FILE)), {}).exports as ScanExports;
-  return scanner;
-}
-
-/** Lays arrays out one after another in the module's memory, each aligned to 8 bytes. */
-class Layout {
-  at: number;
-  constructor(base: number) {
-    this.at = base;
-  }
-  take(bytes: number): number {
-    const start = (this.at + 7) & ~7;
-    this.at = start + bytes;
-    return start;
-  }
-}
-
 /**
  * Scans the records `spans` marks in `bytes`. With `isCsvPassthrough`, also writes the accepted records'
  * pass-through fields as CSV output bytes.
  */
 export function scanRecords(bytes: Uint8Array, spans: RecordSpans, layout: ScanLayout, isCsvPassthrough: boolean): ScannedRecords {
-  const wasm = load();
+  const wasm = csvWasm();
   const count = spans.count;
   const fields = layout.roles.length;
   const cells = count * fields;
-  const at = new Layout(wasm.heap_base());
+  const at = new WasmLayout(wasm);
   const bytesAt = at.take(bytes.length);
   const startsAt = at.take(4 * count);
   const endsAt = at.take(4 * count);
@@ -110,9 +69,7 @@ export function scanRecords(bytes: Uint8Array, spans: RecordSpans, layout: ScanL
   // A record's pass-through output is never longer than the record: its fields as read, one comma apart.
   const passAt = isCsvPassthrough ? at.take(bytes.length + count) : 0;
   const passEndsAt = isCsvPassthrough ? at.take(4 * count) : 0;
-  const memory = wasm.memory;
-  if (at.at > memory.buffer.byteLength) memory.grow(Math.ceil((at.at - memory.buffer.byteLength) / 65536));
-  const buffer = memory.buffer;
+  const buffer = at.buffer();
   new Uint8Array(buffer, bytesAt, bytes.length).set(bytes);
   new Int32Array(buffer, startsAt, count).set(spans.starts.subarray(0, count));
   new Int32Array(buffer, endsAt, count).set(spans.ends.subarray(0, count));

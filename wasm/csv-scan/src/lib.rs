@@ -351,3 +351,209 @@ unsafe fn store_features(into: &Fields, arrays: &[ArrayLayout], r: usize) -> boo
     }
     true
 }
+
+// ---- Output rows -------------------------------------------------------------------------------------------
+
+/// 10^-60 .. 10^45: every power the float32 formatting needs, subnormals included (as in byte-writer.ts).
+const POWER_OFFSET: i32 = 60;
+
+fn power_of_ten(exponent: i32) -> f64 {
+    // Built once into a table by the first call; the same doubles as Number(`1e${i}`) gives in JavaScript,
+    // since both parse the decimal correctly rounded.
+    static mut TABLE: [f64; 106] = [0.0; 106];
+    static mut IS_BUILT: bool = false;
+    unsafe {
+        if !IS_BUILT {
+            let mut text = [0u8; 8];
+            for i in 0..106 {
+                let e = i as i32 - POWER_OFFSET;
+                let mut n = 0;
+                text[n] = b'1';
+                n += 1;
+                text[n] = b'e';
+                n += 1;
+                if e < 0 {
+                    text[n] = b'-';
+                    n += 1;
+                }
+                let magnitude = e.unsigned_abs();
+                if magnitude >= 10 {
+                    text[n] = b'0' + (magnitude / 10) as u8;
+                    n += 1;
+                }
+                text[n] = b'0' + (magnitude % 10) as u8;
+                n += 1;
+                TABLE[i] = core::str::from_utf8_unchecked(&text[..n]).parse::<f64>().unwrap_or(0.0);
+            }
+            IS_BUILT = true;
+        }
+        TABLE[(exponent + POWER_OFFSET) as usize]
+    }
+}
+
+/// JavaScript's Math.round for a non-negative finite value below 2^53: the nearest integer, ties up.
+#[inline(always)]
+fn round_half_up(x: f64) -> f64 {
+    let floor = (x as u64) as f64;
+    if x - floor >= 0.5 {
+        floor + 1.0
+    } else {
+        floor
+    }
+}
+
+struct Out {
+    at: *mut u8,
+}
+
+impl Out {
+    #[inline(always)]
+    unsafe fn byte(&mut self, value: u8) {
+        *self.at = value;
+        self.at = self.at.add(1);
+    }
+    unsafe fn text(&mut self, text: &[u8]) {
+        for &c in text {
+            self.byte(c);
+        }
+    }
+}
+
+/// A float32 as the shortest decimal (at most 9 significant digits) that reads back to the same float32:
+/// ByteWriter.float32 in src/output/byte-writer.ts, step for step, so that both write the same bytes.
+unsafe fn write_float32(out: &mut Out, value: f64) {
+    if value.is_nan() {
+        return out.text(b"NaN");
+    }
+    if value.is_infinite() {
+        return out.text(if value > 0.0 { b"Infinity" } else { b"-Infinity" });
+    }
+    if value == 0.0 {
+        return out.byte(b'0');
+    }
+    let mut v = value;
+    if v < 0.0 {
+        out.byte(b'-');
+        v = -v;
+    }
+    // The decimal exponent: 10^exponent <= v < 10^(exponent + 1), from the table JavaScript compares against.
+    let mut exponent = (((v.to_bits() >> 52) as i32 - 1023) as f64 * 0.301_029_995_663_981_2) as i32;
+    if v < 1.0 && exponent >= 0 {
+        exponent = -1;
+    }
+    while exponent > -POWER_OFFSET && v < power_of_ten(exponent) {
+        exponent -= 1;
+    }
+    while exponent + 1 < 46 && v >= power_of_ten(exponent + 1) {
+        exponent += 1;
+    }
+    let mut digits = 9;
+    let mut mantissa = round_half_up(v / power_of_ten(exponent - 8));
+    let target = v;
+    for k in 6..9 {
+        let scale = exponent - k + 1;
+        if !(-22..=22).contains(&scale) {
+            break;
+        }
+        let candidate = round_half_up(if scale >= 0 { v / power_of_ten(scale) } else { v * power_of_ten(-scale) });
+        if candidate >= power_of_ten(k) {
+            continue;
+        }
+        let back = if scale >= 0 { candidate * power_of_ten(scale) } else { candidate / power_of_ten(-scale) };
+        if (back as f32) as f64 == target {
+            mantissa = candidate;
+            digits = k;
+            break;
+        }
+    }
+    if mantissa >= 1e9 {
+        mantissa = round_half_up(mantissa / 10.0);
+        exponent += 1;
+    }
+    let mut m = mantissa as u32;
+    while digits > 1 && m % 10 == 0 {
+        m /= 10;
+        digits -= 1;
+    }
+    let mut digit_bytes = [0u8; 9];
+    for i in (0..digits as usize).rev() {
+        digit_bytes[i] = b'0' + (m % 10) as u8;
+        m /= 10;
+    }
+    let digits = digits as usize;
+    if (-6..9).contains(&exponent) {
+        if exponent < 0 {
+            out.byte(b'0');
+            out.byte(b'.');
+            for _ in 0..(-exponent - 1) {
+                out.byte(b'0');
+            }
+            return out.text(&digit_bytes[..digits]);
+        }
+        let integer_digits = (exponent + 1) as usize;
+        for i in 0..digits.max(integer_digits) {
+            if i == integer_digits {
+                out.byte(b'.');
+            }
+            out.byte(if i < digits { digit_bytes[i] } else { b'0' });
+        }
+        return;
+    }
+    out.byte(digit_bytes[0]);
+    if digits > 1 {
+        out.byte(b'.');
+        out.text(&digit_bytes[1..digits]);
+    }
+    out.byte(b'e');
+    out.byte(if exponent < 0 { b'-' } else { b'+' });
+    let magnitude = exponent.unsigned_abs();
+    if magnitude >= 10 {
+        out.byte(b'0' + (magnitude / 10) as u8);
+    }
+    out.byte(b'0' + (magnitude % 10) as u8);
+}
+
+/// One output column: float32 values (kind 0) or 0/1 flags in bytes (kind 1), row r's at values[r * width + offset].
+#[repr(C)]
+pub struct ColumnLayout {
+    pub kind: u32,
+    pub values: u32,
+    pub width: u32,
+    pub offset: u32,
+}
+
+/// Writes `rows` CSV output rows to `out`: row r's pass-through bytes (passthrough[previous end..ends[r]]), then
+/// every column, comma-separated, then a newline. Returns the bytes written.
+#[no_mangle]
+pub unsafe extern "C" fn format_rows(
+    passthrough: *const u8,
+    passthrough_ends: *const i32,
+    has_passthrough: u32,
+    rows: u32,
+    columns: *const ColumnLayout,
+    column_count: u32,
+    out: *mut u8,
+) -> u32 {
+    let columns = core::slice::from_raw_parts(columns, column_count as usize);
+    let mut writer = Out { at: out };
+    let mut from = 0usize;
+    for r in 0..rows as usize {
+        let to = *passthrough_ends.add(r) as usize;
+        core::ptr::copy_nonoverlapping(passthrough.add(from), writer.at, to - from);
+        writer.at = writer.at.add(to - from);
+        from = to;
+        for (c, column) in columns.iter().enumerate() {
+            if c > 0 || has_passthrough != 0 {
+                writer.byte(b',');
+            }
+            let slot = r * column.width as usize + column.offset as usize;
+            if column.kind == 1 {
+                writer.byte(if *(column.values as *const u8).add(slot) == 1 { b'1' } else { b'0' });
+            } else {
+                write_float32(&mut writer, *(column.values as *const f32).add(slot) as f64);
+            }
+        }
+        writer.byte(b'\n');
+    }
+    writer.at.offset_from(out) as u32
+}

@@ -1,0 +1,60 @@
+/**
+ * The fast paths' WebAssembly module, compiled from wasm/csv-scan (Rust, no dependencies; wasm/build.sh rebuilds
+ * the committed wasm/csv-scan.wasm byte for byte): the CSV record scanner (parse/wasm-scan.ts) and the CSV row
+ * formatter (output/wasm-format.ts). It is compiled once per thread, at first use, in about a millisecond, and
+ * needs no per-thread JIT warm-up the way the same code in JavaScript did.
+ *
+ * Its memory is scratch space: each call lays out its arrays from heap_base, and every caller copies what it
+ * needs out before it awaits anything, so that chunks scored concurrently in one thread cannot see each
+ * other's data.
+ */
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+// The WebAssembly globals Node has, which this project's type libraries (ES2023, node) do not declare.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+};
+
+export interface CsvWasm {
+  memory: WasmMemory;
+  heap_base(): number;
+  scan_records(...pointersAndCounts: number[]): number;
+  format_rows(...pointersAndCounts: number[]): number;
+}
+
+const WASM_FILE = fileURLToPath(new URL('../../wasm/csv-scan.wasm', import.meta.url));
+
+let module: CsvWasm | undefined;
+
+export function csvWasm(): CsvWasm {
+  module ??= new WebAssembly.Instance(new WebAssembly.Module(readFileSync(WASM_FILE)), {}).exports as CsvWasm;
+  return module;
+}
+
+/** Lays arrays out one after another in the module's memory, each aligned to 8 bytes, from heap_base. */
+export class WasmLayout {
+  #at: number;
+  constructor(readonly wasm: CsvWasm) {
+    this.#at = wasm.heap_base();
+  }
+
+  take(bytes: number): number {
+    const start = (this.#at + 7) & ~7;
+    this.#at = start + bytes;
+    return start;
+  }
+
+  /** Grows the memory to hold everything taken; returns its buffer (views made before a growth are stale). */
+  buffer(): ArrayBuffer {
+    const memory = this.wasm.memory;
+    if (this.#at > memory.buffer.byteLength) memory.grow(Math.ceil((this.#at - memory.buffer.byteLength) / 65536));
+    return memory.buffer;
+  }
+}

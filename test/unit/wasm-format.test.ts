@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ByteWriter } from '../../src/output/byte-writer.js';
+import { formatCsvRows } from '../../src/output/wasm-format.js';
+import { createRandom } from '../../src/synth/apm-snapshot.js';
+
+/** The JavaScript writer's bytes for the same rows: pass-through bytes, then float32s and flags. */
+function referenceRows(passthrough: Uint8Array, ends: Int32Array, hasPassthrough: boolean, rows: number, scores: Float32Array, width: number, flags: Uint8Array): string {
+  const out = new ByteWriter(64);
+  let from = 0;
+  for (let r = 0; r < rows; r++) {
+    out.copy(passthrough, from, ends[r]!);
+    from = ends[r]!;
+    for (let c = 0; c < width; c++) {
+      if (c > 0 || hasPassthrough) out.byte(0x2c);
+      out.float32(scores[r * width + c]!);
+    }
+    out.byte(0x2c);
+    out.byte(flags[r] === 1 ? 0x31 : 0x30);
+    out.byte(0x0a);
+  }
+  return Buffer.from(out.view()).toString('latin1');
+}
+
+describe('formatCsvRows (WebAssembly)', () => {
+  it('writes the same bytes as the JavaScript writer for every kind of float32', () => {
+    const random = createRandom(2027);
+    const rows = 50_000;
+    const width = 2;
+    const scores = new Float32Array(rows * width);
+    const bits = new Uint32Array(scores.buffer);
+    for (let i = 0; i < scores.length; i++) {
+      // Random bit patterns (every exponent, subnormals, NaN and infinities), plain magnitudes, round values.
+      if (i % 3 === 0) bits[i] = Math.floor(random() * 2 ** 32);
+      else if (i % 3 === 1) scores[i] = (random() - 0.5) * 10 ** Math.floor(random() * 24 - 12);
+      else scores[i] = Math.round((random() - 0.5) * 1e6) / 10 ** Math.floor(random() * 8);
+    }
+    scores.set([0, -0, 1, -2.5, 100, 123456789, 0.1, 1e-7, 3e12, 1e-45, 3.4028235e38, Number.NaN, Infinity, -Infinity, 9.9999999e-7, 1e9]);
+    const flags = Uint8Array.from({ length: rows }, () => (random() < 0.5 ? 1 : 0));
+    const texts = Array.from({ length: rows }, (_, r) => (r % 7 === 0 ? '' : `t${r},"a ""q"", b"`));
+    const passthrough = Buffer.from(texts.join(''));
+    let end = 0;
+    const ends = Int32Array.from(texts, (text) => (end += Buffer.byteLength(text)));
+    for (const hasPassthrough of [true, false]) {
+      const columns = [...Array.from({ length: width }, (_, c) => ({ values: scores, width, offset: c })), { values: flags, width: 1, offset: 0 }];
+      const wasm = Buffer.from(formatCsvRows(hasPassthrough ? passthrough : new Uint8Array(0), hasPassthrough ? ends : new Int32Array(rows), hasPassthrough, rows, columns)).toString('latin1');
+      const expected = referenceRows(hasPassthrough ? passthrough : new Uint8Array(0), hasPassthrough ? ends : new Int32Array(rows), hasPassthrough, rows, scores, width, flags);
+      assert.equal(wasm.length, expected.length);
+      const lines = wasm.split('\n');
+      const expectedLines = expected.split('\n');
+      for (let r = 0; r < lines.length; r++) assert.equal(lines[r], expectedLines[r], `row ${r}: ${scores[r * width]}, ${scores[r * width + 1]}`);
+    }
+  });
+
+  it('owns its result and handles a chunk without rows', () => {
+    const scores = Float32Array.of(0.25);
+    const one = formatCsvRows(Buffer.from('x'), Int32Array.of(1), true, 1, [{ values: scores, width: 1, offset: 0 }]);
+    assert.equal(Buffer.from(one).toString(), 'x,0.25\n');
+    assert.equal(one.byteOffset, 0);
+    assert.equal(one.buffer.byteLength, one.byteLength);
+    assert.equal(formatCsvRows(new Uint8Array(0), new Int32Array(0), false, 0, [{ values: scores, width: 1, offset: 0 }]).length, 0);
+  });
+});
