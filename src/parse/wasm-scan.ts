@@ -22,7 +22,7 @@ export interface ScanLayout {
   arrayIsFloat64: boolean[];
 }
 
-/** What scanRecords leaves: per record r, and per field f at r * fieldCount + f. */
+/** What scanRecords leaves: per record r, and (without CSV pass-through) per field f at r * fieldCount + f. */
 export interface ScannedRecords {
   /** Per record: 1 when it was read, 0 when the reference parser must read it. */
   accepted: Uint8Array;
@@ -49,7 +49,8 @@ export function scanRecords(bytes: Uint8Array, spans: RecordSpans, layout: ScanL
   const wasm = csvWasm();
   const count = spans.count;
   const fields = layout.roles.length;
-  const cells = count * fields;
+  // With CSV pass-through the per-field results are one record's scratch space (see scan_records).
+  const cells = isCsvPassthrough ? fields : count * fields;
   const at = new WasmLayout(wasm);
   const bytesAt = at.take(bytes.length);
   const startsAt = at.take(4 * count);

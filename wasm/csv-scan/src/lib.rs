@@ -247,11 +247,12 @@ pub struct ArrayLayout {
 }
 
 /// Scans `count` records of the chunk bytes[0..length), record r being bytes[starts[r]..ends[r]). For each,
-/// accepted[r] is 1 or 0. An accepted record's fields are at r * field_count + f in values (features),
-/// field_starts, field_ends and quoting (pass-through fields); its features are stored at record r of every
-/// array in `arrays` (`array_count` ArrayLayouts); and with `pass_out` not 0 its pass-through fields are written
-/// there as CSV (each as read, with its quotes when it needs them, comma-separated), pass_ends[r] being where
-/// record r's bytes end (a rejected record adds none). Returns how many records were accepted.
+/// accepted[r] is 1 or 0, and an accepted record's features are stored at record r of every array in `arrays`
+/// (`array_count` ArrayLayouts). With `pass_out` not 0, its pass-through fields are written there as CSV (each as
+/// read, with its quotes when it needs them, comma-separated), pass_ends[r] being where record r's bytes end (a
+/// rejected record adds none), and values, field_starts, field_ends and quoting are one record's scratch space.
+/// Without, an accepted record's fields are left at r * field_count + f in values (features), field_starts,
+/// field_ends and quoting (pass-through fields). Returns how many records were accepted.
 #[no_mangle]
 pub unsafe extern "C" fn scan_records(
     bytes: *const u8,
@@ -280,16 +281,19 @@ pub unsafe extern "C" fn scan_records(
     let ends = core::slice::from_raw_parts(ends, count);
     let roles = core::slice::from_raw_parts(roles, fields);
     let accepted = core::slice::from_raw_parts_mut(accepted, count);
-    let values = core::slice::from_raw_parts_mut(values, count * fields);
-    let field_starts = core::slice::from_raw_parts_mut(field_starts, count * fields);
-    let field_ends = core::slice::from_raw_parts_mut(field_ends, count * fields);
-    let quoting = core::slice::from_raw_parts_mut(quoting, count * fields);
+    let cells = if pass_out.is_null() { count * fields } else { fields };
+    let values = core::slice::from_raw_parts_mut(values, cells);
+    let field_starts = core::slice::from_raw_parts_mut(field_starts, cells);
+    let field_ends = core::slice::from_raw_parts_mut(field_ends, cells);
+    let quoting = core::slice::from_raw_parts_mut(quoting, cells);
     let arrays = core::slice::from_raw_parts(arrays, array_count as usize);
     let pass_fields = core::slice::from_raw_parts(pass_fields, pass_count as usize);
     let mut written = 0usize;
     let mut total = 0u32;
     for r in 0..count {
-        let at = r * fields;
+        // Without pass_out the caller reads every record's fields afterwards; with it, one record's worth of
+        // scratch is reused (2.3 MB less written per 8,192-row chunk of the fixture, and it stays in cache).
+        let at = if pass_out.is_null() { r * fields } else { 0 };
         let (start, end) = (starts[r] as usize, ends[r] as usize);
         let mut into = Fields {
             roles,
