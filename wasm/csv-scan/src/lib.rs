@@ -1,8 +1,13 @@
-//! The fast CSV path's record scanner. Each record of a chunk is read once, left to right, guided by a role per
-//! field (feature, pass-through, both, neither): a feature's digits become a double while the field is scanned,
-//! a pass-through field is noted as a byte range. A record it is not sure of is marked as not accepted, and the
-//! TypeScript side hands it whole to the reference parser (csv-parse). The rules are those documented in
-//! src/parse/fast-csv.ts; test/unit/fast-csv.test.ts checks them against csv-parse.
+//! batch-infer's CSV fast paths, compiled to WebAssembly (loaded by src/csv-wasm.ts).
+//!
+//! scan_records: each record of a chunk is read once, left to right, guided by a role per field (feature,
+//! pass-through, both, neither): a feature's digits become a double while the field is scanned, a pass-through
+//! field is noted as a byte range. A record it is not sure of is marked as not accepted, and the TypeScript side
+//! hands it whole to the reference parser (csv-parse). The rules are those documented in src/parse/fast-csv.ts;
+//! test/unit/fast-csv.test.ts checks them against csv-parse.
+//!
+//! format_rows: CSV output rows, float32 values in their shortest form exactly as ByteWriter.float32 in
+//! src/output/byte-writer.ts writes them; test/unit/wasm-format.test.ts holds the two to each other.
 //!
 //! No allocation, no standard library: the caller lays the arrays out in this module's memory.
 
