@@ -90,36 +90,6 @@ export class ChunkBuilder {
     this.passthrough.text(formatPassthroughValue(value, this.plan.outputFormat));
   }
 
-  /**
-   * Writes the current row's p-th pass-through CSV field straight from the input's bytes: `kind` 0 for an
-   * unquoted field, 1 for a quoted one, 2 for a quoted one with doubled quotes inside, [start, end) being the
-   * field's content. The bytes are those quoteCsvField would write for the field's value.
-   */
-  addPassthroughBytes(p: number, source: Uint8Array, start: number, end: number, kind: number): void {
-    const out = this.passthrough;
-    if (p > 0) out.byte(0x2c);
-    if (kind === 0) {
-      out.copy(source, start, end);
-      // An unquoted field can still hold a lone CR, which must be quoted on output.
-      for (let i = start; i < end; i++) if (source[i] === 0x0d) return this.#requote(source, start, end);
-      return;
-    }
-    let isQuoted = kind === 2;
-    for (let i = start; i < end && !isQuoted; i++) {
-      const c = source[i];
-      if (c === 0x2c || c === 0x0a || c === 0x0d) isQuoted = true;
-    }
-    if (isQuoted) out.copy(source, start - 1, end + 1);
-    else out.copy(source, start, end);
-  }
-
-  #requote(source: Uint8Array, start: number, end: number): void {
-    this.passthrough.truncate(this.passthrough.length - (end - start));
-    this.passthrough.byte(0x22);
-    this.passthrough.copy(source, start, end);
-    this.passthrough.byte(0x22);
-  }
-
   reject(line: number, reason: string, record: string): void {
     // Drop any pass-through bytes written for this row.
     this.passthrough.truncate(this.rows === 0 ? 0 : this.passthroughEnds[this.rows - 1]!);
