@@ -141,6 +141,13 @@ export class ByteWriter {
     this.length = at;
   }
 
+  /** Appends a whole block of bytes at once (a chunk's worth: TypedArray.set, not a loop). */
+  append(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.bytes.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
   /** Copies source[start, end): a loop, since most copies here are a few bytes long. */
   copy(source: Uint8Array, start: number, end: number): void {
     this.ensure(end - start);

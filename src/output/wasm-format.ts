@@ -14,7 +14,7 @@ export interface CsvColumn {
   offset: number;
 }
 
-/** Longest float32 text ("-0.000000123456789" has 18 characters) and its comma. */
+/** Room per value: the longest float32 text ("-0.00000123456789", 17 characters), its comma and one spare. */
 const MAX_VALUE_BYTES = 19;
 
 /**

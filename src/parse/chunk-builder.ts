@@ -140,9 +140,7 @@ export class ChunkBuilder {
   acceptAll(passthrough: Uint8Array, passthroughEnds: Int32Array, lines: Int32Array): void {
     const count = passthroughEnds.length;
     this.passthrough.truncate(0);
-    this.passthrough.ensure(passthrough.length);
-    this.passthrough.bytes.set(passthrough);
-    this.passthrough.length = passthrough.length;
+    this.passthrough.append(passthrough);
     this.passthroughEnds.set(passthroughEnds);
     for (let r = 0; r < count; r++) {
       this.sources.push(r);

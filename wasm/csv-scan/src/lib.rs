@@ -32,11 +32,25 @@ const UNQUOTED: u8 = 0;
 const QUOTED: u8 = 1;
 const REQUOTED: u8 = 2;
 
-/// 10^0 .. 10^22 are exact doubles: m * 10^e and m / 10^e, with m < 2^53, are then correctly rounded (Clinger).
-const POWERS_OF_TEN: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
-    1e20, 1e21, 1e22,
+/// 10^-60 .. 10^45, each the double nearest to it (the compiler rounds a float literal correctly, as JavaScript's
+/// Number() does, so the formatter compares against the same doubles as ByteWriter.float32). The scanner uses
+/// 10^0 .. 10^22, which are exact: m * 10^e and m / 10^e, with m < 2^53, are then correctly rounded (Clinger).
+const POWERS_OF_TEN: [f64; 106] = [
+    1e-60, 1e-59, 1e-58, 1e-57, 1e-56, 1e-55, 1e-54, 1e-53, 1e-52, 1e-51, 1e-50, 1e-49, 1e-48, 1e-47, 1e-46,
+    1e-45, 1e-44, 1e-43, 1e-42, 1e-41, 1e-40, 1e-39, 1e-38, 1e-37, 1e-36, 1e-35, 1e-34, 1e-33, 1e-32, 1e-31,
+    1e-30, 1e-29, 1e-28, 1e-27, 1e-26, 1e-25, 1e-24, 1e-23, 1e-22, 1e-21, 1e-20, 1e-19, 1e-18, 1e-17, 1e-16,
+    1e-15, 1e-14, 1e-13, 1e-12, 1e-11, 1e-10, 1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1, 1e2,
+    1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21,
+    1e22, 1e23, 1e24, 1e25, 1e26, 1e27, 1e28, 1e29, 1e30, 1e31, 1e32, 1e33, 1e34, 1e35, 1e36, 1e37, 1e38, 1e39,
+    1e40, 1e41, 1e42, 1e43, 1e44, 1e45,
 ];
+const POWER_OFFSET: i32 = 60;
+
+/// 10^exponent, for -60 <= exponent <= 45.
+#[inline(always)]
+fn power_of_ten(exponent: i32) -> f64 {
+    unsafe { *POWERS_OF_TEN.get_unchecked((exponent + POWER_OFFSET) as usize) }
+}
 
 extern "C" {
     static __heap_base: u8;
@@ -179,9 +193,9 @@ fn scan_record(b: &[u8], start: usize, end: usize, into: &mut Fields) -> bool {
                 let exact = mantissa as f64;
                 let mut result = exact;
                 if exponent > 0 {
-                    result = exact * unsafe { *POWERS_OF_TEN.get_unchecked(exponent as usize) };
+                    result = exact * power_of_ten(exponent);
                 } else if exponent < 0 {
-                    result = exact / unsafe { *POWERS_OF_TEN.get_unchecked((-exponent) as usize) };
+                    result = exact / power_of_ten(-exponent);
                 }
                 set(into.values, f, if is_negative { -result } else { result });
             }
@@ -362,43 +376,6 @@ unsafe fn store_features(into: &Fields, arrays: &[ArrayLayout], r: usize) -> boo
 }
 
 // ---- Output rows -------------------------------------------------------------------------------------------
-
-/// 10^-60 .. 10^45: every power the float32 formatting needs, subnormals included (as in byte-writer.ts).
-const POWER_OFFSET: i32 = 60;
-
-fn power_of_ten(exponent: i32) -> f64 {
-    // Built once into a table by the first call; the same doubles as Number(`1e${i}`) gives in JavaScript,
-    // since both parse the decimal correctly rounded.
-    static mut TABLE: [f64; 106] = [0.0; 106];
-    static mut IS_BUILT: bool = false;
-    unsafe {
-        if !IS_BUILT {
-            let mut text = [0u8; 8];
-            for i in 0..106 {
-                let e = i as i32 - POWER_OFFSET;
-                let mut n = 0;
-                text[n] = b'1';
-                n += 1;
-                text[n] = b'e';
-                n += 1;
-                if e < 0 {
-                    text[n] = b'-';
-                    n += 1;
-                }
-                let magnitude = e.unsigned_abs();
-                if magnitude >= 10 {
-                    text[n] = b'0' + (magnitude / 10) as u8;
-                    n += 1;
-                }
-                text[n] = b'0' + (magnitude % 10) as u8;
-                n += 1;
-                TABLE[i] = core::str::from_utf8_unchecked(&text[..n]).parse::<f64>().unwrap_or(0.0);
-            }
-            IS_BUILT = true;
-        }
-        TABLE[(exponent + POWER_OFFSET) as usize]
-    }
-}
 
 /// JavaScript's Math.round for a non-negative finite value below 2^53: the nearest integer, ties up.
 #[inline(always)]
