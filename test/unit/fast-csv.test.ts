@@ -13,7 +13,9 @@ function view(parsed: ParsedChunk) {
     features: parsed.features.map((inputs) => inputs.map((array) => Array.from(array as Float32Array))),
     passthrough: Buffer.from(parsed.passthrough).toString('utf8'),
     ends: Array.from(parsed.passthroughEnds.subarray(0, parsed.rows)),
-    lines: parsed.lines,
+    lines: Array.from(parsed.lines),
+    // What a failed inference would reject each row with: its original record.
+    records: Array.from({ length: parsed.rows }, (_, row) => parsed.recordOf(row)),
     rejects: parsed.rejects,
   };
 }
