@@ -25,6 +25,8 @@ declare const WebAssembly: {
 export interface CsvWasm {
   memory: WasmMemory;
   heap_base(): number;
+  count_newlines(bytes: number, length: number): number;
+  find_records(bytes: number, length: number, firstLine: number, capacity: number, starts: number, ends: number, lines: number): number;
   scan_records(...pointersAndCounts: number[]): number;
   format_rows(...pointersAndCounts: number[]): number;
 }

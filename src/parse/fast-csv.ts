@@ -18,8 +18,7 @@ import { isUtf8 } from 'node:buffer';
 import type { ScoringPlan } from '../plan.js';
 import { ChunkBuilder, type ParsedChunk } from './chunk-builder.js';
 import { addCsvRecord, parseCsvChunk, readCsvRecord, recordText } from './parse-chunk.js';
-import { findRecordSpans } from './record-spans.js';
-import { scanRecords, type ScanLayout } from './wasm-scan.js';
+import { findAndScanRecords, scanRecords, type ScanLayout } from './wasm-scan.js';
 
 /** Field roles, as bits: a field can be both a feature and passed through, or neither. */
 const FEATURE = 1;
@@ -74,10 +73,9 @@ export function parseCsvChunkFast(chunk: Uint8Array, firstLine: number, plan: Sc
   // Invalid UTF-8, integer inputs or no header: the reference path handles the whole chunk.
   if (plan.fieldCount === 0 || !hasOnlyFloatInputs(plan) || !isUtf8(bytes)) return parseCsvChunk(chunk, firstLine, plan);
   const isCsvOutput = plan.outputFormat === 'csv';
-  const spans = findRecordSpans(bytes, 'csv', firstLine);
-  const builder = new ChunkBuilder(plan, spans.count, (r) => recordText(bytes, spans, r));
   const layout = scanLayout(plan);
-  const scanned = scanRecords(bytes, spans, layout, isCsvOutput);
+  const { spans, scanned } = findAndScanRecords(bytes, firstLine, layout, isCsvOutput);
+  const builder = new ChunkBuilder(plan, spans.count, (r) => recordText(bytes, spans, r));
   // Every model input in turn, in the layout's order.
   const arrays = builder.features.flat() as (Float32Array | Float64Array)[];
 

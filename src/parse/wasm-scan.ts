@@ -3,8 +3,9 @@
  * pass in JavaScript took 35 ms per 100k rows of the fixture snapshot on one thread here, plus 14 ms storing
  * the features and copying the pass-through bytes; the scanner does all three in about 27 ms.
  *
- * One call scans every record of a chunk: the chunk's bytes and record spans are copied into the module's
- * memory, and the results are read from it through views that stay valid until the next call in this thread.
+ * One call scans every record of a chunk: the chunk's bytes (and its record spans, unless the module finds them
+ * too) are copied into the module's memory, and the results are read from it through views that stay valid
+ * until the next call in this thread.
  */
 
 import { csvWasm, WasmLayout } from '../csv-wasm.js';
@@ -48,13 +49,63 @@ export interface ScannedRecords {
 export function scanRecords(bytes: Uint8Array, spans: RecordSpans, layout: ScanLayout, isCsvPassthrough: boolean): ScannedRecords {
   const wasm = csvWasm();
   const count = spans.count;
-  const fields = layout.roles.length;
-  // With CSV pass-through the per-field results are one record's scratch space (see scan_records).
-  const cells = isCsvPassthrough ? fields : count * fields;
   const at = new WasmLayout(wasm);
   const bytesAt = at.take(bytes.length);
   const startsAt = at.take(4 * count);
   const endsAt = at.take(4 * count);
+  const buffer = at.buffer();
+  new Uint8Array(buffer, bytesAt, bytes.length).set(bytes);
+  new Int32Array(buffer, startsAt, count).set(spans.starts.subarray(0, count));
+  new Int32Array(buffer, endsAt, count).set(spans.ends.subarray(0, count));
+  return scanInPlace(at, bytesAt, bytes.length, startsAt, endsAt, count, layout, isCsvPassthrough);
+}
+
+/** The chunk's bytes copied into the module's memory, and how many records they can hold at most. */
+function copyIn(bytes: Uint8Array, at: WasmLayout): { bytesAt: number; capacity: number } {
+  const bytesAt = at.take(bytes.length);
+  new Uint8Array(at.buffer(), bytesAt, bytes.length).set(bytes);
+  return { bytesAt, capacity: at.wasm.count_newlines(bytesAt, bytes.length) + 1 };
+}
+
+/**
+ * The records of a CSV chunk, as findRecordSpans (record-spans.ts, the reference) finds them, by the module's
+ * find_records. The spans are the caller's: copied out of the module's memory.
+ */
+export function findRecords(bytes: Uint8Array, firstLine: number): RecordSpans {
+  const at = new WasmLayout(csvWasm());
+  const { bytesAt, capacity } = copyIn(bytes, at);
+  return spansOut(at, bytesAt, bytes.length, firstLine, capacity).spans;
+}
+
+function spansOut(at: WasmLayout, bytesAt: number, length: number, firstLine: number, capacity: number): { spans: RecordSpans; startsAt: number; endsAt: number } {
+  const startsAt = at.take(4 * capacity);
+  const endsAt = at.take(4 * capacity);
+  const linesAt = at.take(4 * capacity);
+  at.buffer();
+  const count = at.wasm.find_records(bytesAt, length, firstLine, capacity, startsAt, endsAt, linesAt);
+  const buffer = at.wasm.memory.buffer;
+  const copy = (offset: number): Int32Array => new Int32Array(buffer, offset, count).slice();
+  return { spans: { count, starts: copy(startsAt), ends: copy(endsAt), lines: copy(linesAt) }, startsAt, endsAt };
+}
+
+/**
+ * findRecords and scanRecords in one visit to the module: the chunk's bytes are copied in once, and the scanner
+ * reads the spans where find_records left them. Without this a JavaScript pass over every chunk's bytes found
+ * the records first, and V8 compiled it during the timed work.
+ */
+export function findAndScanRecords(bytes: Uint8Array, firstLine: number, layout: ScanLayout, isCsvPassthrough: boolean): { spans: RecordSpans; scanned: ScannedRecords } {
+  const at = new WasmLayout(csvWasm());
+  const { bytesAt, capacity } = copyIn(bytes, at);
+  const { spans, startsAt, endsAt } = spansOut(at, bytesAt, bytes.length, firstLine, capacity);
+  return { spans, scanned: scanInPlace(at, bytesAt, bytes.length, startsAt, endsAt, spans.count, layout, isCsvPassthrough) };
+}
+
+/** scan_records over a chunk and spans already in the module's memory; `at` lays out the rest after them. */
+function scanInPlace(at: WasmLayout, bytesAt: number, length: number, startsAt: number, endsAt: number, count: number, layout: ScanLayout, isCsvPassthrough: boolean): ScannedRecords {
+  const wasm = at.wasm;
+  const fields = layout.roles.length;
+  // With CSV pass-through the per-field results are one record's scratch space (see scan_records).
+  const cells = isCsvPassthrough ? fields : count * fields;
   const rolesAt = at.take(fields);
   const acceptedAt = at.take(count);
   const valuesAt = at.take(8 * cells);
@@ -68,12 +119,9 @@ export function scanRecords(bytes: Uint8Array, spans: RecordSpans, layout: ScanL
   const arrayFieldsAt = layout.arrayFields.map((arrayFields) => at.take(4 * arrayFields.length));
   const passFieldsAt = at.take(4 * layout.passFields.length);
   // A record's pass-through output is never longer than the record: its fields as read, one comma apart.
-  const passAt = isCsvPassthrough ? at.take(bytes.length + count) : 0;
+  const passAt = isCsvPassthrough ? at.take(length + count) : 0;
   const passEndsAt = isCsvPassthrough ? at.take(4 * count) : 0;
   const buffer = at.buffer();
-  new Uint8Array(buffer, bytesAt, bytes.length).set(bytes);
-  new Int32Array(buffer, startsAt, count).set(spans.starts.subarray(0, count));
-  new Int32Array(buffer, endsAt, count).set(spans.ends.subarray(0, count));
   new Uint8Array(buffer, rolesAt, fields).set(layout.roles);
   const table = new DataView(buffer, arraysAt, 24 * arrayCount);
   for (let a = 0; a < arrayCount; a++) {
@@ -86,7 +134,7 @@ export function scanRecords(bytes: Uint8Array, spans: RecordSpans, layout: ScanL
   }
   new Int32Array(buffer, passFieldsAt, layout.passFields.length).set(layout.passFields);
   const acceptedCount = wasm.scan_records(
-    bytesAt, bytes.length, startsAt, endsAt, count, rolesAt, fields, acceptedAt, valuesAt, fieldStartsAt, fieldEndsAt, quotingAt,
+    bytesAt, length, startsAt, endsAt, count, rolesAt, fields, acceptedAt, valuesAt, fieldStartsAt, fieldEndsAt, quotingAt,
     arraysAt, arrayCount, passFieldsAt, layout.passFields.length, passAt, passEndsAt,
   );
   const passthroughEnds = isCsvPassthrough ? new Int32Array(buffer, passEndsAt, count) : undefined;

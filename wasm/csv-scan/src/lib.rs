@@ -6,6 +6,9 @@
 //! hands it whole to the reference parser (csv-parse). The rules are those documented in src/parse/fast-csv.ts;
 //! test/unit/fast-csv.test.ts checks them against csv-parse.
 //!
+//! find_records: where each record of a chunk starts and ends, and on which line, exactly as findRecordSpans in
+//! src/parse/record-spans.ts finds them; test/unit/record-spans.test.ts holds the two to each other.
+//!
 //! format_rows: CSV output rows, float32 values in their shortest form exactly as ByteWriter.float32 in
 //! src/output/byte-writer.ts writes them; test/unit/wasm-format.test.ts holds the two to each other.
 //!
@@ -60,6 +63,93 @@ extern "C" {
 #[no_mangle]
 pub extern "C" fn heap_base() -> u32 {
     unsafe { &__heap_base as *const u8 as u32 }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const LOWS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `word` that equals `byte`, and no other bit set (exact, unlike the usual test).
+#[inline(always)]
+fn bytes_equal(word: u64, byte: u8) -> u64 {
+    let x = word ^ (ONES * byte as u64);
+    !(((x & LOWS) + LOWS) | x) & HIGHS
+}
+
+/// The word of bytes b[pos..pos + 8), unaligned, little-endian (the caller has checked they are within b).
+#[inline(always)]
+unsafe fn word_at(b: &[u8], pos: usize) -> u64 {
+    core::ptr::read_unaligned(b.as_ptr().add(pos) as *const u64)
+}
+
+/// How many newlines bytes[0..length) holds: one more is as many records as find_records can find.
+#[no_mangle]
+pub unsafe extern "C" fn count_newlines(bytes: *const u8, length: u32) -> u32 {
+    let b = core::slice::from_raw_parts(bytes, length as usize);
+    let mut count = 0u32;
+    let mut pos = 0usize;
+    while pos + 8 <= b.len() {
+        count += bytes_equal(word_at(b, pos), NEWLINE).count_ones();
+        pos += 8;
+    }
+    while pos < b.len() {
+        count += (at(b, pos) == NEWLINE) as u32;
+        pos += 1;
+    }
+    count
+}
+
+/// The records of the CSV chunk bytes[0..length), at most `capacity`: record r is bytes[starts[r]..ends[r]) (its
+/// line end and a CR before it excluded) and starts on line lines[r], counting from `first_line`. A newline
+/// inside double quotes does not end a record (a doubled quote closes and reopens them); an unclosed quote runs
+/// to the end of the chunk; blank lines are not records. Returns how many records were stored.
+#[no_mangle]
+pub unsafe extern "C" fn find_records(bytes: *const u8, length: u32, first_line: i32, capacity: u32, starts: *mut i32, ends: *mut i32, lines: *mut i32) -> u32 {
+    let b = core::slice::from_raw_parts(bytes, length as usize);
+    let length = length as usize;
+    let mut count = 0u32;
+    let mut line = first_line;
+    let mut pos = 0usize;
+    while pos < length && count < capacity {
+        let start = pos;
+        let start_line = line;
+        let mut is_quoted = false;
+        let mut end = length;
+        while pos < length {
+            // Eight bytes at a time: straight to the next quote or newline.
+            if pos + 8 <= length {
+                let word = word_at(b, pos);
+                let hits = bytes_equal(word, QUOTE) | bytes_equal(word, NEWLINE);
+                if hits == 0 {
+                    pos += 8;
+                    continue;
+                }
+                pos += (hits.trailing_zeros() / 8) as usize;
+            }
+            let c = at(b, pos);
+            pos += 1;
+            if c == QUOTE {
+                is_quoted = !is_quoted;
+            } else if c == NEWLINE {
+                line += 1;
+                if !is_quoted {
+                    end = pos - 1;
+                    break;
+                }
+            }
+        }
+        if end > start && at(b, end - 1) == RETURN {
+            end -= 1;
+        }
+        if end == start {
+            continue;
+        }
+        *starts.add(count as usize) = start as i32;
+        *ends.add(count as usize) = end as i32;
+        *lines.add(count as usize) = start_line;
+        count += 1;
+    }
+    count
 }
 
 /// One record's fields, as scan_record leaves them.
