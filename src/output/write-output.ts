@@ -4,7 +4,7 @@
  * file is removed.
  */
 
-import { closeSync, openSync, renameSync, rmSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, statSync, writeSync, writevSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BatchInferError } from '../errors.js';
 
@@ -97,22 +97,28 @@ export function writeAllSync(fd: number, parts: readonly Uint8Array[], writev = 
 }
 
 /**
+ * A device or a pipe as destination (/dev/null, a FIFO) is written to directly: there is nothing to rename.
+ *
  * Writes go to the temporary file with plain synchronous writes of at most ~1 MiB, gathered from the chunks: a
  * snapshot's header and its few chunks then cost one write, and there is no stream machinery per file (replay
  * opens two a minute, and a profile showed that machinery on the main thread).
  */
 export function openFileSink(destination: string, flag: string): OutputSink {
   const target = resolve(destination);
-  const temporary = temporaryPathFor(target);
+  // A device or a pipe (/dev/null, a FIFO) is written to as it is: renaming a file over it would replace it.
+  const kind = statSync(target, { throwIfNoEntry: false });
+  if (kind?.isDirectory() === true) throw new BatchInferError('OUTPUT_UNWRITABLE', `${flag} ${destination}: is a directory`);
+  const isSpecial = kind !== undefined && !kind.isFile();
+  const temporary = isSpecial ? target : temporaryPathFor(target);
   let fd: number | undefined;
   try {
     // Opened now so that a missing directory or a permission problem is reported before any work.
-    fd = openSync(temporary, 'wx');
+    fd = openSync(temporary, isSpecial ? 'w' : 'wx');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (error as Error).message;
     throw new BatchInferError('OUTPUT_UNWRITABLE', `${flag} ${destination}: ${reason}`);
   }
-  temporaryFiles.add(temporary);
+  if (!isSpecial) temporaryFiles.add(temporary);
   const fail = (error: Error): never => {
     throw new BatchInferError('OUTPUT_UNWRITABLE', `${flag} ${destination}: ${error.message.replace(temporary, destination)}`);
   };
@@ -146,7 +152,7 @@ export function openFileSink(destination: string, flag: string): OutputSink {
       flush();
       try {
         close();
-        renameSync(temporary, target);
+        if (!isSpecial) renameSync(temporary, target);
       } catch (error) {
         fail(error as Error);
       }
@@ -158,7 +164,8 @@ export function openFileSink(destination: string, flag: string): OutputSink {
       } catch {
         // Closing a file we are giving up on: nothing more to do.
       }
-      rmSync(temporary, { force: true });
+      // What went to a device or a pipe cannot be taken back; a temporary file can.
+      if (!isSpecial) rmSync(temporary, { force: true });
       temporaryFiles.delete(temporary);
     },
   };

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { writeAllSync } from '../../src/output/write-output.js';
+import { BatchInferError } from '../../src/errors.js';
+import { openFileSink, writeAllSync } from '../../src/output/write-output.js';
 
 /** A file that takes at most `limit` bytes per call, and records what it was given. */
 function shortFile(limit: number) {
@@ -33,5 +38,56 @@ describe('writeAllSync', () => {
       writeAllSync(3, parts, file.writev, file.write);
       assert.deepEqual(file.written, all, `at most ${limit} bytes per call`);
     }
+  });
+});
+
+describe('openFileSink', () => {
+  it('writes a file under a temporary name and renames it into place on commit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bi-sink-'));
+    try {
+      const sink = openFileSink(join(dir, 'out.csv'), '--output');
+      await sink.write('a,b\n');
+      assert.deepEqual(readdirSync(dir).filter((name) => name === 'out.csv'), []);
+      await sink.commit();
+      assert.equal(readFileSync(join(dir, 'out.csv'), 'utf8'), 'a,b\n');
+      assert.deepEqual(readdirSync(dir), ['out.csv']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes to a device as it is, never renaming a file over it', async () => {
+    const sink = openFileSink('/dev/null', '--output');
+    await sink.write('a,b\n');
+    await sink.commit();
+    assert.ok(statSync('/dev/null').isCharacterDevice());
+  });
+
+  it('writes into a named pipe that a reader holds open', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bi-sink-'));
+    let reader: ReturnType<typeof spawn> | undefined;
+    try {
+      const fifo = join(dir, 'pipe');
+      execFileSync('mkfifo', [fifo]);
+      // The reader is another process: opening a pipe to write waits for a reader, and blocks this thread.
+      const cat = spawn('cat', [fifo]);
+      reader = cat;
+      const chunks: Buffer[] = [];
+      cat.stdout.on('data', (c: Buffer) => chunks.push(c));
+      const reading = new Promise((resolve) => cat.on('close', resolve));
+      const sink = openFileSink(fifo, '--output');
+      await sink.write('x,1\n');
+      await sink.commit();
+      assert.ok(statSync(fifo).isFIFO());
+      await reading;
+      assert.equal(Buffer.concat(chunks).toString(), 'x,1\n');
+    } finally {
+      reader?.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a directory in one line', () => {
+    assert.throws(() => openFileSink(tmpdir(), '--output'), (error: unknown) => error instanceof BatchInferError && /--output .*: is a directory/.test(error.message));
   });
 });
