@@ -16,6 +16,17 @@ const CONSTRUCTORS: Record<TensorType, TensorArrayConstructor> = {
   int32: Int32Array,
 };
 
+/** An array of `length` elements over the start of `buffer` (which must be big enough), contents as found. */
+export function tensorArrayIn(type: TensorType, buffer: ArrayBuffer, length: number): TensorArray {
+  const constructor = CONSTRUCTORS[type] as unknown as new (buffer: ArrayBuffer, offset: number, length: number) => TensorArray;
+  return new constructor(buffer, 0, length);
+}
+
+/** Bytes per element of `type`. */
+export function tensorElementBytes(type: TensorType): number {
+  return type === 'float32' || type === 'int32' ? 4 : 8;
+}
+
 /** A zero-filled array of `length` elements. */
 export function allocateTensorArray(type: TensorType, length: number): TensorArray {
   return new CONSTRUCTORS[type](length);

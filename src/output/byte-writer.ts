@@ -12,8 +12,9 @@ export class ByteWriter {
   bytes: Uint8Array;
   length = 0;
 
-  constructor(capacity: number) {
-    this.bytes = new Uint8Array(Math.max(capacity, 64));
+  /** With `memory`, writes there first (growing into new memory only if it fills up). */
+  constructor(capacity: number, memory?: ArrayBuffer) {
+    this.bytes = memory !== undefined && memory.byteLength >= capacity ? new Uint8Array(memory) : new Uint8Array(Math.max(capacity, 64));
   }
 
   ensure(extra: number): void {
@@ -162,7 +163,7 @@ export class ByteWriter {
     this.length = length;
   }
 
-  /** The bytes written, as a view of this writer's own buffer (safe to transfer). */
+  /** The bytes written, as a view of this writer's buffer (safe to transfer unless it was given its memory). */
   view(): Uint8Array {
     return this.bytes.subarray(0, this.length);
   }

@@ -6,7 +6,8 @@
 import { ByteWriter } from '../output/byte-writer.js';
 import { formatPassthroughValue, formatReject, jsonKeys } from '../output/format-rows.js';
 import type { BoundInput, ScoringPlan } from '../plan.js';
-import { allocateTensorArray, type TensorArray } from '../tensor-arrays.js';
+import { allocateTensorArray, tensorArrayIn, tensorElementBytes, type TensorArray } from '../tensor-arrays.js';
+import type { Scratch } from './scratch.js';
 
 export type FeatureArray = TensorArray;
 
@@ -71,17 +72,26 @@ export class ChunkBuilder {
   rows = 0;
   rowsIn = 0;
 
+  /** With `scratch`, the arrays are that thread's reused memory (see scratch.ts), valid until it is released. */
   constructor(
     readonly plan: ScoringPlan,
     capacity: number,
     readonly textOf: (record: number) => string,
+    scratch?: Scratch,
   ) {
     this.#passthroughKeys = jsonKeys(plan.passthrough.map((p) => p.name));
-    this.passthrough = new ByteWriter(capacity * 16 * plan.passthrough.length);
-    this.passthroughEnds = new Int32Array(capacity);
-    this.sources = new Int32Array(capacity);
-    this.lines = new Int32Array(capacity);
-    this.features = plan.models.map((model) => model.inputs.map((input) => allocateTensorArray(input.type, capacity * input.columns.length)));
+    const passthroughBytes = capacity * 16 * plan.passthrough.length;
+    this.passthrough = new ByteWriter(passthroughBytes, scratch?.buffer('passthrough', passthroughBytes));
+    this.passthroughEnds = scratch?.int32('passthroughEnds', capacity) ?? new Int32Array(capacity);
+    this.sources = scratch?.int32('sources', capacity) ?? new Int32Array(capacity);
+    this.lines = scratch?.int32('lines', capacity) ?? new Int32Array(capacity);
+    this.features = plan.models.map((model, m) =>
+      model.inputs.map((input, i) => {
+        const length = capacity * input.columns.length;
+        if (scratch === undefined) return allocateTensorArray(input.type, length);
+        return tensorArrayIn(input.type, scratch.buffer(`features ${m} ${i}`, length * tensorElementBytes(input.type)), length);
+      }),
+    );
   }
 
   readonly #passthroughKeys: string[];

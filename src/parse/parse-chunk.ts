@@ -11,6 +11,7 @@ import { ChunkBuilder, type ParsedChunk } from './chunk-builder.js';
 import { parseNumberField } from './parse-number.js';
 import { findRecordSpans, type RecordSpans } from './record-spans.js';
 import { parseCsvText } from './reference-csv.js';
+import type { Scratch } from './scratch.js';
 
 export type { ParsedChunk } from './chunk-builder.js';
 
@@ -73,17 +74,17 @@ export function addCsvRecord(builder: ChunkBuilder, line: number, r: number, fie
 }
 
 /** The reference CSV path: csv-parse reads every field. */
-export function parseCsvChunk(bytes: Uint8Array, firstLine: number, plan: ScoringPlan): ParsedChunk {
+export function parseCsvChunk(bytes: Uint8Array, firstLine: number, plan: ScoringPlan, scratch?: Scratch): ParsedChunk {
   const spans = findRecordSpans(bytes, 'csv', firstLine);
-  const builder = new ChunkBuilder(plan, spans.count, (r) => recordText(bytes, spans, r));
+  const builder = new ChunkBuilder(plan, spans.count, (r) => recordText(bytes, spans, r), scratch);
   const records = readCsvRecords(bytes, spans);
   for (let r = 0; r < spans.count; r++) addCsvRecord(builder, spans.lines[r]!, r, records[r]!);
   return builder.finish();
 }
 
-export function parseNdjsonChunk(bytes: Uint8Array, firstLine: number, plan: ScoringPlan): ParsedChunk {
+export function parseNdjsonChunk(bytes: Uint8Array, firstLine: number, plan: ScoringPlan, scratch?: Scratch): ParsedChunk {
   const spans = findRecordSpans(bytes, 'ndjson', firstLine);
-  const builder = new ChunkBuilder(plan, spans.count, (r) => recordText(bytes, spans, r));
+  const builder = new ChunkBuilder(plan, spans.count, (r) => recordText(bytes, spans, r), scratch);
   // An ASCII chunk is decoded once, its lines cut from the string (byte and character offsets agree): one decoder
   // call per line measured about 16 ms per 100k rows.
   const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
