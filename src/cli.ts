@@ -51,7 +51,7 @@ function withScoringOptions(command: Command): Command {
   return command
     .option('--output-format <format>', 'output format: csv or ndjson')
     .option('-w, --workers <n>', 'worker threads (default: available cores)')
-    .option('-c, --chunk-size <n>', 'rows per chunk (default: 8192)')
+    .option('-c, --chunk-size <n>', 'rows per chunk, exactly (default: about 16384, balanced over the workers)')
     .option('--batch-rows <n>', 'rows per inference call within a chunk (default: 1024)')
     .option('--max-in-flight <n>', 'chunks read but not yet written (default: 4 x workers)')
     .option('--retries <n>', 'further tries for a chunk whose worker failed (default: 2)')

@@ -13,12 +13,13 @@ import type { Isolation } from './pool.js';
 import type { RunOptions } from './run-snapshot.js';
 
 /**
- * Rows per chunk: large enough that a chunk's work (tens of ms) dwarfs the per-task cost (well under 1 ms).
- * Since chunks are scored in DEFAULT_BATCH_ROWS slices, the chunk no longer sets the inference batch, and
- * 8192 beat 4096: warm replay of 100k rows 93-98 against 100-103 ms, a whole 1M-row run 1.28-1.34 against
- * 1.34-1.35 s, a whole 100k-row run no different (median 428 against 441 ms).
+ * Rows per chunk, by default a target (see balancedChunkRows in score-snapshot.ts): large enough that a chunk's
+ * work dwarfs the per-task cost. Since chunks are scored in DEFAULT_BATCH_ROWS slices, the chunk no longer sets
+ * the inference batch, and each chunk costs a round trip through the main thread (about 1 ms of a worker's
+ * time between chunks here): about 16k rows, in chunks balanced over the workers, beat 8192 (warm replay of
+ * 100k rows 71-73 against 75-83 ms; --compare's first-pass speedup median 1.79x against 1.65x).
  */
-export const DEFAULT_CHUNK_SIZE = 8192;
+export const DEFAULT_CHUNK_SIZE = 16384;
 /**
  * Rows per inference call. A chunk is handed out whole but scored in slices: with the fixture autoencoder, a
  * 4,096-row call's activations (4 MiB per 256-wide layer) miss the caches the parser just filled, and slices
@@ -202,6 +203,7 @@ export function resolveRunOptions(input: string | undefined, raw: RawOptions, is
   const chunkSize = pick('chunkSize', parsePositiveInteger, () =>
     manifest.run.chunkSize === undefined ? { value: DEFAULT_CHUNK_SIZE, source: 'default' } : { value: manifest.run.chunkSize, source: 'manifest' },
   );
+  const chunkSizeSource = explained.chunkSize?.source;
   const string = (_flag: string, value: string | number | boolean): string => String(value);
   const none = <T>(): { value: T | undefined; source: OptionSource } => ({ value: undefined, source: 'default' });
   const isQuiet = pick('quiet', parseBoolean, () => ({ value: false, source: 'default' }));
@@ -216,6 +218,9 @@ export function resolveRunOptions(input: string | undefined, raw: RawOptions, is
     manifest,
     workers,
     chunkSize,
+    // Balanced over the workers unless the chunk size was chosen (a flag, the environment, a config or the
+    // manifest): then every chunk has exactly that many rows.
+    balanceFor: chunkSizeSource === 'default' ? workers : undefined,
     batchRows: pick('batchRows', parsePositiveInteger, () => ({ value: DEFAULT_BATCH_ROWS, source: 'default' })),
     maxInFlight: pick('maxInFlight', parsePositiveInteger, () => ({ value: workers * 4, source: 'default' })),
     maxRecordBytes: pick('maxLineBytes', parsePositiveInteger, () => ({ value: DEFAULT_MAX_LINE_BYTES, source: 'default' })),
@@ -245,6 +250,8 @@ export function resolveRunOptions(input: string | undefined, raw: RawOptions, is
   if (endpoint !== undefined) {
     if (!/^https?:\/\/[^/]+/.test(endpoint)) usage(`${label('endpoint')} must be an http:// or https:// URL, got '${endpoint}'`);
     run.remote = { endpoint, ...remoteSettings, retries: run.retries };
+    // A server's parallelism is its concurrency, not the workers: chunks keep the size asked for.
+    run.balanceFor = undefined;
   }
   if (deadlineMs === undefined) pick('onDeadline', (f, v) => parseChoice(f, v, ['finish', 'abort'] as const), () => ({ value: 'finish' as const, source: 'default' }));
   return {

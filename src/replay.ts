@@ -30,6 +30,8 @@ export interface ReplayOptions {
   parser: CsvParser;
   batchRows: number;
   chunkSize: number;
+  /** See SnapshotOptions.balanceFor. */
+  balanceFor: number | undefined;
   maxInFlight: number;
   maxRecordBytes: number;
   retries: number;
@@ -281,6 +283,7 @@ export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {})
           output,
           rejects,
           chunkSize: options.chunkSize,
+          balanceFor: options.balanceFor,
           maxInFlight: options.maxInFlight,
           maxRecordBytes: options.maxRecordBytes,
           retries: options.retries,

@@ -63,6 +63,7 @@ export async function replayCommand(patterns: string[], command: Command): Promi
         parser: resolved.run.parser,
         batchRows: resolved.run.batchRows,
         chunkSize: resolved.run.chunkSize,
+        balanceFor: resolved.run.balanceFor,
         maxInFlight: resolved.run.maxInFlight,
         maxRecordBytes: resolved.run.maxRecordBytes,
         retries: resolved.run.retries,

@@ -71,7 +71,8 @@ interface Block {
 
 export class RecordSplitter {
   readonly #format: InputFormat;
-  readonly #chunkRows: number;
+  /** Rows per chunk; may be changed before the first push (see balancedChunkRows in score-snapshot.ts). */
+  chunkRows: number;
   readonly #maxRecordBytes: number;
   readonly #isShared: boolean;
   #needsHeader: boolean;
@@ -96,7 +97,7 @@ export class RecordSplitter {
 
   constructor(options: SplitterOptions) {
     this.#format = options.format;
-    this.#chunkRows = options.chunkRows;
+    this.chunkRows = options.chunkRows;
     this.#needsHeader = options.hasHeader;
     this.#maxRecordBytes = options.maxRecordBytes ?? Number.POSITIVE_INFINITY;
     this.#isShared = options.isShared ?? true;
@@ -208,7 +209,7 @@ export class RecordSplitter {
    */
   #scan(chunks: RawChunk[], piece: Buffer, base: number): void {
     const end = piece.length;
-    const chunkRows = this.#chunkRows;
+    const chunkRows = this.chunkRows;
     const maxRecordBytes = this.#maxRecordBytes;
     let pos = 0;
     let isInQuotes = this.#isInQuotes;

@@ -176,6 +176,25 @@ describe('batch-infer run', () => {
     assert.match(result.stderr, /identical\s+yes/);
   });
 
+  it('balances default chunks over the workers, and keeps a chosen --chunk-size exactly', (t) => {
+    const dir = tempDir(t);
+    const chunksOf = (args: string[]): { chunks: number; chunkSize: number; rows: number } => {
+      const file = join(dir, `t${args.join('')}.json`);
+      const result = runCli(['run', SNAPSHOT, '-m', AE_MANIFEST, '-o', join(dir, 'out.csv'), '--timing-json', file, ...args]);
+      assert.equal(result.code, 0, result.stderr);
+      return JSON.parse(readFileSync(file, 'utf8')) as { chunks: number; chunkSize: number; rows: number };
+    };
+    for (const workers of ['2', '3']) {
+      const timing = chunksOf(['-w', workers]);
+      assert.equal(timing.rows, FIXTURE_ROWS);
+      assert.equal(timing.chunks, Number(workers), `${FIXTURE_ROWS} rows in chunks of ${timing.chunkSize}`);
+      assert.equal(timing.chunkSize % 16, 0);
+    }
+    const chosen = chunksOf(['-w', '2', '--chunk-size', '1500']);
+    assert.equal(chosen.chunkSize, 1500);
+    assert.equal(chosen.chunks, Math.ceil(FIXTURE_ROWS / 1500));
+  });
+
   it('writes --output atomically and leaves nothing behind when the run fails', (t) => {
     const dir = tempDir(t);
     const out = join(dir, 'predictions.csv');

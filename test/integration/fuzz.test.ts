@@ -88,6 +88,7 @@ describe('fuzz: thousands of mutated snapshots, seeded', () => {
         output,
         rejects,
         chunkSize: 1 + Math.floor(random() * 150),
+        balanceFor: undefined,
         batchRows: 1 + Math.floor(random() * 40),
         maxInFlight: 4,
         maxRecordBytes: limit,

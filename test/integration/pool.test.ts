@@ -66,6 +66,7 @@ describe('runSnapshot', () => {
       outputFormat: 'csv',
       parser: 'fast',
       batchRows: 1024,
+      balanceFor: undefined,
       output: join(dir, 'out.csv'),
       rejects: join(dir, 'rejects.csv'),
       manifest: loadManifest(MANIFEST),
