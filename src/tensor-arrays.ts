@@ -24,7 +24,7 @@ export function tensorArrayIn(type: TensorType, buffer: ArrayBuffer, length: num
 
 /** Bytes per element of `type`. */
 export function tensorElementBytes(type: TensorType): number {
-  return type === 'float32' || type === 'int32' ? 4 : 8;
+  return (CONSTRUCTORS[type] as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
 }
 
 /** A zero-filled array of `length` elements. */
