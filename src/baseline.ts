@@ -14,7 +14,7 @@ import { loadModels, releaseModels, type LoadedModel } from './model-session.js'
 import type { ScoringPlan } from './plan.js';
 import type { ScoringPool } from './pool.js';
 import { scoreChunk } from './score-chunk.js';
-import { warmUp } from './warm-up.js';
+import { makeRoomForChunks, warmUp } from './warm-up.js';
 
 export interface Pass {
   ms: number;
@@ -41,7 +41,10 @@ export async function scorePass(chunks: readonly RawChunk[], plan: ScoringPlan, 
 export async function scoreSequentially(chunks: readonly RawChunk[], plan: ScoringPlan, manifest: Manifest, warmUpSample: Uint8Array | undefined, passes: number): Promise<Pass[]> {
   const models = await loadModels(manifest.models.map((m) => ({ name: m.name, path: m.path })));
   try {
-    if (warmUpSample !== undefined) await warmUp(() => scoreChunk(warmUpSample, 1, plan, models));
+    if (warmUpSample !== undefined) {
+      await warmUp(() => scoreChunk(warmUpSample, 1, plan, models));
+      makeRoomForChunks(warmUpSample.length, chunks[0]?.bytes.length ?? 0);
+    }
     const results: Pass[] = [];
     for (let pass = 0; pass < passes; pass++) results.push(await scorePass(chunks, plan, models));
     return results;

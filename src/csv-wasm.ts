@@ -34,6 +34,8 @@ export interface CsvWasm {
 const WASM_FILE = fileURLToPath(new URL('../../wasm/csv-scan.wasm', import.meta.url));
 
 let module: CsvWasm | undefined;
+/** The most memory one layout in this thread has taken past heap_base. */
+let highWater = 0;
 
 export function csvWasm(): CsvWasm {
   module ??= new WebAssembly.Instance(new WebAssembly.Module(readFileSync(WASM_FILE)), {}).exports as CsvWasm;
@@ -56,7 +58,21 @@ export class WasmLayout {
   /** Grows the memory to hold everything taken; returns its buffer (views made before a growth are stale). */
   buffer(): ArrayBuffer {
     const memory = this.wasm.memory;
+    highWater = Math.max(highWater, this.#at - this.wasm.heap_base());
     if (this.#at > memory.buffer.byteLength) memory.grow(Math.ceil((this.#at - memory.buffer.byteLength) / 65536));
     return memory.buffer;
   }
+}
+
+/**
+ * Grows this thread's module memory to what the largest layout so far would take at `scale` times its size, and
+ * touches every page of it, so that the first chunk after a small warm-up sample does not fault its memory in
+ * page by page (see warm-up.ts). Does nothing when the module was never used in this thread.
+ */
+export function reserveWasmMemory(scale: number): void {
+  if (module === undefined || highWater === 0) return;
+  const end = module.heap_base() + Math.ceil(highWater * scale);
+  const memory = module.memory;
+  if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+  new Uint8Array(memory.buffer, module.heap_base(), end - module.heap_base()).fill(0);
 }

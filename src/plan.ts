@@ -107,6 +107,8 @@ export interface WarmUpTask {
   kind: 'warm-up';
   bytes: Uint8Array;
   plan: ScoringPlan;
+  /** The size of the chunks to come, which the worker makes room for after the sample (see warm-up.ts). */
+  chunkBytes: number;
 }
 
 /** One small snapshot of a SnapshotTask, and where its output and rejects go. */

@@ -114,9 +114,9 @@ export class ScoringPool {
   }
 
   /** Hands every worker a sample of the run's rows to score and throw away; resolves when all are done. */
-  async warmUp(bytes: Uint8Array, plan: ScoringPlan): Promise<number> {
+  async warmUp(bytes: Uint8Array, plan: ScoringPlan, chunkBytes: number): Promise<number> {
     const start = performance.now();
-    await Promise.all(Array.from({ length: this.workers }, () => this.#pool.run({ kind: 'warm-up', bytes: this.#handOver(bytes)[0], plan })));
+    await Promise.all(Array.from({ length: this.workers }, () => this.#pool.run({ kind: 'warm-up', bytes: this.#handOver(bytes)[0], plan, chunkBytes })));
     return performance.now() - start;
   }
 

@@ -22,7 +22,7 @@ import { prepareRemoteModels, remoteConcurrency, type RemoteOptions } from './re
 import { ChunkFailure, ScoringPool, type Isolation, type PoolStarted } from './pool.js';
 import { rejectChunk, rejectTooLong } from './reject-chunk.js';
 import type { RunTiming } from './timing.js';
-import { takeWarmUpSample } from './warm-up.js';
+import { takeWarmUpSample, warmUpRows } from './warm-up.js';
 
 /** Input read and cut ahead while the pool starts, at most. */
 const READ_AHEAD_BYTES = 16 << 20;
@@ -255,8 +255,8 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
     let mainLoop = performance.eventLoopUtilization();
     const submit = async (chunk: RawChunk): Promise<void> => {
       if (options.warmUp && warmUpSample === undefined && chunk.tooLong === undefined && stopReason === undefined) {
-        warmUpSample = takeWarmUpSample(chunk.bytes, input.format);
-        warmUpMs = await pool.warmUp(warmUpSample, plan);
+        warmUpSample = takeWarmUpSample(chunk.bytes, input.format, warmUpRows(chunk.records, plan.batchRows));
+        warmUpMs = await pool.warmUp(warmUpSample, plan, chunk.bytes.length);
         parallelStart = performance.now();
         mainLoop = performance.eventLoopUtilization();
       }

@@ -12,7 +12,7 @@ import { injectFault, parseFaults } from './fault-injection.js';
 import { loadModels, type LoadedModel } from './model-session.js';
 import type { ChunkTask, SnapshotsDone, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './plan.js';
 import { scoreChunk } from './score-chunk.js';
-import { timed, warmUp } from './warm-up.js';
+import { makeRoomForChunks, timed, warmUp } from './warm-up.js';
 
 detachOneBufferEarly();
 
@@ -82,7 +82,14 @@ export default async function handleTask(task: WorkerTask): Promise<WorkerResult
     try {
       const pass = () => scoreChunk(task.bytes, 1, task.plan, loaded.models);
       // Against a server one pass opens the connections; repeating it would only load the server.
-      ms = setup.models.some((m) => m.remote !== undefined) ? await timed(pass) : await warmUp(pass);
+      const start = performance.now();
+      if (setup.models.some((m) => m.remote !== undefined)) {
+        await timed(pass);
+      } else {
+        await warmUp(pass);
+        makeRoomForChunks(task.bytes.length, task.chunkBytes);
+      }
+      ms = performance.now() - start;
     } catch {
       // Best effort: the real chunks will report any problem.
     }

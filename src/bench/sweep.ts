@@ -153,7 +153,8 @@ export async function runSweep(options: SweepOptions, hooks: SweepHooks = {}): P
     const pool = new ScoringPool({ workers, isolation: options.isolation, models: options.manifest.models.map((m) => ({ name: m.name, path: m.path })) });
     try {
       await pool.start();
-      await pool.warmUp(takeWarmUpSample(first.chunks[0]?.bytes ?? new Uint8Array(0), options.inputFormat), plan);
+      const firstChunk = first.chunks[0]?.bytes ?? new Uint8Array(0);
+      await pool.warmUp(takeWarmUpSample(firstChunk, options.inputFormat), plan, firstChunk.length);
       for (const chunkSize of options.chunkSizes) {
         const { chunks } = byChunkSize.get(chunkSize)!;
         const details: ParallelPass[] = [];

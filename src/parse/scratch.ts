@@ -25,6 +25,18 @@ export class Scratch {
     return buffer;
   }
 
+  /** Replaces each buffer with one `scale` times its size, every page touched (see reserveScratch). */
+  reserve(scale: number): void {
+    for (const [purpose, held] of this.#buffers) {
+      const bytes = Math.ceil(held.byteLength * scale);
+      if (bytes <= held.byteLength) continue;
+      const buffer = new ArrayBuffer(bytes);
+      // A large ArrayBuffer is zeroed by mapping fresh pages, which fault on first write: write them now.
+      new Uint8Array(buffer).fill(0);
+      this.#buffers.set(purpose, buffer);
+    }
+  }
+
   int32(purpose: string, length: number): Int32Array {
     return new Int32Array(this.buffer(purpose, 4 * length), 0, length);
   }
@@ -38,4 +50,9 @@ export function takeScratch(): Scratch {
 
 export function releaseScratch(scratch: Scratch): void {
   free.push(scratch);
+}
+
+/** Grows every idle scratch of this thread to `scale` times its size, ahead of larger chunks. */
+export function reserveScratch(scale: number): void {
+  for (const scratch of free) scratch.reserve(scale);
 }
