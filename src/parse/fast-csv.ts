@@ -17,7 +17,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { ScoringPlan } from '../plan.js';
 import { ChunkBuilder, type ParsedChunk } from './chunk-builder.js';
-import { addCsvRecord, parseCsvChunk, readCsvRecord, recordText } from './parse-chunk.js';
+import { addCsvRecord, parseCsvChunk, privateCopy, readCsvRecord, recordText } from './parse-chunk.js';
 import type { Scratch } from './scratch.js';
 import { findAndScanRecords, scanRecords, type ScanLayout } from './wasm-scan.js';
 
@@ -44,14 +44,6 @@ export function parseDecimalBytes(bytes: Uint8Array, start: number, end: number)
   const spans = { count: 1, starts: Int32Array.of(start), ends: Int32Array.of(end), lines: Int32Array.of(1) };
   const scanned = scanRecords(bytes, spans, SINGLE_NUMBER, false);
   return scanned.accepted[0] === 1 ? scanned.values[0]! : Number.NaN;
-}
-
-/**
- * `bytes`, or a private copy when they are shared memory: the JavaScript parsers (NDJSON, csv-parse) read
- * shared memory more slowly (the JavaScript CSV scan measured 13% slower on it).
- */
-export function privateCopy(bytes: Uint8Array): Uint8Array {
-  return bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes;
 }
 
 /** Whether every model input is floating-point, the only kind the fast path writes. */
