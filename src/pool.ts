@@ -90,6 +90,9 @@ export class ScoringPool {
     });
     this.#free = options.workers * (options.tasksPerWorker ?? 1);
     if (!isProcess) {
+      // Each worker thread's stdout and stderr are piped into this process's, one 'error' listener each: with ten
+      // or more workers Node would warn of a leak on stderr (tinypool raises the limit itself for processes).
+      adjustStdioListeners(options.workers);
       this.#announcements = new BroadcastChannel(setup.channel);
       this.#announcements.unref();
       this.#announcements.onmessage = (event) => this.#onStarted((event as { data: TaskStarted }).data);
@@ -182,6 +185,7 @@ export class ScoringPool {
     this.#isDestroyed = true;
     this.#announcements?.close();
     await this.#pool.destroy();
+    if (this.isolation === 'thread') adjustStdioListeners(-this.workers);
   }
 
   #abort(key: number, reason: string): void {
@@ -220,4 +224,8 @@ export class ScoringPool {
     if (next !== undefined) next();
     else this.#free++;
   }
+}
+
+function adjustStdioListeners(by: number): void {
+  for (const stream of [process.stdout, process.stderr]) stream.setMaxListeners(Math.max(10, stream.getMaxListeners() + by));
 }

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { runCli } from '../helpers/cli.js';
 import { assertMatchesGoldens, readCsv } from '../helpers/golden.js';
-import { MODELS, SNAPSHOT, tempDir } from '../helpers/paths.js';
+import { BIN, MODELS, ROOT, SNAPSHOT, tempDir } from '../helpers/paths.js';
 
 const MANIFEST = join(MODELS, 'manifest.json');
 const AE_MANIFEST = join(MODELS, 'autoencoder.manifest.json');
@@ -103,6 +104,21 @@ describe('batch-infer run', () => {
     const bad = runCli(['run', SNAPSHOT, '-m', MANIFEST, '-q', '--batch-rows', '0']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--batch-rows/);
+  });
+
+  it('keeps stderr empty with -q and a dozen workers, stdout to a file', (t) => {
+    // A file on stdout is a synchronous stream: every worker thread's piped stdout adds a listener to it, and
+    // Node warned of a leak on stderr past ten.
+    const out = join(tempDir(t), 'out.csv');
+    const fd = openSync(out, 'w');
+    try {
+      const result = spawnSync(process.execPath, [BIN, 'run', SNAPSHOT, '-m', AE_MANIFEST, '-q', '--workers', '12'], { cwd: ROOT, stdio: ['ignore', fd, 'pipe'] });
+      assert.equal(result.status, 0, result.stderr.toString());
+      assert.equal(result.stderr.toString(), '');
+    } finally {
+      closeSync(fd);
+    }
+    assert.equal(readCsv(readFileSync(out, 'utf8')).length, FIXTURE_ROWS);
   });
 
   it('works with more workers than chunks, one row, and a header-only snapshot', (t) => {
