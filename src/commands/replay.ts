@@ -79,7 +79,8 @@ export async function replayCommand(patterns: string[], command: Command): Promi
           rowsSoFar += result.rows;
           bars.snapshotDone(finished, rowsSoFar);
           log.event('snapshot', { ...result });
-          if (result.status === 'failed' && !resolved.isQuiet && resolved.logFormat === 'human') {
+          // A failed snapshot is an error: shown even with --quiet.
+          if (result.status === 'failed' && resolved.logFormat === 'human') {
             process.stderr.write(`batch-infer: skipped ${result.input}: ${result.error}\n`);
           }
         },

@@ -88,6 +88,10 @@ describe('batch-infer replay', () => {
     assert.equal(result.code, 4, result.stderr);
     assert.match(result.stderr, /skipped .*apm_20261130-1001\.csv: .*column 'tps' .* is not in the header/);
     assert.deepEqual(Object.keys(outputsOf(join(dir, 'out'))).filter((n) => n.endsWith('.out.csv')), ['apm-2026-11-30T10-00.out.csv', 'apm-2026-11-30T10-02.out.csv']);
+    // --quiet silences everything but errors, and a failed snapshot is one.
+    const quiet = runCli(['replay', join(dir, 'in'), '-m', AE, '--out-dir', join(dir, 'quiet'), '-q']);
+    assert.equal(quiet.code, 4, quiet.stderr);
+    assert.match(quiet.stderr, /^batch-infer: skipped .*apm_20261130-1001\.csv: .*column 'tps' .* is not in the header\n$/);
   });
 
   it('--resume after a kill ends with the same outputs as a replay that never stopped', async (t) => {
