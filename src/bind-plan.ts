@@ -58,7 +58,12 @@ export function checkModelSignature(model: ManifestModel, signature: ModelSignat
       mismatch(model, `input '${input.name}' is not an input of the model (it has ${describeSignature(signature.inputs)})`);
     }
     if (actual.type !== input.type) {
-      mismatch(model, `input '${input.name}' is ${actual.type} in the model, the manifest says ${input.type}`);
+      mismatch(
+        model,
+        isQuickPath
+          ? `input '${input.name}' is ${actual.type}; --model takes a model with one ${input.type} input (write a manifest with "type": "${actual.type}")`
+          : `input '${input.name}' is ${actual.type} in the model, the manifest says ${input.type}`,
+      );
     }
     const width = featureWidth(actual);
     if (width === 'bad-rank') {
@@ -172,7 +177,11 @@ export function bindPlan(manifest: Manifest, signatures: ModelSignature[], optio
   }
   const seen = new Set<string>();
   for (const column of outputColumns) {
-    if (seen.has(column)) throw new BatchInferError('MANIFEST_INVALID', `${manifest.source}: output column '${column}' is written twice`);
+    if (seen.has(column)) {
+      // Without a pass-through list every column that is not a feature is passed through, model outputs' names included.
+      const hint = manifest.passthrough === undefined && passthroughNames.includes(column) ? ` (the input has a column '${column}' too, passed through by default: choose pass-through columns with --passthrough)` : '';
+      throw new BatchInferError('MANIFEST_INVALID', `${manifest.source}: output column '${column}' is written twice${hint}`);
+    }
     seen.add(column);
   }
   return {
