@@ -6,6 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { BatchInferError } from './errors.js';
 import { loadManifest, manifestForModel, type Manifest } from './manifest.js';
 import type { CsvParser, InputFormat, OutputFormat } from './plan.js';
@@ -134,7 +135,13 @@ function parseList(flag: string, raw: string | number | boolean): string[] {
   return items;
 }
 
-/** Options from a --config JSON file: an object whose keys are option names (camelCase or kebab-case). */
+/** Options that name files: in a config file, relative to the file (as a manifest's model paths are). */
+const PATH_OPTIONS: readonly RunOptionName[] = ['manifest', 'model', 'output', 'rejects', 'timingJson', 'lock'];
+
+/**
+ * Options from a --config JSON file: an object whose keys are option names (camelCase or kebab-case). A relative
+ * path in it is taken from the file's directory, so that the same file works from any working directory.
+ */
 export function readConfigFile(file: string): RawOptions {
   let json: unknown;
   try {
@@ -151,7 +158,8 @@ export function readConfigFile(file: string): RawOptions {
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
       throw new BatchInferError('CONFIG_INVALID', `--config ${file}: '${key}' must be a string, number or boolean`);
     }
-    out[name] = { value, source: 'config' };
+    const isRelativePath = PATH_OPTIONS.includes(name) && typeof value === 'string' && value !== '-' && !isAbsolute(value);
+    out[name] = { value: isRelativePath ? resolve(dirname(file), value) : value, source: 'config' };
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { readCsv } from '../helpers/golden.js';
@@ -85,6 +85,18 @@ describe('every-minute runs', () => {
     const bad = runCli(['run', SNAPSHOT, '-m', AE], { env: { BATCH_INFER_CHUNK_SIZE: 'lots' } });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /BATCH_INFER_CHUNK_SIZE must be a positive integer, got 'lots'/);
+  });
+
+  it('takes relative paths in a --config file from the file, not from the working directory', (t) => {
+    const dir = join(tempDir(t), 'conf');
+    mkdirSync(dir);
+    const config = join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ manifest: relative(dir, AE), output: 'scores.csv', 'timing-json': 'timing.json' }));
+    // runCli runs from the repository root, which is not the config file's directory.
+    const result = runCli(['run', SNAPSHOT, '--config', config, '-q']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(readCsv(readFileSync(join(dir, 'scores.csv'), 'utf8')).length, 5000);
+    assert.ok(existsSync(join(dir, 'timing.json')));
   });
 
   it('--log-format json writes one JSON object per line on stderr: start, phases, summary', () => {
