@@ -254,6 +254,11 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
     let parallelStart = performance.now();
     let mainLoop = performance.eventLoopUtilization();
     const submit = async (chunk: RawChunk): Promise<void> => {
+      if (totals.chunks === 0 && input.format === 'ndjson') {
+        for (const column of filledColumnsMissing(chunk.bytes, plan)) {
+          hooks.onPhase?.('notice', { message: `${input.name}: the first record has no '${column}'; with the manifest's fill, every record without it is filled, not rejected (check the column's spelling)` });
+        }
+      }
       if (options.warmUp && warmUpSample === undefined && chunk.tooLong === undefined && stopReason === undefined) {
         warmUpSample = takeWarmUpSample(chunk.bytes, input.format, warmUpRows(chunk.records, plan.batchRows));
         warmUpMs = await pool.warmUp(warmUpSample, plan, chunk.bytes.length);
@@ -370,4 +375,24 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
 function interrupted(signal: AbortSignal): BatchInferError {
   const code = signal.reason === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
   return new BatchInferError('INTERRUPTED', `stopped by ${String(signal.reason ?? 'SIGINT')}; no output was written`, { exitCode: code });
+}
+
+/**
+ * NDJSON has no header to check the manifest's columns against, and a feature with a fill is filled wherever a
+ * record lacks it, so a misspelt column name would fill every row without a word. The columns with a fill that
+ * the first record does not have are worth a notice.
+ */
+export function filledColumnsMissing(firstChunk: Uint8Array, plan: ScoringPlan): string[] {
+  const text = Buffer.from(firstChunk.buffer, firstChunk.byteOffset, Math.min(firstChunk.length, 1 << 20)).toString('utf8');
+  const firstLine = text.split('\n').find((line) => line.trim() !== '') ?? '';
+  let record: unknown;
+  try {
+    record = JSON.parse(firstLine.replace(/^\uFEFF/, ''));
+  } catch {
+    return []; // Not an object: the record itself becomes a reject, which says so.
+  }
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) return [];
+  const keys = new Set(Object.keys(record));
+  const filled = plan.models.flatMap((model) => model.inputs.filter((input) => input.fill !== undefined).flatMap((input) => input.columns));
+  return [...new Set(filled)].filter((column) => !keys.has(column));
 }

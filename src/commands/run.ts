@@ -76,7 +76,13 @@ export async function runCommand(input: string | undefined, command: Command): P
   try {
     timing = await runSnapshot(
       { ...resolved.run, signal: controller.signal },
-      { onProgress: (p) => progress.update(p), onPhase: (phase, fields) => log.event(phase, fields) },
+      {
+        onProgress: (p) => progress.update(p),
+        onPhase: (phase, fields) => {
+          log.event(phase, fields);
+          if (phase === 'notice' && !resolved.isQuiet && resolved.logFormat === 'human') process.stderr.write(`batch-infer: ${String(fields.message)}\n`);
+        },
+      },
     );
   } catch (error) {
     log.event('error', { message: describeError(error), code: error instanceof BatchInferError ? error.code : 'INTERNAL' });

@@ -63,6 +63,29 @@ describe('batch-infer run', () => {
     assertMatchesGoldens(objects, MANIFEST);
   });
 
+  it("gives a notice when NDJSON's first record lacks a column the manifest fills, a misspelling for example", (t) => {
+    const dir = tempDir(t);
+    const file = join(dir, 'snapshot.ndjson');
+    writeFileSync(file, snapshotAsNdjson());
+    const manifest = JSON.parse(readFileSync(AE_MANIFEST, 'utf8')) as { models: { path: string; inputs: { columns: string[]; fill?: number }[] }[] };
+    manifest.models[0]!.path = join(MODELS, manifest.models[0]!.path);
+    manifest.models[0]!.inputs[0]!.fill = 0;
+    const filled = join(dir, 'filled.json');
+    writeFileSync(filled, JSON.stringify(manifest));
+    const spelt = runCli(['run', file, '-m', filled]);
+    assert.equal(spelt.code, 0, spelt.stderr);
+    assert.doesNotMatch(spelt.stderr, /first record has no/);
+
+    manifest.models[0]!.inputs[0]!.columns[0] = 'tpss';
+    const misspelt = join(dir, 'misspelt.json');
+    writeFileSync(misspelt, JSON.stringify(manifest));
+    const result = runCli(['run', file, '-m', misspelt]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /snapshot\.ndjson: the first record has no 'tpss'; with the manifest's fill, every record without it is filled/);
+    assert.equal(readCsv(result.stdout).length, FIXTURE_ROWS);
+    assert.equal(runCli(['run', file, '-m', misspelt, '-q']).stderr, '', '-q silences the notice');
+  });
+
   it('decompresses gzip from a .gz file and from stdin', (t) => {
     const dir = tempDir(t);
     const file = join(dir, 'snapshot.csv.gz');
