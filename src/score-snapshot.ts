@@ -7,7 +7,6 @@
  * try, when a deadline stops the run, or when a record is longer than the line limit.
  */
 
-import { resolve } from 'node:path';
 import { bindPlan } from './bind-plan.js';
 import { BatchInferError, ExitCode } from './errors.js';
 import { decodeHeader } from './input/read-header.js';
@@ -16,6 +15,7 @@ import { RecordSplitter, type RawChunk } from './input/split-records.js';
 import type { Manifest } from './manifest.js';
 import { formatOutputHeader, REJECTS_HEADER } from './output/format-rows.js';
 import { OrderedWriter } from './output/ordered-writer.js';
+import { refuseSharedFiles } from './output/output-paths.js';
 import { openFileSink, openStdoutSink, type OutputSink } from './output/write-output.js';
 import type { ChunkScored, CsvParser, OutputFormat, ScoringPlan } from './plan.js';
 import { prepareRemoteModels, remoteConcurrency, type RemoteOptions } from './remote/prepare-remote.js';
@@ -133,11 +133,11 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
   const snapshotStart = performance.now();
   const input = await openInput(options.input);
   if (input.path !== undefined) {
-    for (const [flag, target] of [['--output', options.output], ['--rejects', options.rejects]] as const) {
-      if (typeof target === 'string' && resolve(target) === resolve(input.path)) {
-        throw new BatchInferError('USAGE', `${flag} ${target}: is the input; refusing to overwrite it`);
-      }
-    }
+    const writes = [['--output', options.output], ['--rejects', options.rejects]] as const;
+    refuseSharedFiles(
+      writes.flatMap(([flag, target]) => (typeof target === 'string' ? [{ name: `${flag} ${target}`, path: target }] : [])),
+      [{ name: `the input ${input.path}`, path: input.path }],
+    );
   }
   const splitter = new RecordSplitter({ format: input.format, chunkRows: options.chunkSize, hasHeader: input.format === 'csv', maxRecordBytes: options.maxRecordBytes });
   const source = input.bytes[Symbol.asyncIterator]();

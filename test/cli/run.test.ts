@@ -254,7 +254,7 @@ describe('batch-infer run', () => {
   it('refuses to overwrite its input', () => {
     const result = runCli(['run', SNAPSHOT, '-m', AE_MANIFEST, '-o', SNAPSHOT]);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /--output .*is the input/);
+    assert.match(result.stderr, /--output .*is the same file as the input/);
   });
 
   it('takes a bare --model with the last K columns as features by default', () => {

@@ -1,0 +1,67 @@
+/**
+ * Where an output really lands, and the check that no output lands on a file the run reads or on another
+ * output. Paths are compared after following symbolic links: a link to the input is the input.
+ */
+
+import { lstatSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { BatchInferError } from '../errors.js';
+
+/** Links followed before giving up, as the kernel does (ELOOP). */
+const MAX_LINKS = 40;
+
+/** What is at `path`, links followed; undefined when nothing can be seen there (missing, a link loop, no access). */
+export function statIfAny(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The file a write to `path` ends in: an existing file's real path; for a file not there yet, or a dangling
+ * link, the real path of the directory it would be created in plus its name. A missing directory is left as
+ * given: opening the file reports it.
+ */
+export function realDestination(path: string): string {
+  let target = resolve(path);
+  for (let links = 0; links < MAX_LINKS; links++) {
+    if (statIfAny(target) !== undefined) return realpathSync(target);
+    if (lstatSync(target, { throwIfNoEntry: false })?.isSymbolicLink() !== true) break;
+    target = resolve(dirname(target), readlinkSync(target));
+  }
+  const directory = dirname(target);
+  return statIfAny(directory) === undefined ? target : join(realpathSync(directory), basename(target));
+}
+
+/** A file the run reads or writes, and how a message names it ('--output out.csv', 'the input d.csv'). */
+export interface NamedFile {
+  name: string;
+  path: string;
+}
+
+/**
+ * Throws a one-line usage error when an output is a file the run reads (input, manifest, model, config) or
+ * another output: writing it would destroy the one or lose the other. Only regular files (or files not there
+ * yet) count: two outputs to /dev/null, or an input read from a pipe, share nothing.
+ */
+export function refuseSharedFiles(writes: readonly NamedFile[], reads: readonly NamedFile[]): void {
+  const claimed = new Map<string, { file: NamedFile; isRead: boolean }>();
+  const claim = (file: NamedFile, isRead: boolean): void => {
+    const kind = statIfAny(file.path);
+    if (kind !== undefined && !kind.isFile()) return;
+    const real = realDestination(file.path);
+    const other = claimed.get(real);
+    if (other === undefined) {
+      claimed.set(real, { file, isRead });
+      return;
+    }
+    // Reads are claimed first, so `other` is the read when one of the two is.
+    if (isRead) return;
+    const why = other.isRead ? '; refusing to overwrite it' : '';
+    throw new BatchInferError('USAGE', `${file.name}: is the same file as ${other.file.name}${why}`);
+  };
+  for (const file of reads) claim(file, true);
+  for (const file of writes) claim(file, false);
+}
