@@ -17,13 +17,15 @@ import { formatFromName } from './input/read-input.js';
 import { RecordSplitter } from './input/split-records.js';
 import type { LoadedModel } from './model-session.js';
 import { formatOutputHeader, REJECTS_HEADER } from './output/format-rows.js';
-import { temporaryPathFor, writeAllSync } from './output/write-output.js';
+import { realDestination } from './output/output-paths.js';
+import { removeRegularFile, temporaryPathFor, writeAllSync } from './output/write-output.js';
 import type { InputFormat, SnapshotFile, SnapshotRefused, SnapshotScored, SnapshotTask } from './plan.js';
 import { rejectChunk, rejectTooLong } from './reject-chunk.js';
 import { scoreChunk } from './score-chunk.js';
 
-/** Writes a file whole under a temporary name beside it, then renames it into place. */
-function writeAtomically(target: string, parts: readonly Uint8Array[]): void {
+/** Writes a file whole under a temporary name beside it, then renames it into place (through a link, beside its target). */
+function writeAtomically(destination: string, parts: readonly Uint8Array[]): void {
+  const target = realDestination(destination);
   const temporary = temporaryPathFor(target);
   const fd = openSync(temporary, 'wx');
   try {
@@ -73,7 +75,7 @@ export async function scoreSnapshotFile(file: SnapshotFile, task: SnapshotTask, 
     }
     writeAtomically(file.outputPath, outputs);
     if (rejects.length > 0) writeAtomically(file.rejectsPath, [encoder.encode(REJECTS_HEADER), ...rejects]);
-    else rmSync(file.rejectsPath, { force: true });
+    else removeRegularFile(file.rejectsPath);
     const hash = createHash('sha256');
     for (const part of outputs) hash.update(part);
     return { kind: 'snapshot', ok: true, rows, rowsOut, rowsRejected: rows - rowsOut, outputSha256: hash.digest('hex'), ms: performance.now() - start };

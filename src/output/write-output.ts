@@ -1,12 +1,14 @@
 /**
  * Where predictions and rejects go. A file is written under a temporary name beside its destination and
  * renamed into place only when complete, so that a reader never sees half a file; on failure the temporary
- * file is removed.
+ * file is removed. A destination that is a symbolic link is written through: the file it points at is
+ * replaced, the link stays.
  */
 
-import { closeSync, openSync, renameSync, rmSync, statSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, renameSync, rmSync, writeSync, writevSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BatchInferError } from '../errors.js';
+import { realDestination, statIfAny } from './output-paths.js';
 
 export interface OutputSink {
   /** Writes bytes, waiting when the destination is slow (backpressure). */
@@ -96,6 +98,15 @@ export function writeAllSync(fd: number, parts: readonly Uint8Array[], writev = 
   }
 }
 
+function isStdout(kind: Stats): boolean {
+  try {
+    const stdout = fstatSync(1);
+    return stdout.dev === kind.dev && stdout.ino === kind.ino;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A device or a pipe as destination (/dev/null, a FIFO) is written to directly: there is nothing to rename.
  *
@@ -104,11 +115,14 @@ export function writeAllSync(fd: number, parts: readonly Uint8Array[], writev = 
  * opens two a minute, and a profile showed that machinery on the main thread).
  */
 export function openFileSink(destination: string, flag: string): OutputSink {
-  const target = resolve(destination);
-  // A device or a pipe (/dev/null, a FIFO) is written to as it is: renaming a file over it would replace it.
-  const kind = statSync(target, { throwIfNoEntry: false });
+  // What a link (/dev/stdout, /proc/self/fd/1, one of the user's) finally points at decides; the link stays.
+  const kind = statIfAny(destination);
   if (kind?.isDirectory() === true) throw new BatchInferError('OUTPUT_UNWRITABLE', `${flag} ${destination}: is a directory`);
+  // A device or a pipe (/dev/null, a FIFO) is written to as it is: renaming a file over it would replace it.
   const isSpecial = kind !== undefined && !kind.isFile();
+  // Our own stdout may be a socket, which cannot be opened by name: write to the descriptor we have.
+  if (isSpecial && isStdout(kind)) return openStdoutSink();
+  const target = isSpecial ? resolve(destination) : realDestination(destination);
   const temporary = isSpecial ? target : temporaryPathFor(target);
   let fd: number | undefined;
   try {
@@ -171,6 +185,12 @@ export function openFileSink(destination: string, flag: string): OutputSink {
   };
 }
 
+/** Removes the file a link points at (or the file itself), if it is a regular one: never a link, never a device. */
+export function removeRegularFile(destination: string): void {
+  const target = realDestination(destination);
+  if (statIfAny(target)?.isFile() === true) rmSync(target, { force: true });
+}
+
 /**
  * A rejects file that exists only if there are rejects: the header is held back until a reject follows it.
  * Replay uses it, so that a day of clean snapshots does not cost two extra file operations each; a rejects file
@@ -194,7 +214,7 @@ export function openLazyFileSink(destination: string, flag: string): OutputSink 
     },
     async commit() {
       if (sink !== undefined) await sink.commit();
-      else rmSync(resolve(destination), { force: true });
+      else removeRegularFile(destination);
     },
     abort() {
       sink?.abort();

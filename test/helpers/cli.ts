@@ -9,14 +9,18 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built bin as a user would, without colour, from the repository root. */
-export function runCli(args: string[], options: { input?: string | Buffer; env?: Record<string, string> } = {}): CliResult {
+/**
+ * Runs the built bin as a user would, without colour, from the repository root. `stdout`: a file descriptor to
+ * give the process as its stdout (then `stdout` in the result is empty).
+ */
+export function runCli(args: string[], options: { input?: string | Buffer; env?: Record<string, string>; stdout?: number } = {}): CliResult {
   const result = spawnSync(process.execPath, [BIN, ...args], {
     cwd: ROOT,
     input: options.input ?? '',
+    stdio: ['pipe', options.stdout ?? 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     maxBuffer: 256 * 1024 * 1024,
     timeout: 120_000,
   });
-  return { code: result.status, signal: result.signal, stdout: result.stdout.toString('utf8'), stderr: result.stderr.toString('utf8') };
+  return { code: result.status, signal: result.signal, stdout: result.stdout?.toString('utf8') ?? '', stderr: result.stderr.toString('utf8') };
 }

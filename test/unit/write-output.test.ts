@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BatchInferError } from '../../src/errors.js';
-import { openFileSink, writeAllSync } from '../../src/output/write-output.js';
+import { openFileSink, removeRegularFile, writeAllSync } from '../../src/output/write-output.js';
 
 /** A file that takes at most `limit` bytes per call, and records what it was given. */
 function shortFile(limit: number) {
@@ -89,5 +89,19 @@ describe('openFileSink', () => {
 
   it('refuses a directory in one line', () => {
     assert.throws(() => openFileSink(tmpdir(), '--output'), (error: unknown) => error instanceof BatchInferError && /--output .*: is a directory/.test(error.message));
+  });
+});
+
+describe('removeRegularFile', () => {
+  it("removes a link's target and keeps the link; never removes a device", (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'bi-remove-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'old.csv'), 'x\n');
+    symlinkSync('old.csv', join(dir, 'link.csv'));
+    symlinkSync('/dev/null', join(dir, 'null-link'));
+    removeRegularFile(join(dir, 'link.csv'));
+    removeRegularFile(join(dir, 'null-link'));
+    assert.deepEqual(readdirSync(dir).sort(), ['link.csv', 'null-link']);
+    assert.ok(statSync('/dev/null').isCharacterDevice());
   });
 });
