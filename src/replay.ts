@@ -11,6 +11,7 @@ import { basename, join } from 'node:path';
 import { BatchInferError, describeError } from './errors.js';
 import type { ReplayInput } from './input/find-inputs.js';
 import type { Manifest } from './manifest.js';
+import type { NamedFile } from './output/output-paths.js';
 import { isOwnTemporaryName, openFileSink, openLazyFileSink, type OutputSink } from './output/write-output.js';
 import type { CsvParser, InputFormat, OutputFormat } from './plan.js';
 import { ChunkFailure, type Isolation, type ScoringPool } from './pool.js';
@@ -107,6 +108,12 @@ function hashing(sink: OutputSink): OutputSink & { digest: () => string } {
 export function outputNames(input: string, outputFormat: OutputFormat): { output: string; rejects: string } {
   const base = basename(input).replace(/\.gz$/i, '').replace(/\.(csv|ndjson|jsonl)$/i, '');
   return { output: `${base}.out.${outputFormat === 'csv' ? 'csv' : 'ndjson'}`, rejects: `${base}.rejects.csv` };
+}
+
+/** Every file a replay writes in the out dir (a name two inputs share is reported by runReplay). */
+export function filesWrittenByReplay(inputs: readonly ReplayInput[], outDir: string, outputFormat: OutputFormat): NamedFile[] {
+  const names = new Set([JOURNAL_FILE, ...inputs.flatMap(({ path }) => Object.values(outputNames(path, outputFormat)))]);
+  return [...names].map((name) => ({ name: `--out-dir ${join(outDir, name)}`, path: join(outDir, name) }));
 }
 
 /** The journal's last word on each input; a line cut short by a kill is ignored. */

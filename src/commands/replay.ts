@@ -6,8 +6,9 @@ import { acquireLock } from '../lock.js';
 import { createRunLog } from '../log.js';
 import { resolveRunOptions } from '../options.js';
 import { createReplayProgress } from '../progress.js';
-import { runReplay, type ReplaySummary } from '../replay.js';
-import { gatherOptions, onSignals } from './run.js';
+import { refuseSharedFiles } from '../output/output-paths.js';
+import { filesWrittenByReplay, runReplay, type ReplaySummary } from '../replay.js';
+import { filesRead, gatherOptions, onSignals, sideFilesWritten } from './run.js';
 
 /** Exit code when some snapshots failed (the others were scored). */
 export const EXIT_SNAPSHOTS_FAILED = 4;
@@ -40,6 +41,10 @@ export async function replayCommand(patterns: string[], command: Command): Promi
   const resolved = resolveRunOptions(undefined, raw, process.stderr.isTTY === true, configFile);
   const inputs = findInputs(patterns, { from: parseTime('--from', own.from), to: parseTime('--to', own.to) });
   if (inputs.length === 0) throw new BatchInferError('INPUT_NOT_FOUND', 'no snapshot to replay (check the inputs and --from/--to)');
+  refuseSharedFiles(
+    [...filesWrittenByReplay(inputs, own.outDir, resolved.run.outputFormat), ...sideFilesWritten(resolved)],
+    filesRead(inputs.map(({ path }) => path), resolved.run.manifest, configFile),
+  );
   const log = createRunLog(resolved.logFormat);
   const lock = resolved.lock === undefined ? undefined : acquireLock(resolved.lock);
   const controller = new AbortController();

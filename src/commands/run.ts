@@ -1,9 +1,12 @@
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BatchInferError, ExitCode, describeError } from '../errors.js';
 import { acquireLock } from '../lock.js';
 import { createRunLog } from '../log.js';
-import { envName, flagName, layerOptions, readConfigFile, readEnvironment, resolveRunOptions, RUN_OPTION_NAMES, type RawOptions } from '../options.js';
+import type { Manifest } from '../manifest.js';
+import { envName, flagName, layerOptions, readConfigFile, readEnvironment, resolveRunOptions, RUN_OPTION_NAMES, type RawOptions, type ResolvedRun } from '../options.js';
+import { refuseSharedFiles, type NamedFile } from '../output/output-paths.js';
 import { removeTemporaryFiles } from '../output/write-output.js';
 import { createRunProgress } from '../progress.js';
 import { runSnapshot } from '../run-snapshot.js';
@@ -25,6 +28,28 @@ export function gatherOptions(command: Command): { raw: RawOptions; configFile: 
   const configFile = values.config ?? process.env.BATCH_INFER_CONFIG;
   const config = configFile === undefined ? {} : readConfigFile(configFile);
   return { raw: layerOptions(flagsFromCommand(command), readEnvironment(process.env), config), configFile };
+}
+
+/** A file given with a flag, as refuseSharedFiles takes it; none when the flag is not given. */
+export function flagFile(flag: string, path: unknown): NamedFile[] {
+  return typeof path === 'string' ? [{ name: `${flag} ${path}`, path }] : [];
+}
+
+/** What run and replay read, and so must never write: the inputs, the manifest, every model, the config file. */
+export function filesRead(inputs: readonly (string | undefined)[], manifest: Manifest, configFile: string | undefined): NamedFile[] {
+  // On the --model quick path the manifest's source is the model file itself.
+  const isQuickPath = manifest.models.some((model) => model.path === resolve(manifest.source));
+  return [
+    ...inputs.flatMap((path) => (path === undefined || path === '-' ? [] : [{ name: `the input ${path}`, path }])),
+    ...(isQuickPath ? [] : flagFile('--manifest', manifest.source)),
+    ...manifest.models.map((model) => ({ name: `the model file ${model.path}`, path: model.path })),
+    ...flagFile('--config', configFile),
+  ];
+}
+
+/** What run and replay write besides their outputs. */
+export function sideFilesWritten(resolved: ResolvedRun): NamedFile[] {
+  return [...flagFile('--timing-json', resolved.timingJson), ...flagFile('--lock', resolved.lock)];
 }
 
 /** Stops the run on SIGINT or SIGTERM: it aborts, removes its temporary files and exits 130 or 143. */
@@ -66,6 +91,11 @@ export async function runCommand(input: string | undefined, command: Command): P
     }
     return ExitCode.ok;
   }
+  // Before the pool starts or any row is read: an output must not destroy an input or another output.
+  refuseSharedFiles(
+    [...flagFile('--output', resolved.run.output), ...flagFile('--rejects', resolved.run.rejects), ...sideFilesWritten(resolved)],
+    filesRead([input], resolved.run.manifest, configFile),
+  );
   const log = createRunLog(resolved.logFormat);
   const lock = resolved.lock === undefined ? undefined : acquireLock(resolved.lock);
   const controller = new AbortController();

@@ -22,17 +22,32 @@ export function statIfAny(path: string): Stats | undefined {
 /**
  * The file a write to `path` ends in: an existing file's real path; for a file not there yet, or a dangling
  * link, the real path of the directory it would be created in plus its name. A missing directory is left as
- * given: opening the file reports it.
+ * given: opening the file reports it. `realDirectories` caches directories' real paths across calls (replay
+ * checks a day's 2,880 outputs in one directory).
  */
-export function realDestination(path: string): string {
+export function realDestination(path: string, realDirectories = new Map<string, string>()): string {
   let target = resolve(path);
   for (let links = 0; links < MAX_LINKS; links++) {
-    if (statIfAny(target) !== undefined) return realpathSync(target);
+    if (statIfAny(target) !== undefined) return realPathOr(target, target);
     if (lstatSync(target, { throwIfNoEntry: false })?.isSymbolicLink() !== true) break;
     target = resolve(dirname(target), readlinkSync(target));
   }
   const directory = dirname(target);
-  return statIfAny(directory) === undefined ? target : join(realpathSync(directory), basename(target));
+  let realDirectory = realDirectories.get(directory);
+  if (realDirectory === undefined) {
+    realDirectory = statIfAny(directory) === undefined ? directory : realPathOr(directory, directory);
+    realDirectories.set(directory, realDirectory);
+  }
+  return join(realDirectory, basename(target));
+}
+
+/** The real path (one realpath(3) call), or `fallback` where there is none: /proc/self/fd/1 on a pipe names no path. */
+function realPathOr(path: string, fallback: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return fallback;
+  }
 }
 
 /** A file the run reads or writes, and how a message names it ('--output out.csv', 'the input d.csv'). */
@@ -48,10 +63,11 @@ export interface NamedFile {
  */
 export function refuseSharedFiles(writes: readonly NamedFile[], reads: readonly NamedFile[]): void {
   const claimed = new Map<string, { file: NamedFile; isRead: boolean }>();
+  const realDirectories = new Map<string, string>();
   const claim = (file: NamedFile, isRead: boolean): void => {
     const kind = statIfAny(file.path);
     if (kind !== undefined && !kind.isFile()) return;
-    const real = realDestination(file.path);
+    const real = kind === undefined ? realDestination(file.path, realDirectories) : realPathOr(file.path, resolve(file.path));
     const other = claimed.get(real);
     if (other === undefined) {
       claimed.set(real, { file, isRead });

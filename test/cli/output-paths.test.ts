@@ -80,3 +80,65 @@ describe('batch-infer run: where outputs land', () => {
     assert.deepEqual(readdirSync(dir), ['out.txt']);
   });
 });
+
+/** A run's files in a temporary directory: input, manifest and model are copies, so that nothing real is at risk. */
+function runFiles(dir: string): { input: string; manifest: string; model: string; config: string } {
+  const input = join(dir, 'd.csv');
+  const model = join(dir, 'model.onnx');
+  const manifest = join(dir, 'man.json');
+  const config = join(dir, 'cfg.json');
+  copyFileSync(SNAPSHOT, input);
+  copyFileSync(join(MODELS, 'autoencoder.onnx'), model);
+  const json = JSON.parse(readFileSync(AE_MANIFEST, 'utf8')) as { models: { path: string }[] };
+  json.models[0]!.path = 'model.onnx';
+  writeFileSync(manifest, JSON.stringify(json));
+  writeFileSync(config, '{ "workers": 1 }\n');
+  return { input, manifest, model, config };
+}
+
+describe('batch-infer run and replay: outputs that would destroy a file the run needs', () => {
+  const cases: { name: string; args: (f: ReturnType<typeof runFiles>, dir: string) => string[]; message: RegExp }[] = [
+    { name: '--rejects onto the manifest', args: (f) => ['--rejects', f.manifest], message: /--rejects .*man\.json: is the same file as --manifest .*man\.json; refusing to overwrite it/ },
+    { name: '-o onto the manifest', args: (f) => ['-o', f.manifest], message: /--output .*man\.json: is the same file as --manifest .*man\.json; refusing/ },
+    { name: '-o onto a model file', args: (f) => ['-o', f.model], message: /--output .*model\.onnx: is the same file as the model file .*model\.onnx; refusing/ },
+    { name: '-o onto the config file', args: (f) => ['--config', f.config, '-o', f.config], message: /--output .*cfg\.json: is the same file as --config .*cfg\.json; refusing/ },
+    { name: '--timing-json onto -o', args: (_f, dir) => ['-o', join(dir, 'x.json'), '--timing-json', join(dir, 'x.json')], message: /--timing-json .*x\.json: is the same file as --output .*x\.json$/m },
+    { name: '--rejects onto -o', args: (_f, dir) => ['-o', join(dir, 'same.csv'), '--rejects', join(dir, 'same.csv')], message: /--rejects .*same\.csv: is the same file as --output .*same\.csv$/m },
+    { name: '--lock onto the input', args: (f) => ['--lock', f.input], message: /--lock .*d\.csv: is the same file as the input .*d\.csv; refusing/ },
+  ];
+  for (const c of cases) {
+    it(`run refuses ${c.name} in one line, exit 2, before reading a row, and changes no file`, (t) => {
+      const dir = tempDir(t);
+      const files = runFiles(dir);
+      const before = new Map(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name))]));
+      const result = runCli(['run', files.input, '-m', files.manifest, ...c.args(files, dir)]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, c.message);
+      assert.equal(result.stderr.split('\n').length, 2, result.stderr);
+      assert.equal(result.stdout, '');
+      assert.deepEqual(readdirSync(dir).sort(), [...before.keys()].sort());
+      for (const [name, bytes] of before) assert.ok(readFileSync(join(dir, name)).equals(bytes), `${name} changed`);
+    });
+  }
+
+  it('replay refuses an --out-dir output that is one of its inputs, and --timing-json onto the journal', (t) => {
+    const dir = tempDir(t);
+    const files = runFiles(dir);
+    mkdirSync(join(dir, 'in'));
+    const first = join(dir, 'in', 'snap-2026-11-30T10-00.csv');
+    const second = join(dir, 'in', 'snap-2026-11-30T10-00.out.csv');
+    copyFileSync(files.input, first);
+    copyFileSync(files.input, second);
+    const intoInputs = runCli(['replay', join(dir, 'in'), '-m', files.manifest, '--out-dir', join(dir, 'in'), '-q']);
+    assert.equal(intoInputs.code, 2, intoInputs.stderr);
+    assert.match(intoInputs.stderr, /^batch-infer: --out-dir .*snap-2026-11-30T10-00\.out\.csv: is the same file as the input .*snap-2026-11-30T10-00\.out\.csv; refusing to overwrite it\n$/);
+    assert.equal(readFileSync(second, 'utf8'), snapshotText);
+    const journal = join(dir, 'out', 'replay-journal.ndjson');
+    const onJournal = runCli(['replay', first, '-m', files.manifest, '--out-dir', join(dir, 'out'), '--timing-json', journal, '-q']);
+    assert.equal(onJournal.code, 2, onJournal.stderr);
+    assert.match(onJournal.stderr, /^batch-infer: --timing-json .*replay-journal\.ndjson: is the same file as --out-dir .*replay-journal\.ndjson\n$/);
+    const onManifest = runCli(['replay', first, '-m', files.manifest, '--out-dir', join(dir, 'out'), '--timing-json', files.manifest, '-q']);
+    assert.equal(onManifest.code, 2, onManifest.stderr);
+    assert.match(onManifest.stderr, /--timing-json .*man\.json: is the same file as --manifest/);
+  });
+});
