@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BatchInferError, ExitCode } from '../errors.js';
 import { findInputs } from '../input/find-inputs.js';
@@ -7,8 +6,9 @@ import { createRunLog } from '../log.js';
 import { resolveRunOptions } from '../options.js';
 import { createReplayProgress } from '../progress.js';
 import { refuseSharedFiles } from '../output/output-paths.js';
+import type { OutputSink } from '../output/write-output.js';
 import { filesWrittenByReplay, runReplay, type ReplaySummary } from '../replay.js';
-import { filesRead, gatherOptions, onSignals, sideFilesWritten } from './run.js';
+import { commitJson, filesRead, gatherOptions, onSignals, openTimingJson, sideFilesWritten } from './run.js';
 
 /** Exit code when some snapshots failed (the others were scored). */
 export const EXIT_SNAPSHOTS_FAILED = 4;
@@ -53,8 +53,10 @@ export async function replayCommand(patterns: string[], command: Command): Promi
   let finished = 0;
   let rowsSoFar = 0;
   let summary: ReplaySummary;
+  let timingJson: OutputSink | undefined;
   log.event('start', { snapshots: inputs.length, workers: resolved.run.workers });
   try {
+    timingJson = openTimingJson(resolved);
     summary = await runReplay(
       {
         inputs,
@@ -91,12 +93,15 @@ export async function replayCommand(patterns: string[], command: Command): Promi
         },
       },
     );
+  } catch (error) {
+    timingJson?.abort();
+    throw error;
   } finally {
     bars.stop();
     removeSignalHandlers();
     lock?.release();
   }
-  if (resolved.timingJson !== undefined) writeFileSync(resolved.timingJson, `${JSON.stringify(summary, null, 2)}\n`);
+  if (timingJson !== undefined) await commitJson(timingJson, summary);
   log.event('summary', { ...summary, results: undefined });
   if (!resolved.isQuiet && resolved.logFormat === 'human') process.stderr.write(formatReplaySummary(summary));
   if (summary.failed > 0) return EXIT_SNAPSHOTS_FAILED;

@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BatchInferError, ExitCode, describeError } from '../errors.js';
@@ -7,7 +6,7 @@ import { createRunLog } from '../log.js';
 import type { Manifest } from '../manifest.js';
 import { envName, flagName, layerOptions, readConfigFile, readEnvironment, resolveRunOptions, RUN_OPTION_NAMES, type RawOptions, type ResolvedRun } from '../options.js';
 import { refuseSharedFiles, type NamedFile } from '../output/output-paths.js';
-import { removeTemporaryFiles } from '../output/write-output.js';
+import { openFileSink, removeTemporaryFiles, type OutputSink } from '../output/write-output.js';
 import { createRunProgress } from '../progress.js';
 import { runSnapshot } from '../run-snapshot.js';
 import { formatTimingTable, type RunTiming } from '../timing.js';
@@ -50,6 +49,24 @@ export function filesRead(inputs: readonly (string | undefined)[], manifest: Man
 /** What run and replay write besides their outputs. */
 export function sideFilesWritten(resolved: ResolvedRun): NamedFile[] {
   return [...flagFile('--timing-json', resolved.timingJson), ...flagFile('--lock', resolved.lock)];
+}
+
+/**
+ * --timing-json's file, opened like --output before any row is read (a missing directory or no permission is
+ * reported then, not after the predictions were written) and filled in by commitJson when the run is done.
+ */
+export function openTimingJson(resolved: ResolvedRun): OutputSink | undefined {
+  return resolved.timingJson === undefined ? undefined : openFileSink(resolved.timingJson, '--timing-json');
+}
+
+export async function commitJson(sink: OutputSink, value: unknown): Promise<void> {
+  try {
+    await sink.write(`${JSON.stringify(value, null, 2)}\n`);
+    await sink.commit();
+  } catch (error) {
+    sink.abort();
+    throw error;
+  }
 }
 
 /** Stops the run on SIGINT or SIGTERM: it aborts, removes its temporary files and exits 130 or 143. */
@@ -103,7 +120,9 @@ export async function runCommand(input: string | undefined, command: Command): P
   const progress = createRunProgress(resolved.isShowProgress && resolved.logFormat === 'human');
   log.event('start', { input: input ?? 'stdin', workers: resolved.run.workers, chunkSize: resolved.run.chunkSize, lockTakenOver: lock?.wasStale ?? false });
   let timing: RunTiming;
+  let timingJson: OutputSink | undefined;
   try {
+    timingJson = openTimingJson(resolved);
     timing = await runSnapshot(
       { ...resolved.run, signal: controller.signal },
       {
@@ -115,6 +134,7 @@ export async function runCommand(input: string | undefined, command: Command): P
       },
     );
   } catch (error) {
+    timingJson?.abort();
     log.event('error', { message: describeError(error), code: error instanceof BatchInferError ? error.code : 'INTERNAL' });
     throw error;
   } finally {
@@ -122,13 +142,7 @@ export async function runCommand(input: string | undefined, command: Command): P
     removeSignalHandlers();
     lock?.release();
   }
-  if (resolved.timingJson !== undefined) {
-    try {
-      writeFileSync(resolved.timingJson, `${JSON.stringify(timing, null, 2)}\n`);
-    } catch (error) {
-      throw new BatchInferError('OUTPUT_UNWRITABLE', `--timing-json ${resolved.timingJson}: ${(error as Error).message}`);
-    }
-  }
+  if (timingJson !== undefined) await commitJson(timingJson, timing);
   log.event('summary', { ...timing });
   if (!resolved.isQuiet && resolved.logFormat === 'human') {
     process.stderr.write(formatTimingTable(timing));

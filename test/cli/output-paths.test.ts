@@ -142,3 +142,17 @@ describe('batch-infer run and replay: outputs that would destroy a file the run 
     assert.match(onManifest.stderr, /--timing-json .*man\.json: is the same file as --manifest/);
   });
 });
+
+describe('batch-infer run and replay: --timing-json', () => {
+  it('a --timing-json in a missing directory stops run and replay before any row, with nothing written', (t) => {
+    const dir = tempDir(t);
+    const timing = join(dir, 'nodir', 't.json');
+    const run = runCli(['run', SNAPSHOT, '-m', AE_MANIFEST, '-o', join(dir, 'p.csv'), '--timing-json', timing, '-q']);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /^batch-infer: --timing-json .*t\.json: no such directory\n$/);
+    const replay = runCli(['replay', SNAPSHOT, '-m', AE_MANIFEST, '--out-dir', join(dir, 'out'), '--timing-json', timing, '-q']);
+    assert.equal(replay.code, 2, replay.stderr);
+    assert.match(replay.stderr, /^batch-infer: --timing-json .*t\.json: no such directory\n$/);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+});
