@@ -75,7 +75,7 @@ withScoringOptions(
       .argument('[input]', "snapshot file (.csv, .ndjson, .jsonl, optionally .gz); '-' or none reads stdin"),
   ),
 )
-  .option('-o, --output <file>', 'write predictions to FILE (atomically) instead of stdout')
+  .option('-o, --output <file>', "write predictions to FILE (atomically) instead of stdout; '-' is stdout")
   .option('--rejects <file>', 'write rows that could not be scored to FILE (CSV: line,reason,record)')
   .option('--deadline <duration>', 'time budget from process start (e.g. 50s)')
   .option('--on-deadline <action>', "'finish' (default: finish, report, exit 3) or 'abort' (stop, reject the rest, exit 3)")

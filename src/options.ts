@@ -221,7 +221,8 @@ export function resolveRunOptions(input: string | undefined, raw: RawOptions, is
     input: { path: input, format: pick('format', (f, v) => parseChoice<InputFormat>(f, v, ['csv', 'ndjson']), none<InputFormat>) },
     outputFormat: pick('outputFormat', (f, v) => parseChoice<OutputFormat>(f, v, ['csv', 'ndjson']), () => ({ value: 'csv' as const, source: 'default' })),
     parser: pick('parser', (f, v) => parseChoice<CsvParser>(f, v, ['fast', 'reference']), () => ({ value: 'fast' as const, source: 'default' })),
-    output: pick('output', string, none<string>),
+    // '-' is stdout, as it is stdin for the input.
+    output: pick('output', (_flag, value) => (String(value) === '-' ? undefined : String(value)), none<string>),
     rejects: pick('rejects', string, none<string>),
     manifest,
     workers,

@@ -27,6 +27,14 @@ describe('batch-infer run: where outputs land', () => {
     assert.equal(readFileSync(input, 'utf8'), snapshotText);
   });
 
+  it('-o - writes to stdout, not to a file named -', (t) => {
+    const dir = tempDir(t);
+    const result = runCli(['run', SNAPSHOT, '-m', AE_MANIFEST, '-o', '-', '--rejects', 'r.csv', '-q'], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, predictions());
+    assert.deepEqual(readdirSync(dir), ['r.csv']);
+  });
+
   it('writes through a link to a regular file: the target is replaced, the link stays', (t) => {
     const dir = tempDir(t);
     writeFileSync(join(dir, 'target.csv'), 'old\n');

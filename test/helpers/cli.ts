@@ -10,12 +10,12 @@ export interface CliResult {
 }
 
 /**
- * Runs the built bin as a user would, without colour, from the repository root. `stdout`: a file descriptor to
- * give the process as its stdout (then `stdout` in the result is empty).
+ * Runs the built bin as a user would, without colour, from the repository root (or `cwd`). `stdout`: a file
+ * descriptor to give the process as its stdout (then `stdout` in the result is empty).
  */
-export function runCli(args: string[], options: { input?: string | Buffer; env?: Record<string, string>; stdout?: number } = {}): CliResult {
+export function runCli(args: string[], options: { input?: string | Buffer; env?: Record<string, string>; stdout?: number; cwd?: string } = {}): CliResult {
   const result = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     input: options.input ?? '',
     stdio: ['pipe', options.stdout ?? 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1', ...options.env },
