@@ -6,7 +6,7 @@
 
 import { formatReject } from './output/format-rows.js';
 import { findRecordSpans } from './parse/record-spans.js';
-import type { TooLongRecord } from './input/split-records.js';
+import type { RejectedLine } from './input/split-records.js';
 import type { ChunkScored, InputFormat } from './plan.js';
 
 const encoder = new TextEncoder();
@@ -40,8 +40,20 @@ export function rejectChunk(index: number, bytes: Uint8Array, firstLine: number,
   return allRejected(index, spans.count, rejects);
 }
 
-/** The reject for one record over the size limit, whose bytes were not kept. */
-export function rejectTooLong(index: number, tooLong: TooLongRecord, limit: number): ChunkScored {
-  const reason = `record longer than --max-line-bytes (${limit} bytes; read ${tooLong.bytes} before giving up on it)`;
-  return allRejected(index, 1, formatReject(tooLong.line, reason, `${tooLong.preview}...`));
+/** The reject for one line the splitter gave up on: too long, or holding a quote that is never closed. */
+export function rejectLine(index: number, rejected: RejectedLine, limit: number): ChunkScored {
+  switch (rejected.kind) {
+    case 'too-long': {
+      const reason = `record longer than --max-line-bytes (${limit} bytes; read ${rejected.bytes} before giving up on it)`;
+      return allRejected(index, 1, formatReject(rejected.line, reason, `${rejected.text}...`));
+    }
+    case 'unclosed-quote': {
+      const reason = `unclosed quote on line ${rejected.line}: no closing quote within --max-line-bytes (${limit} bytes); the next line is read as a new record`;
+      return allRejected(index, 1, formatReject(rejected.line, reason, rejected.text));
+    }
+    case 'unclosed-quote-at-end': {
+      const reason = `unclosed quote on line ${rejected.line}: the input ends before the closing quote; the next line is read as a new record`;
+      return allRejected(index, 1, formatReject(rejected.line, reason, rejected.text));
+    }
+  }
 }

@@ -20,7 +20,7 @@ import { openFileSink, openStdoutSink, type OutputSink } from './output/write-ou
 import type { ChunkScored, CsvParser, OutputFormat, ScoringPlan } from './plan.js';
 import { prepareRemoteModels, remoteConcurrency, type RemoteOptions } from './remote/prepare-remote.js';
 import { ChunkFailure, ScoringPool, type Isolation, type PoolStarted } from './pool.js';
-import { rejectChunk, rejectTooLong } from './reject-chunk.js';
+import { rejectChunk, rejectLine } from './reject-chunk.js';
 import type { RunTiming } from './timing.js';
 import { takeWarmUpSample, warmUpRows } from './warm-up.js';
 
@@ -227,7 +227,7 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
     options.signal?.addEventListener('abort', onInterrupt, { once: true });
 
     const scoreWithRetries = async (chunk: RawChunk): Promise<ChunkScored> => {
-      if (chunk.tooLong !== undefined) return rejectTooLong(chunk.index, chunk.tooLong, options.maxRecordBytes);
+      if (chunk.rejected !== undefined) return rejectLine(chunk.index, chunk.rejected, options.maxRecordBytes);
       let lastReason = '';
       for (let attempt = 0; attempt <= options.retries; attempt++) {
         if (stopReason !== undefined) return rejectChunk(chunk.index, chunk.bytes, chunk.firstLine, input.format, stopReason);
@@ -259,7 +259,7 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
           hooks.onPhase?.('notice', { message: `${input.name}: the first record has no '${column}'; with the manifest's fill, every record without it is filled, not rejected (check the column's spelling)` });
         }
       }
-      if (options.warmUp && warmUpSample === undefined && chunk.tooLong === undefined && stopReason === undefined) {
+      if (options.warmUp && warmUpSample === undefined && chunk.rejected === undefined && stopReason === undefined) {
         warmUpSample = takeWarmUpSample(chunk.bytes, input.format, warmUpRows(chunk.records, plan.batchRows));
         warmUpMs = await pool.warmUp(warmUpSample, plan, chunk.bytes.length);
         parallelStart = performance.now();
@@ -310,8 +310,8 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
       hooks.onPhase?.('sequential', { chunks: kept.length });
       // Imported here: it loads the inference runtime into this thread, which a run without --compare never needs.
       const { isSameOutput, scoreInParallel, scoreSequentially } = await import('./baseline.js');
-      const scorable = kept.filter((c) => c.tooLong === undefined);
-      const parallelOutputs = writer.kept!.filter((_, i) => kept[i]!.tooLong === undefined);
+      const scorable = kept.filter((c) => c.rejected === undefined);
+      const parallelOutputs = writer.kept!.filter((_, i) => kept[i]!.rejected === undefined);
       const [first, steady] = await scoreSequentially(scorable, plan, manifest, warmUpSample, 2);
       const steadyParallel = await scoreInParallel(pool, scorable, plan);
       const speedup = first!.ms / parallelMs;

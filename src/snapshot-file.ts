@@ -20,7 +20,7 @@ import { formatOutputHeader, REJECTS_HEADER } from './output/format-rows.js';
 import { realDestination } from './output/output-paths.js';
 import { removeRegularFile, temporaryPathFor, writeAllSync } from './output/write-output.js';
 import type { InputFormat, SnapshotFile, SnapshotRefused, SnapshotScored, SnapshotTask } from './plan.js';
-import { rejectChunk, rejectTooLong } from './reject-chunk.js';
+import { rejectChunk, rejectLine } from './reject-chunk.js';
 import { scoreChunk } from './score-chunk.js';
 
 /** Writes a file whole under a temporary name beside it, then renames it into place (through a link, beside its target). */
@@ -63,8 +63,8 @@ export async function scoreSnapshotFile(file: SnapshotFile, task: SnapshotTask, 
     let rowsOut = 0;
     for (const chunk of chunks) {
       const scored =
-        chunk.tooLong !== undefined
-          ? rejectTooLong(chunk.index, chunk.tooLong, task.maxRecordBytes)
+        chunk.rejected !== undefined
+          ? rejectLine(chunk.index, chunk.rejected, task.maxRecordBytes)
           : await scoreChunk(chunk.bytes, chunk.firstLine, plan, models).catch((error: unknown) =>
               rejectChunk(chunk.index, chunk.bytes, chunk.firstLine, format, `scoring failed: ${describeError(error)}`),
             );

@@ -3,24 +3,32 @@
  * light and the workers do the parsing. CSV cuts are quote-aware: a newline inside a quoted field does not end
  * a record (RFC 4180). NDJSON cuts at every newline (JSON strings cannot hold a raw newline).
  *
- * A record longer than maxRecordBytes (a broken line, an unclosed quote swallowing the rest of the file) is not
- * held in memory: it becomes a chunk of its own marked `tooLong`, which the run turns into one reject, and
- * cutting resumes at the next newline.
+ * A record longer than maxRecordBytes is not held in memory: its first physical line becomes a chunk of its own
+ * marked `rejected`, which the run turns into one reject, and cutting resumes at the next line with the quote
+ * state reset. A record that long is nearly always a stray quote that opened a field nobody closes; rejecting
+ * the whole record would lose every row after it. So does a quote still open at the end of the input.
  */
 
 import { BatchInferError } from '../errors.js';
 import type { InputFormat } from '../plan.js';
 
 const NEWLINE = 0x0a;
+const RETURN = 0x0d;
 const QUOTE = 0x22;
 const PREVIEW_BYTES = 200;
 
-export interface TooLongRecord {
+export interface RejectedLine {
+  /** 1-based physical line number. */
   line: number;
-  /** The record's size as far as it was read (at least the limit). */
+  /**
+   * `too-long`: the line alone is longer than the limit (its bytes were dropped). `unclosed-quote`: a quote opened
+   * on this line leaves the record running past the limit. `unclosed-quote-at-end`: the input ends inside it.
+   */
+  kind: 'too-long' | 'unclosed-quote' | 'unclosed-quote-at-end';
+  /** The line's size as far as it was read, its line end included. */
   bytes: number;
-  /** Its first bytes, for the reject. */
-  preview: string;
+  /** Its first 200 bytes when too long, else the whole line (without its line end), for the reject. */
+  text: string;
 }
 
 export interface RawChunk {
@@ -32,8 +40,8 @@ export interface RawChunk {
   firstLine: number;
   /** Record ends seen in the chunk (blank lines included); the worker's parse is the authoritative count. */
   records: number;
-  /** Set when the chunk is one record over the size limit, whose bytes were dropped. */
-  tooLong?: TooLongRecord;
+  /** Set when the chunk is one line that the splitter rejected (see RejectedLine); `bytes` is then empty. */
+  rejected?: RejectedLine;
   /** Says that nothing reads `bytes` any more, so that their memory can hold later input. */
   release?: () => void;
 }
@@ -91,8 +99,8 @@ export class RecordSplitter {
   #linesBeforeChunk = 0;
   #chunkLines = 0;
   #recordLines = 0;
-  /** Dropping an oversized record until its line ends. */
-  #skipping: TooLongRecord | undefined;
+  /** Dropping a line longer than the limit until it ends. */
+  #skipping: RejectedLine | undefined;
   #nextIndex = 0;
 
   constructor(options: SplitterOptions) {
@@ -122,8 +130,8 @@ export class RecordSplitter {
         this.#skipping.bytes += piece.length;
         return chunks;
       }
-      this.#skipping.bytes += newline;
-      chunks.push(this.#emitTooLong(this.#skipping));
+      this.#skipping.bytes += newline + 1;
+      chunks.push(this.#emitRejected(this.#skipping));
       this.#skipping = undefined;
       this.#linesBeforeChunk++;
       piece = piece.subarray(newline + 1);
@@ -132,24 +140,9 @@ export class RecordSplitter {
     this.#append(piece);
     // The scan reads the piece rather than the block: native indexOf on shared memory measured 2-3 times slower.
     const scanned = Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
-    this.#scan(chunks, scanned, this.#filled - piece.length);
-    if (this.#filled - this.#recordStart > this.#maxRecordBytes) {
-      if (this.#needsHeader) this.#failHeader();
-      // The record being read is already too long: keep the whole records before it, drop it to its line end.
-      if (this.#records > 0) chunks.push(this.#emit(this.#view(this.#chunkStart, this.#recordStart)));
-      this.#skipping = {
-        line: this.#linesBeforeChunk + this.#chunkLines + 1,
-        bytes: this.#filled - this.#recordStart,
-        preview: preview(this.#block.subarray(this.#recordStart, this.#filled)),
-      };
-      // An unclosed quote is the likely cause: the record ends at the next newline, quotes or not.
-      this.#isInQuotes = false;
-      this.#linesBeforeChunk += this.#chunkLines + this.#recordLines;
-      this.#chunkLines = 0;
-      this.#recordLines = 0;
-      // Its bytes are dropped: what is read next goes where it began.
-      this.#filled = this.#chunkStart = this.#recordStart;
-    }
+    let resume = this.#scan(chunks, scanned, this.#filled - piece.length);
+    // A line rejected for an open quote began in an earlier piece: the bytes after it are read again from the block.
+    while (resume !== -1) resume = this.#scan(chunks, this.#blockBytes(resume, this.#filled), resume);
     return chunks;
   }
 
@@ -163,23 +156,31 @@ export class RecordSplitter {
   }
 
   #flush(): RawChunk[] {
-    if (this.#skipping !== undefined) {
-      const tooLong = this.#skipping;
-      this.#skipping = undefined;
-      return [this.#emitTooLong(tooLong)];
+    const chunks: RawChunk[] = [];
+    // The input ends inside a quoted field: as with a record over the limit, only the line that opened it is
+    // rejected, and the lines after it are records of their own.
+    while (this.#isInQuotes && !this.#needsHeader) {
+      let resume = this.#rejectFirstLine(chunks, 'unclosed-quote-at-end');
+      while (resume !== -1) resume = this.#scan(chunks, this.#blockBytes(resume, this.#filled), resume);
     }
-    if (this.#filled === this.#chunkStart) return [];
+    if (this.#skipping !== undefined) {
+      chunks.push(this.#emitRejected(this.#skipping));
+      this.#skipping = undefined;
+      return chunks;
+    }
+    if (this.#filled === this.#chunkStart) return chunks;
     const bytes = this.#view(this.#chunkStart, this.#filled);
     this.#chunkStart = this.#filled;
     if (this.#needsHeader) {
       this.#needsHeader = false;
       this.#header = trimLineEnd(bytes.slice());
-      return [];
+      return chunks;
     }
     if (bytes[bytes.length - 1] !== NEWLINE) this.#records++;
     this.#chunkLines += this.#recordLines;
     this.#recordLines = 0;
-    return [this.#emit(bytes)];
+    chunks.push(this.#emit(bytes));
+    return chunks;
   }
 
   /** Copies a piece of input into the block, starting a larger block (with the current chunk's bytes) when full. */
@@ -203,24 +204,45 @@ export class RecordSplitter {
   }
 
   /**
-   * Finds the record ends in a piece just appended at `base` in the block, and emits a chunk at every
-   * chunkRows-th. The hot loop of the main thread: it keeps its state in locals and asks the native indexOf
-   * for each newline and quote.
+   * Finds the record ends in `bytes`, which sit at `base` in the block, and emits a chunk at every chunkRows-th.
+   * When the record being read passes the limit, its first line is rejected and reading goes on after it; returns
+   * where in the block to read on when that is before `base`, else -1.
    */
-  #scan(chunks: RawChunk[], piece: Buffer, base: number): void {
+  #scan(chunks: RawChunk[], bytes: Buffer, base: number): number {
+    let from = 0;
+    while (this.#scanFrom(chunks, bytes, base, from)) {
+      const resume = this.#rejectFirstLine(chunks, 'unclosed-quote');
+      if (resume < base) return resume;
+      from = resume - base;
+    }
+    return -1;
+  }
+
+  /**
+   * The hot loop of the main thread: it keeps its state in locals and asks the native indexOf for each newline
+   * and quote. Returns true, with the state saved, as soon as the record being read is longer than the limit.
+   */
+  #scanFrom(chunks: RawChunk[], piece: Buffer, base: number, from: number): boolean {
     const end = piece.length;
     const chunkRows = this.chunkRows;
+    // Measured from `base`: a record that began in an earlier piece has recordStart < base.
     const maxRecordBytes = this.#maxRecordBytes;
-    let pos = 0;
+    const limit = maxRecordBytes - base;
+    let pos = from;
     let isInQuotes = this.#isInQuotes;
     let recordStart = this.#recordStart;
     let recordLines = this.#recordLines;
-    let nextQuote = this.#format === 'csv' ? piece.indexOf(QUOTE, 0) : -1;
+    let isOver = false;
+    let nextQuote = this.#format === 'csv' ? piece.indexOf(QUOTE, pos) : -1;
     // The first newline at or after pos, kept rather than searched again after every quoted field.
-    let nextNewline = piece.indexOf(NEWLINE, 0);
+    let nextNewline = piece.indexOf(NEWLINE, pos);
     while (pos < end) {
       if (isInQuotes) {
         const stop = nextQuote === -1 ? end : nextQuote;
+        if (stop - recordStart > limit) {
+          isOver = true;
+          break;
+        }
         while (nextNewline !== -1 && nextNewline < stop) {
           recordLines++;
           nextNewline = piece.indexOf(NEWLINE, nextNewline + 1);
@@ -249,10 +271,12 @@ export class RecordSplitter {
       nextNewline = piece.indexOf(NEWLINE, pos);
       recordLines++;
       const recordEnd = base + pos;
-      if (recordEnd - recordStart > maxRecordBytes || this.#needsHeader) {
-        this.#recordStart = recordStart;
-        this.#recordLines = recordLines;
-        this.#endUnusualRecord(chunks, base + newline, recordEnd);
+      if (recordEnd - recordStart > maxRecordBytes) {
+        isOver = true;
+        break;
+      }
+      if (this.#needsHeader) {
+        this.#takeHeader(recordStart, base + newline, recordEnd, recordLines);
         recordStart = recordEnd;
         recordLines = 0;
         continue;
@@ -269,28 +293,54 @@ export class RecordSplitter {
     this.#isInQuotes = isInQuotes;
     this.#recordStart = recordStart;
     this.#recordLines = recordLines;
+    // The record not ended yet is already too long.
+    return isOver || end - recordStart > limit;
   }
 
-  /** A complete record that is the header, or longer than the limit (it becomes a reject of its own). */
-  #endUnusualRecord(chunks: RawChunk[], newline: number, pos: number): void {
-    if (pos - this.#recordStart > this.#maxRecordBytes) {
-      if (this.#needsHeader) this.#failHeader();
-      // The records before it form a chunk; it becomes a reject.
-      if (this.#records > 0) chunks.push(this.#emit(this.#view(this.#chunkStart, this.#recordStart)));
-      const tooLong = { line: this.#linesBeforeChunk + this.#chunkLines + 1, bytes: pos - this.#recordStart, preview: preview(this.#block.subarray(this.#recordStart, pos)) };
-      this.#chunkLines += this.#recordLines;
-      chunks.push(this.#emitTooLong(tooLong));
-    } else {
-      this.#needsHeader = false;
-      this.#header = trimLineEnd(this.#view(this.#chunkStart, newline).slice());
-      this.#linesBeforeChunk += this.#recordLines;
-    }
+  #takeHeader(start: number, newline: number, recordEnd: number, lines: number): void {
+    this.#needsHeader = false;
+    this.#header = trimLineEnd(this.#view(start, newline).slice());
+    this.#linesBeforeChunk += lines;
+    this.#chunkStart = recordEnd;
+  }
+
+  /**
+   * Rejects the first physical line of the record being read (over the limit, or open at the end of the input)
+   * and returns the block offset of the line after it, to read on from there with no quote open; or -1 when
+   * nothing is left to read: the line is then the input's last, or it has not ended yet and the rest of it is
+   * skipped as it arrives, never held in memory.
+   */
+  #rejectFirstLine(chunks: RawChunk[], openQuote: 'unclosed-quote' | 'unclosed-quote-at-end'): number {
+    if (this.#needsHeader) this.#failHeader();
+    const start = this.#recordStart;
+    // The records before it form a chunk.
+    if (this.#records > 0) chunks.push(this.#emit(this.#view(this.#chunkStart, start)));
+    const line = this.#linesBeforeChunk + this.#chunkLines + 1;
+    const newline = this.#block.subarray(start, this.#filled).indexOf(NEWLINE);
+    const lineEnd = newline === -1 ? this.#filled : start + newline + 1;
+    const lineBytes = this.#block.subarray(start, lineEnd);
+    this.#isInQuotes = false;
     this.#recordLines = 0;
-    this.#chunkStart = this.#recordStart = pos;
+    this.#chunkStart = this.#recordStart = lineEnd;
+    if (lineEnd - start > this.#maxRecordBytes || (newline === -1 && openQuote === 'unclosed-quote')) {
+      const tooLong: RejectedLine = { line, kind: 'too-long', bytes: lineEnd - start, text: preview(lineBytes) };
+      if (newline === -1) {
+        // Its bytes are dropped: what is read next goes where it began.
+        this.#filled = this.#chunkStart = this.#recordStart = start;
+        this.#skipping = tooLong;
+        return -1;
+      }
+      chunks.push(this.#emitRejected(tooLong));
+    } else {
+      chunks.push(this.#emitRejected({ line, kind: openQuote, bytes: lineEnd - start, text: decodeLine(lineBytes) }));
+    }
+    if (newline === -1) return -1;
+    this.#linesBeforeChunk++;
+    return lineEnd;
   }
 
   #failHeader(): never {
-    throw new BatchInferError('INPUT_HEADER', `line 1: the header is longer than --max-line-bytes (${this.#maxRecordBytes} bytes)`);
+    throw new BatchInferError('INPUT_HEADER', `line ${this.#linesBeforeChunk + 1}: the header is longer than --max-line-bytes (${this.#maxRecordBytes} bytes)`);
   }
 
   #allocate(bytes: number): Buffer {
@@ -307,6 +357,11 @@ export class RecordSplitter {
   #recycle(block: Block): void {
     if (block.isCurrent || block.pending > 0 || block.buffer.length !== BLOCK_BYTES) return;
     if (freeBlocks.length < FREE_BLOCKS) freeBlocks.push(block.buffer);
+  }
+
+  /** A Buffer view of the block, for reading again bytes already scanned. */
+  #blockBytes(start: number, stop: number): Buffer {
+    return Buffer.from(this.#block.buffer, this.#block.byteOffset + start, stop - start);
   }
 
   /** A plain Uint8Array view of the block (its slice() copies, unlike a Buffer's). */
@@ -331,8 +386,8 @@ export class RecordSplitter {
     return chunk;
   }
 
-  #emitTooLong(tooLong: TooLongRecord): RawChunk {
-    const chunk: RawChunk = { index: this.#nextIndex++, bytes: new Uint8Array(0), firstLine: tooLong.line, records: 1, tooLong };
+  #emitRejected(rejected: RejectedLine): RawChunk {
+    const chunk: RawChunk = { index: this.#nextIndex++, bytes: new Uint8Array(0), firstLine: rejected.line, records: 1, rejected };
     this.#linesBeforeChunk += this.#chunkLines;
     this.#chunkLines = 0;
     return chunk;
@@ -343,9 +398,13 @@ function preview(bytes: Buffer): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, PREVIEW_BYTES)).toString('utf8').replace(/\r?\n$/, '');
 }
 
+function decodeLine(bytes: Uint8Array): string {
+  return Buffer.from(trimLineEnd(bytes)).toString('utf8');
+}
+
 function trimLineEnd(bytes: Uint8Array): Uint8Array {
   let stop = bytes.length;
   if (stop > 0 && bytes[stop - 1] === NEWLINE) stop--;
-  if (stop > 0 && bytes[stop - 1] === 0x0d) stop--;
+  if (stop > 0 && bytes[stop - 1] === RETURN) stop--;
   return bytes.subarray(0, stop);
 }
