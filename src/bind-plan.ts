@@ -119,6 +119,8 @@ export interface BindOptions {
   batchRows: number;
   /** CSV header names, in order; undefined for NDJSON. */
   header: string[] | undefined;
+  /** The line the header is on, for messages: 1 unless blank lines come before it. */
+  headerLine?: number;
   /** Names the input in messages. */
   inputName: string;
 }
@@ -126,12 +128,13 @@ export interface BindOptions {
 /** Turns a manifest, the models' signatures and the input's header into the plan every worker follows. */
 export function bindPlan(manifest: Manifest, signatures: ModelSignature[], options: BindOptions): ScoringPlan {
   const header = options.header;
+  const line = `line ${options.headerLine ?? 1}`;
   const indexOf = new Map<string, number>();
   if (header !== undefined) {
     for (const [i, name] of header.entries()) {
       const earlier = indexOf.get(name);
       if (earlier !== undefined) {
-        throw new BatchInferError('INPUT_HEADER', `${options.inputName}: line 1: column '${name}' appears twice in the header (columns ${earlier + 1} and ${i + 1})`);
+        throw new BatchInferError('INPUT_HEADER', `${options.inputName}: ${line}: column '${name}' appears twice in the header (columns ${earlier + 1} and ${i + 1})`);
       }
       indexOf.set(name, i);
     }
@@ -140,7 +143,7 @@ export function bindPlan(manifest: Manifest, signatures: ModelSignature[], optio
     if (header === undefined) return -1;
     const index = indexOf.get(column);
     if (index === undefined) {
-      throw new BatchInferError('INPUT_HEADER', `${options.inputName}: line 1: column '${column}' (${usedBy}) is not in the header`);
+      throw new BatchInferError('INPUT_HEADER', `${options.inputName}: ${line}: column '${column}' (${usedBy}) is not in the header`);
     }
     return index;
   };
@@ -157,7 +160,7 @@ export function bindPlan(manifest: Manifest, signatures: ModelSignature[], optio
           throw new BatchInferError('USAGE', `--features is needed with --model here (${header === undefined ? 'NDJSON input has no header' : 'the model input has no fixed width'})`);
         }
         if (header.length < input.width) {
-          throw new BatchInferError('INPUT_HEADER', `${options.inputName}: line 1: the header has ${header.length} columns, the model takes ${input.width} features`);
+          throw new BatchInferError('INPUT_HEADER', `${options.inputName}: ${line}: the header has ${header.length} columns, the model takes ${input.width} features`);
         }
         columns = header.slice(header.length - input.width);
       }

@@ -170,9 +170,9 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
     early.push(...splitter.push(next.value));
     earlyBytes += next.value.length;
   }
-  const header = input.format === 'csv' ? decodeHeader(splitter.header, input.name) : undefined;
+  const header = input.format === 'csv' ? decodeHeader(splitter.header, input.name, splitter.headerLine) : undefined;
   const { pool, started, manifest } = await handleOrPromise;
-  const plan: ScoringPlan = bindPlan(manifest, started.signatures, { inputFormat: input.format, outputFormat: options.outputFormat, parser: options.parser, batchRows: options.batchRows, header, inputName: input.name });
+  const plan: ScoringPlan = bindPlan(manifest, started.signatures, { inputFormat: input.format, outputFormat: options.outputFormat, parser: options.parser, batchRows: options.batchRows, header, headerLine: splitter.headerLine, inputName: input.name });
 
   const output = options.output === undefined ? openStdoutSink() : openSink(options.output, '--output')!;
   let rejects: OutputSink | undefined;

@@ -53,9 +53,9 @@ export async function scoreSnapshotFile(file: SnapshotFile, task: SnapshotTask, 
   try {
     const splitter = new RecordSplitter({ format, chunkRows: Number.POSITIVE_INFINITY, hasHeader: format === 'csv', maxRecordBytes: task.maxRecordBytes, isShared: false });
     const chunks = [...splitter.push(bytes), ...splitter.end()];
-    const header = format === 'csv' ? decodeHeader(splitter.header, file.path) : undefined;
+    const header = format === 'csv' ? decodeHeader(splitter.header, file.path, splitter.headerLine) : undefined;
     const signatures = models.map((m) => m.signature);
-    const plan = bindPlan(task.manifest, signatures, { inputFormat: format, outputFormat: task.outputFormat, parser: task.parser, batchRows: task.batchRows, header, inputName: file.path });
+    const plan = bindPlan(task.manifest, signatures, { inputFormat: format, outputFormat: task.outputFormat, parser: task.parser, batchRows: task.batchRows, header, headerLine: splitter.headerLine, inputName: file.path });
     const encoder = new TextEncoder();
     const outputs: Uint8Array[] = [encoder.encode(formatOutputHeader(plan.outputColumns, plan.outputFormat))];
     const rejects: Uint8Array[] = [];

@@ -9,17 +9,18 @@ function parseHeaderRecord(text: string): string[] {
   return (parseCsvText(text, { relax_column_count: true }) as string[][])[0] ?? [];
 }
 
-export function decodeHeader(bytes: Uint8Array | undefined, inputName: string): string[] {
+/** The header's column names. `line` is where it starts (blank lines before it are skipped). */
+export function decodeHeader(bytes: Uint8Array | undefined, inputName: string, line = 1): string[] {
   if (bytes === undefined || bytes.length === 0) throw new BatchInferError('INPUT_HEADER', `${inputName}: empty input, no header line`);
   let names: string[];
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     names = parseHeaderRecord(text);
   } catch (error) {
-    throw new BatchInferError('INPUT_HEADER', `${inputName}: line 1: the header is not a CSV record: ${(error as Error).message.replace(/ at line \d+.*$/, '')}`);
+    throw new BatchInferError('INPUT_HEADER', `${inputName}: line ${line}: the header is not a CSV record: ${(error as Error).message.replace(/ at line \d+.*$/, '')}`);
   }
   for (const [i, name] of names.entries()) {
-    if (name.trim() === '') throw new BatchInferError('INPUT_HEADER', `${inputName}: line 1: column ${i + 1} of the header has no name`);
+    if (name.trim() === '') throw new BatchInferError('INPUT_HEADER', `${inputName}: line ${line}: column ${i + 1} of the header has no name`);
   }
   return names;
 }

@@ -86,6 +86,7 @@ export class RecordSplitter {
   #needsHeader: boolean;
   #isStart = true;
   #header: Uint8Array | undefined;
+  #headerLine = 1;
   /** The block being filled; bytes before #chunkStart belong to chunks already emitted (views of it). */
   #block: Buffer = Buffer.alloc(0);
   #blockState: Block = { buffer: this.#block, pending: 0, isCurrent: true };
@@ -114,6 +115,11 @@ export class RecordSplitter {
   /** The header record's bytes (without its line end), once seen. */
   get header(): Uint8Array | undefined {
     return this.#header;
+  }
+
+  /** The physical line the header starts on: 1, unless blank lines come before it. */
+  get headerLine(): number {
+    return this.#headerLine;
   }
 
   push(input: Uint8Array): RawChunk[] {
@@ -173,6 +179,7 @@ export class RecordSplitter {
     this.#chunkStart = this.#filled;
     if (this.#needsHeader) {
       this.#needsHeader = false;
+      this.#headerLine = this.#linesBeforeChunk + 1;
       this.#header = trimLineEnd(bytes.slice());
       return chunks;
     }
@@ -297,9 +304,14 @@ export class RecordSplitter {
     return isOver || end - recordStart > limit;
   }
 
+  /** The header record, or a blank line before it (empty or CR only, as blank lines between rows), skipped. */
   #takeHeader(start: number, newline: number, recordEnd: number, lines: number): void {
-    this.#needsHeader = false;
-    this.#header = trimLineEnd(this.#view(start, newline).slice());
+    const isBlank = newline === start || (newline === start + 1 && this.#block[start] === RETURN);
+    if (!isBlank) {
+      this.#needsHeader = false;
+      this.#headerLine = this.#linesBeforeChunk + 1;
+      this.#header = trimLineEnd(this.#view(start, newline).slice());
+    }
     this.#linesBeforeChunk += lines;
     this.#chunkStart = recordEnd;
   }

@@ -55,7 +55,7 @@ function run(t: { after: (fn: () => void) => void }, content: string | Buffer, e
   return { code: result.code, stderr: result.stderr, output: result.stdout, rejectsText, rejects, outputRows };
 }
 
-describe('resynchronising after a stray quote', () => {
+describe('resynchronising after a stray quote, and blank lines before the header', () => {
   it('an unclosed quote that runs past --max-line-bytes costs only its own line: the 200,000 rows after it are scored', (t) => {
     const content = `${HEADER}\n${row(1)}\n2,"unclosed,1,2,3,4,5,6\n${rows(3, 200_000)}`;
     const first = run(t, content);
@@ -108,5 +108,21 @@ describe('resynchronising after a stray quote', () => {
     assert.match(result.rejects[1]!.reason!, /expected 8 fields, got 1/);
     // The closing quote now opens a field, which the end of that line leaves open.
     assert.match(result.rejects[2]!.reason!, /^unclosed quote on line 5/);
+  });
+
+  it('blank lines before the header are skipped, and line numbers still count them', (t) => {
+    const result = run(t, `\n\r\n\n${HEADER}\n${row(1)}\n2,y,x,1,2,3,4,5\n${row(3)}\n`);
+    assert.equal(result.code, 1, result.stderr);
+    assert.deepEqual(
+      result.outputRows.map((r) => r.id),
+      ['1', '3'],
+    );
+    assert.deepEqual(
+      result.rejects.map((r) => [r.line, r.reason]),
+      [['6', "column 'a': 'x' is not a number"]],
+    );
+    const missing = run(t, `\n\n${HEADER.replace(',f', ',g')}\n${row(1)}\n`);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /in\.csv: line 3: column 'f' \(input 'features' of model m\) is not in the header/);
   });
 });

@@ -12,7 +12,7 @@ function split(input: string, chunkRows: number, pieceSize: number, hasHeader = 
   const chunks: RawChunk[] = [];
   for (let at = 0; at < bytes.length; at += pieceSize) chunks.push(...splitter.push(bytes.subarray(at, at + pieceSize)));
   chunks.push(...splitter.end());
-  return { header: text(splitter.header), chunks };
+  return { header: text(splitter.header), headerLine: splitter.headerLine, chunks };
 }
 
 /** What the chunks hold, record by record: a row's line and text, or a rejected line's line, kind and text. */
@@ -58,7 +58,7 @@ function expectedRecords(input: string, maxRecordBytes: number): string[] {
       pos = firstLineEnd;
       continue;
     }
-    if (isHeader) isHeader = false;
+    if (isHeader) isHeader = isBlank;
     else if (!isBlank) records.push(`${lineOf(pos)}: ${content(pos, end)}`);
     pos = end;
   }
@@ -149,6 +149,14 @@ describe('RecordSplitter', () => {
     const { chunks } = split('a,b\n1,2\n3,"open\n4,5\n6,7', 2, 3, true, 'csv', 1000);
     assert.deepEqual(recordsOf(chunks), ['2: 1,2', '3 unclosed-quote-at-end: 3,"open', '4: 4,5', '5: 6,7']);
     assert.deepEqual(recordsOf(split('a,b\n1,2\n3,"open', 2, 3).chunks), ['2: 1,2', '3 unclosed-quote-at-end: 3,"open']);
+  });
+
+  it('skips empty and CR-only lines before the header and counts them in the line numbers', () => {
+    const { header, headerLine, chunks } = split('\n\r\n\nid,v\n1,2\n\n3,4\n', 10, 2);
+    assert.equal(header, 'id,v');
+    assert.equal(headerLine, 4);
+    assert.deepEqual(recordsOf(chunks), ['5: 1,2', '7: 3,4']);
+    assert.equal(split('\n\n', 10, 1).header, '');
   });
 
   it('agrees with the plain rule on seeded random input, whatever the read sizes, chunk sizes and limits', () => {
