@@ -55,7 +55,7 @@ function run(t: { after: (fn: () => void) => void }, content: string | Buffer, e
   return { code: result.code, stderr: result.stderr, output: result.stdout, rejectsText, rejects, outputRows };
 }
 
-describe('resynchronising after a stray quote, and blank lines before the header', () => {
+describe('resynchronising after a stray quote, and headers the splitter used to misread', () => {
   it('an unclosed quote that runs past --max-line-bytes costs only its own line: the 200,000 rows after it are scored', (t) => {
     const content = `${HEADER}\n${row(1)}\n2,"unclosed,1,2,3,4,5,6\n${rows(3, 200_000)}`;
     const first = run(t, content);
@@ -108,6 +108,18 @@ describe('resynchronising after a stray quote, and blank lines before the header
     assert.match(result.rejects[1]!.reason!, /expected 8 fields, got 1/);
     // The closing quote now opens a field, which the end of that line leaves open.
     assert.match(result.rejects[2]!.reason!, /^unclosed quote on line 5/);
+  });
+
+  it('a header line with bare CR line ends is refused with exit 2, instead of dropping the rows after it', (t) => {
+    for (const content of [`${HEADER}\r${row(1)}\r${row(2)}\r`, `${HEADER}\r${row(1)}\r${row(2)}\r\r\n${row(3)}\n`]) {
+      const result = run(t, content);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /in\.csv: line 1, column 8: bare CR line ends are not supported \(LF or CRLF\)/);
+      assert.equal(result.stderr.trim().split('\n').length, 1);
+    }
+    // CRLF and a last header line ended by CR alone stay fine.
+    assert.equal(run(t, `${HEADER}\r\n${row(1)}\r\n`).code, 0);
+    assert.equal(run(t, `${HEADER}\r`).code, 0);
   });
 
   it('blank lines before the header are skipped, and line numbers still count them', (t) => {

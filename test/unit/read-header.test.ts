@@ -27,5 +27,7 @@ describe('decodeHeader', () => {
     assert.throws(() => decodeHeader(bytes('a,b,'), 'h.csv'), /h\.csv: line 1: column 3 of the header has no name/);
     assert.throws(() => decodeHeader(bytes('"open,b'), 'h.csv'), /h\.csv: line 1: the header is not a CSV record/);
     assert.throws(() => decodeHeader(new Uint8Array(0), 'h.csv'), /h\.csv: empty input, no header line/);
+    assert.throws(() => decodeHeader(bytes('a,b\r1,2\r3,4'), 'h.csv', 3), /h\.csv: line 3, column 2: bare CR line ends are not supported \(LF or CRLF\)/);
+    assert.deepEqual(decodeHeader(bytes('"a\r\nb",c'), 'h.csv'), ['a\r\nb', 'c']);
   });
 });
