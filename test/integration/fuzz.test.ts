@@ -34,28 +34,36 @@ const MUTATIONS: Mutation[] = [
   (b, r) => void b.splice(at(b, r), 0, ...new Array<number>(3000).fill(0x37)), // one very long field
 ];
 
-/** An independent count of the records the tool must account for: RFC 4180 records after the header, blank lines excluded. */
+/**
+ * An independent count of the records the tool must account for: RFC 4180 records after the header (blank lines
+ * before it skipped), blank lines excluded. A quote still open at the end of the input makes its record's first
+ * line one record (a reject), and the lines after it are counted again from a line start with no quote open.
+ */
 function countRecords(bytes: Buffer, limit: number): number | undefined {
   let records = 0;
-  let isQuoted = false;
-  let length = 0;
   let isHeader = true;
   let start = 0;
-  for (let i = 0; i <= bytes.length; i++) {
-    const c = i < bytes.length ? bytes[i] : 0x0a;
-    if (i === bytes.length && i === start) break;
-    if (c === 0x22) isQuoted = !isQuoted;
-    // The end of the input ends the last record, even inside an unclosed quote.
-    if (c === 0x0a && (!isQuoted || i === bytes.length)) {
-      const content = bytes.subarray(start, i);
-      const isBlank = content.length === 0 || (content.length === 1 && content[0] === 0x0d);
-      if (isHeader) isHeader = false;
-      else if (!isBlank) records++;
-      start = i + 1;
-      length = 0;
+  while (start < bytes.length) {
+    let isQuoted = false;
+    let end = start;
+    while (end < bytes.length && (isQuoted || bytes[end] !== 0x0a)) {
+      if (bytes[end] === 0x22) isQuoted = !isQuoted;
+      end++;
+    }
+    // Over the line limit, or a header left open: the splitter's own rules apply; skip the count.
+    if (end - start > limit || (isQuoted && isHeader)) return undefined;
+    if (isQuoted) {
+      records++;
+      const newline = bytes.indexOf(0x0a, start);
+      if (newline === -1) break;
+      start = newline + 1;
       continue;
     }
-    if (++length > limit) return undefined; // Over the line limit: the splitter's own rules apply; skip the count.
+    const content = bytes.subarray(start, end);
+    const isBlank = content.length === 0 || (content.length === 1 && content[0] === 0x0d);
+    if (isHeader) isHeader = isBlank;
+    else if (!isBlank) records++;
+    start = end + 1;
   }
   return records;
 }
