@@ -20,7 +20,8 @@ export interface BoundInput {
   columns: string[];
   /** CSV: the field index of each column; NDJSON: unused (columns are keys). */
   fieldIndexes: number[];
-  /** Value used for an empty, NaN or infinite feature; undefined means such a row is rejected. */
+  /** Value used for an empty, NaN or infinite feature (for float32: infinite once stored); undefined means such a
+   * row is rejected. */
   fill: number | undefined;
 }
 

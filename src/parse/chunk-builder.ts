@@ -45,6 +45,11 @@ function storeFeature(array: FeatureArray, at: number, value: number | undefined
     if (!isNonFinite) return `column '${column}': '${String(raw)}' is not a number`;
     if (input.fill === undefined) return `column '${column}': '${String(raw)}' is not finite`;
     number = input.fill;
+  } else if (array instanceof Float32Array && !Number.isFinite(Math.fround(number))) {
+    // Finite as a double but infinite once stored: the model would see Infinity. The fill covers it as it covers
+    // a value beyond a double (1e999).
+    if (input.fill === undefined) return `column '${column}': '${String(raw)}' is out of float32 range`;
+    number = input.fill;
   }
   if (array instanceof BigInt64Array) {
     if (!Number.isSafeInteger(number)) return `column '${column}': '${String(raw)}' is not an integer`;

@@ -27,6 +27,8 @@ function assertSameParse(text: string, header = ['id', 'a', 'b'], features = ['a
   const fast = view(parseCsvChunkFast(bytes, 2, plan));
   const reference = view(parseCsvChunk(bytes, 2, plan));
   assert.deepEqual(fast, reference, JSON.stringify(text));
+  // Agreeing is not enough: no accepted row may hand the model an infinite float32.
+  assert.ok(fast.features.flat(2).every(Number.isFinite), `a non-finite feature was stored: ${JSON.stringify(text)}`);
 }
 
 describe('fast CSV path against csv-parse (conformance corpus)', () => {
@@ -48,6 +50,8 @@ describe('fast CSV path against csv-parse (conformance corpus)', () => {
     ['whitespace around numbers', 'r, 1,2 \nr,\t3,4\n'],
     ['not numbers', 'r,abc,1\nr,0x10,1\nr,1 2,1\nr,NaN,1\nr,Infinity,1\nr,-inf,1\nr,1e,1\nr,.,1\nr,--1,1\n'],
     ['huge and tiny exponents', 'r,1e400,1\nr,1e-400,1\nr,123456789012345678,1\nr,1.00000000000000000001,1\n'],
+    ['beyond float32 but not beyond a double', 'r,3.5e38,-1e39\nr,3.4028236e38,1\nr,1,-340282357000000000000000000000000000000\nr,1e300,1\n'],
+    ['float32 extremes that still fit, and underflow', 'r,3.4028235e38,-3.4028235677973e38\nr,1e-46,-1e-45\nr,1.4e-45,1e-300\n'],
     ['many digits', 'r,3.14159265358979,2.718281828459045\nr,0.1,0.2\nr,9007199254740993,1\n'],
     ['wrong field counts', 'r,1\nr,1,2,3\nr,1,2\n'],
     ['stray quote in unquoted field', 'r"x,1,2\nr2,1,2\n'],
@@ -63,6 +67,10 @@ describe('fast CSV path against csv-parse (conformance corpus)', () => {
 
   it('agrees with a fill value for missing and non-finite features', () => {
     assertSameParse('r,,1\nr,NaN,1\nr,Infinity,1\nr,abc,1\nr,"",1\nr, ,1\nr,1e400,1\n', undefined, undefined, -1);
+  });
+
+  it('agrees with a fill value for features beyond float32', () => {
+    assertSameParse('r,3.5e38,1\nr,1,-1e39\nr,3.4028235e38,2\n', undefined, undefined, -1);
   });
 
   it('agrees when a quoted feature is also passed through', () => {
@@ -102,7 +110,7 @@ describe('fast CSV path against csv-parse (conformance corpus)', () => {
       ],
     });
     const random = createRandom(7);
-    const numbers = ['1', '-2.5', '0.1', '1e-7', '3.4028235e38', '12345678901234567890', '0.20199999999999999', '7E+2', ' 4 ', '"5"', ''];
+    const numbers = ['1', '-2.5', '0.1', '1e-7', '3.4028235e38', '12345678901234567890', '0.20199999999999999', '7E+2', ' 4 ', '"5"', '', '-1e39'];
     const lines: string[] = [];
     for (let r = 0; r < 3000; r++) {
       const pick = (): string => numbers[Math.floor(random() * numbers.length)]!;
@@ -114,6 +122,9 @@ describe('fast CSV path against csv-parse (conformance corpus)', () => {
     const bytes = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
     const fast = view(parseCsvChunkFast(bytes, 2, plan));
     assert.deepEqual(fast, view(parseCsvChunk(bytes, 2, plan)));
+    // -1e39: the fill in float32 'x', itself in float64 'y'.
+    assert.ok(fast.features.flat(2).every(Number.isFinite));
+    assert.ok(fast.features[0]![1]!.includes(-1e39));
     assert.ok(fast.rows > 1000 && fast.rejects.length > 100, `${fast.rows} rows, ${fast.rejects.length} rejects`);
   });
 

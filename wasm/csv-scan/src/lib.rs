@@ -440,7 +440,7 @@ pub unsafe extern "C" fn scan_records(
     total
 }
 
-/// Stores record r's features into every array; false when a missing value has no fill.
+/// Stores record r's features into every array; false when a missing value has no fill or a value overflows float32.
 #[inline(always)]
 unsafe fn store_features(into: &Fields, arrays: &[ArrayLayout], r: usize) -> bool {
     for array in arrays {
@@ -458,7 +458,13 @@ unsafe fn store_features(into: &Fields, arrays: &[ArrayLayout], r: usize) -> boo
             if array.is_f64 != 0 {
                 *(array.region as *mut f64).add(slot) = value;
             } else {
-                *(array.region as *mut f32).add(slot) = value as f32;
+                // A double beyond float32's range would be stored as infinity: the reference path rejects it or
+                // uses the fill.
+                let narrow = value as f32;
+                if narrow.is_infinite() {
+                    return false;
+                }
+                *(array.region as *mut f32).add(slot) = narrow;
             }
         }
     }
