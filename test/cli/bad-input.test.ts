@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
+import { writeAutoencoderManifestWithFill } from '../helpers/manifests.js';
 import { readCsv } from '../helpers/golden.js';
 import { MODELS, SNAPSHOT, tempDir } from '../helpers/paths.js';
 
@@ -71,11 +72,7 @@ describe('bad input: a reject per bad row, or one line and exit 2 when the input
 
   it('fills a missing or non-finite feature when the manifest says so, and still rejects text', (t) => {
     const dir = tempDir(t);
-    const manifest = JSON.parse(readFileSync(AE, 'utf8')) as { models: { path: string; inputs: { fill?: number }[] }[] };
-    manifest.models[0]!.path = join(MODELS, 'autoencoder.onnx');
-    manifest.models[0]!.inputs[0]!.fill = 0;
-    const manifestFile = join(dir, 'm.json');
-    writeFileSync(manifestFile, JSON.stringify(manifest));
+    const manifestFile = writeAutoencoderManifestWithFill(dir, 0);
     const input = join(dir, 'in.csv');
     writeFileSync(input, `${header}\n${[setField(good[0]!, 5, ''), setField(good[1]!, 5, 'NaN'), setField(good[2]!, 5, 'oops')].join('\n')}\n`);
     const result = runCli(['run', input, '-m', manifestFile, '--rejects', join(dir, 'r.csv'), '-q']);

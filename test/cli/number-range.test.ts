@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
+import { writeAutoencoderManifestWithFill } from '../helpers/manifests.js';
 import { readCsv } from '../helpers/golden.js';
 import { MODELS, SNAPSHOT, tempDir } from '../helpers/paths.js';
 
@@ -51,12 +52,7 @@ describe('run: a feature beyond float32 never reaches the autoencoder as infinit
   }
 
   it('uses the manifest fill for them instead, so every row is scored with finite scores', (t) => {
-    const dir = tempDir(t);
-    const manifest = JSON.parse(readFileSync(AE, 'utf8')) as { models: { path: string; inputs: { fill?: number }[] }[] };
-    manifest.models[0]!.path = join(MODELS, 'autoencoder.onnx');
-    manifest.models[0]!.inputs[0]!.fill = 0;
-    const manifestFile = join(dir, 'm.json');
-    writeFileSync(manifestFile, JSON.stringify(manifest));
+    const manifestFile = writeAutoencoderManifestWithFill(tempDir(t), 0);
     for (const extra of [[], ['--parser', 'reference']]) {
       const { result, out, rejects } = run(t, 'csv', extra, manifestFile);
       assert.equal(result.code, 0, result.stderr);
