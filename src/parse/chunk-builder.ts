@@ -7,6 +7,7 @@ import { ByteWriter } from '../output/byte-writer.js';
 import { formatPassthroughValue, formatReject, jsonKeys } from '../output/format-rows.js';
 import type { BoundInput, ScoringPlan } from '../plan.js';
 import { allocateTensorArray, tensorArrayIn, tensorElementBytes, type TensorArray } from '../tensor-arrays.js';
+import { parseExactInteger } from './parse-number.js';
 import type { Scratch } from './scratch.js';
 
 export type FeatureArray = TensorArray;
@@ -33,6 +34,8 @@ export interface ParsedChunk {
 
 
 const NON_FINITE = /^[ \t]*[+-]?(?:nan|inf|infinity)[ \t]*$/i;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 
 /** Stores one feature; returns a reason when the value cannot be used. */
 function storeFeature(array: FeatureArray, at: number, value: number | undefined, input: BoundInput, column: string, raw: unknown): string | undefined {
@@ -52,12 +55,18 @@ function storeFeature(array: FeatureArray, at: number, value: number | undefined
     number = input.fill;
   }
   if (array instanceof BigInt64Array) {
-    if (!Number.isSafeInteger(number)) return `column '${column}': '${String(raw)}' is not an integer`;
-    array[at] = BigInt(number);
-  } else if (array instanceof Int32Array) {
-    if (!Number.isInteger(number) || number > 2147483647 || number < -2147483648) {
-      return `column '${column}': '${String(raw)}' is not a 32-bit integer`;
+    if (Number.isSafeInteger(number)) {
+      array[at] = BigInt(number);
+      return undefined;
     }
+    // Past 2^53 the double has lost digits: the integer is read from the text (NDJSON passes a number's source).
+    const integer = number === value && typeof raw === 'string' ? parseExactInteger(raw) : undefined;
+    if (integer === undefined) return `column '${column}': '${String(raw)}' is not an integer`;
+    if (integer < INT64_MIN || integer > INT64_MAX) return `column '${column}': '${String(raw)}' is out of int64 range`;
+    array[at] = integer;
+  } else if (array instanceof Int32Array) {
+    if (!Number.isInteger(number)) return `column '${column}': '${String(raw)}' is not an integer`;
+    if (number > 2147483647 || number < -2147483648) return `column '${column}': '${String(raw)}' is out of int32 range`;
     array[at] = number;
   } else {
     array[at] = number;

@@ -8,6 +8,7 @@ import { isAscii } from 'node:buffer';
 import type { Options } from 'csv-parse/sync';
 import type { ScoringPlan } from '../plan.js';
 import { ChunkBuilder, type ParsedChunk } from './chunk-builder.js';
+import { findNumberText } from './json-number-text.js';
 import { parseNumberField } from './parse-number.js';
 import { findRecordSpans, type RecordSpans } from './record-spans.js';
 import { parseCsvText } from './reference-csv.js';
@@ -129,10 +130,15 @@ export function parseNdjsonChunk(bytes: Uint8Array, firstLine: number, plan: Sco
     for (let p = 0; p < plan.passthrough.length; p++) {
       builder.addPassthrough(p, row[plan.passthrough[p]!.name] as string | number | boolean | null | undefined | object);
     }
-    builder.accept(line, r, (_input, _k, column) => {
+    builder.accept(line, r, (input, _k, column) => {
       const raw = row[column];
       if (raw === undefined || raw === null) return { value: undefined, raw };
-      if (typeof raw === 'number') return { value: raw, raw };
+      if (typeof raw === 'number') {
+        // The double may have lost what the input or a reject needs: an integer's digits past 2^53, the text of a
+        // value beyond float32 or beyond a double.
+        const needsSource = !Number.isFinite(raw) || (input.type === 'float32' ? !Number.isFinite(Math.fround(raw)) : input.type !== 'float64' && !Number.isSafeInteger(raw));
+        return { value: raw, raw: needsSource ? (findNumberText(text, column) ?? raw) : raw };
+      }
       if (typeof raw === 'string') return { value: parseNumberField(raw), raw };
       return { value: Number.NaN, raw: JSON.stringify(raw) };
     });

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { parseCsvChunkFast, parseDecimalBytes } from '../../src/parse/fast-csv.js';
 import { parseCsvChunk } from '../../src/parse/parse-chunk.js';
 import type { ParsedChunk } from '../../src/parse/chunk-builder.js';
+import type { TensorType } from '../../src/plan.js';
 import { createRandom } from '../../src/synth/apm-snapshot.js';
 import { csvPlan } from '../helpers/plans.js';
 
@@ -10,7 +11,7 @@ function view(parsed: ParsedChunk) {
   return {
     rowsIn: parsed.rowsIn,
     rows: parsed.rows,
-    features: parsed.features.map((inputs) => inputs.map((array) => Array.from(array as Float32Array))),
+    features: parsed.features.map((inputs) => inputs.map((array) => Array.from(array as ArrayLike<number | bigint>))),
     passthrough: Buffer.from(parsed.passthrough).toString('utf8'),
     ends: Array.from(parsed.passthroughEnds.subarray(0, parsed.rows)),
     lines: Array.from(parsed.lines),
@@ -21,15 +22,18 @@ function view(parsed: ParsedChunk) {
 }
 
 /** Both parsers on the same bytes must agree on every number, every pass-through byte and every reject. */
-function assertSameParse(text: string, header = ['id', 'a', 'b'], features = ['a', 'b'], fill?: number, outputFormat: 'csv' | 'ndjson' = 'csv'): void {
+function assertSameParse(text: string, header = ['id', 'a', 'b'], features = ['a', 'b'], fill?: number, outputFormat: 'csv' | 'ndjson' = 'csv', type: TensorType = 'float32'): void {
   const plan = csvPlan(header, features, { outputFormat }, fill);
+  plan.models[0]!.inputs[0]!.type = type;
   const bytes = Buffer.from(text, 'utf8');
   const fast = view(parseCsvChunkFast(bytes, 2, plan));
   const reference = view(parseCsvChunk(bytes, 2, plan));
   assert.deepEqual(fast, reference, JSON.stringify(text));
   // Agreeing is not enough: no accepted row may hand the model an infinite float32.
-  assert.ok(fast.features.flat(2).every(Number.isFinite), `a non-finite feature was stored: ${JSON.stringify(text)}`);
+  assert.ok(fast.features.flat(2).every(isFiniteFeature), `a non-finite feature was stored: ${JSON.stringify(text)}`);
 }
+
+const isFiniteFeature = (value: number | bigint): boolean => typeof value === 'bigint' || Number.isFinite(value);
 
 describe('fast CSV path against csv-parse (conformance corpus)', () => {
   const corpus: [string, string][] = [
@@ -71,6 +75,13 @@ describe('fast CSV path against csv-parse (conformance corpus)', () => {
 
   it('agrees with a fill value for features beyond float32', () => {
     assertSameParse('r,3.5e38,1\nr,1,-1e39\nr,3.4028235e38,2\n', undefined, undefined, -1);
+  });
+
+  it('agrees on integer inputs, past 2^53 and past their range', () => {
+    const text = 'r,-9007199254740992,9223372036854775807\nr,9223372036854775808,-9223372036854775808\nr,9007199254740993,1.5\nr,1e19,"12"\nr,2147483648,-2147483649\nr,,x\n';
+    assertSameParse(text, undefined, undefined, undefined, 'csv', 'int64');
+    assertSameParse(text, undefined, undefined, undefined, 'csv', 'int32');
+    assertSameParse(text, undefined, undefined, 7, 'csv', 'int64');
   });
 
   it('agrees when a quoted feature is also passed through', () => {
