@@ -83,6 +83,15 @@ class ManifestReader {
     return value;
   }
 
+  /** A fill the input's tensor holds as it is: otherwise it would be the infinity or wrapped integer it replaces. */
+  fill(value: Json | undefined, where: string, type: TensorType): number {
+    const fill = this.number(value, where);
+    if (type === 'float32' && !Number.isFinite(Math.fround(fill))) this.fail(where, `${fill} is out of float32 range`);
+    if (type === 'int64' && !Number.isSafeInteger(fill)) this.fail(where, `must be an integer of at most 2^53 in magnitude for an int64 input, got ${fill}`);
+    if (type === 'int32' && (!Number.isInteger(fill) || fill < -2147483648 || fill > 2147483647)) this.fail(where, `must be an int32 integer, got ${fill}`);
+    return fill;
+  }
+
   strings(value: Json | undefined, where: string): string[] {
     const items = this.array(value, where).map((item, i) => this.string(item, `${where}[${i}]`));
     const seen = new Set<string>();
@@ -158,7 +167,7 @@ export function parseManifest(json: Json, file: string): Manifest {
         name: read.string(input.name, `${at}.name`),
         type: type as TensorType,
         columns,
-        fill: input.fill === undefined ? undefined : read.number(input.fill, `${at}.fill`),
+        fill: input.fill === undefined ? undefined : read.fill(input.fill, `${at}.fill`, type as TensorType),
       };
     });
     const outputsJson = read.array(model.outputs, `${where}.outputs`);

@@ -33,4 +33,14 @@ describe('parseManifest', () => {
     rejectsWith({ passthrough: ['score'], models: [model] }, /output column 'score' is written twice/);
     rejectsWith({ models: [model], run: { chunkSize: 0 } }, /\$\.run\.chunkSize: must be a positive integer/);
   });
+
+  it('refuses a fill the input type cannot hold', () => {
+    const withFill = (type: string, fill: number) => ({ models: [{ ...model, inputs: [{ name: 'x', type, columns: ['a'], fill }] }] });
+    rejectsWith(withFill('float32', 1e39), /inputs\[0\]\.fill: 1e\+39 is out of float32 range/);
+    rejectsWith(withFill('int64', 0.5), /inputs\[0\]\.fill: must be an integer of at most 2\^53 in magnitude for an int64 input, got 0\.5/);
+    rejectsWith(withFill('int32', 2147483648), /inputs\[0\]\.fill: must be an int32 integer, got 2147483648/);
+    for (const [type, fill] of [['float32', -3.4e38], ['float64', 1e39], ['int64', -9007199254740991], ['int32', -2147483648]] as const) {
+      assert.equal(parseManifest(withFill(type, fill) as never, '/tmp/m.json').models[0]!.inputs[0]!.fill, fill);
+    }
+  });
 });
