@@ -9,9 +9,10 @@
  * a time. Nothing is allocated per row.
  *
  * It handles the common case only. Any record it is not sure of (a quote where it does not belong, a field
- * count that differs, a feature that is not a plain decimal (or empty without a fill), a float32 feature
- * whose value is infinite in float32, a lone CR outside quotes, an integer-typed input) is handed whole to the reference path (csv-parse), so both give the
- * same numbers and the same rejects; test/unit/fast-csv.test.ts checks that on a conformance corpus.
+ * count that differs, a feature that is not a plain decimal (or empty without a fill), a float32 feature that
+ * float32 would hold as infinity, a lone CR outside quotes, an integer-typed input) is handed whole to the
+ * reference path (csv-parse), so both give the same numbers and the same rejects; test/unit/fast-csv.test.ts
+ * checks that on a conformance corpus.
  */
 
 import { isUtf8 } from 'node:buffer';
