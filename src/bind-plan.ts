@@ -16,6 +16,7 @@ import {
   type OutputFormat,
   type ScoringPlan,
   type ValueSignature,
+  fixedBatchDimension,
 } from './plan.js';
 
 function mismatch(model: ManifestModel, message: string): never {
@@ -34,7 +35,34 @@ function featureWidth(value: ValueSignature): number | 'unknown' | 'bad-rank' {
   return typeof last === 'number' && last > 0 ? last : 'unknown';
 }
 
+/**
+ * The model's fixed batch size, or undefined when every input takes any number of rows. Inputs fixed to
+ * different sizes cannot be fed from the same rows, and an output whose first dimension is fixed to anything
+ * but the batch does not have one value per row: both are reported here, before any row is read.
+ */
+function checkBatchSize(model: ManifestModel, inputs: readonly ValueSignature[], outputs: readonly ValueSignature[]): number | undefined {
+  let batchSize: number | undefined;
+  let fixedBy = '';
+  for (const input of inputs) {
+    const size = fixedBatchDimension(input);
+    if (size === undefined) continue;
+    if (batchSize !== undefined && size !== batchSize) {
+      mismatch(model, `input '${input.name}' has a fixed batch of ${size} rows (${formatShape(input.shape)}), input '${fixedBy}' one of ${batchSize}; both are fed the same rows`);
+    }
+    batchSize = size;
+    fixedBy = input.name;
+  }
+  for (const output of outputs) {
+    const size = fixedBatchDimension(output);
+    if (size === undefined || size === batchSize) continue;
+    const batch = batchSize === undefined ? 'any number of rows' : `a fixed batch of ${batchSize} rows`;
+    mismatch(model, `output '${output.name}' has shape ${formatShape(output.shape)}: its first dimension is not the batch (the inputs take ${batch}), so it has no value per row`);
+  }
+  return batchSize;
+}
+
 interface CheckedModel {
+  batchSize: number | undefined;
   inputs: { name: string; type: BoundInput['type']; columns: string[] | undefined; fill: number | undefined; width: number | 'unknown' }[];
   outputs: BoundOutput[];
 }
@@ -109,7 +137,9 @@ export function checkModelSignature(model: ManifestModel, signature: ModelSignat
       outputs.push({ name: output.name, columns });
     }
   }
-  return { inputs, outputs };
+  const used = (values: readonly ValueSignature[], names: readonly string[]): ValueSignature[] => values.filter((v) => names.includes(v.name));
+  const batchSize = checkBatchSize(model, signature.inputs, used(signature.outputs, outputs.map((o) => o.name)));
+  return { batchSize, inputs, outputs };
 }
 
 export interface BindOptions {
@@ -168,7 +198,7 @@ export function bindPlan(manifest: Manifest, signatures: ModelSignature[], optio
       for (const column of columns) featureColumns.add(column);
       return { name: input.name, type: input.type, columns, fieldIndexes: columns.map((c) => fieldIndex(c, usedBy)), fill: input.fill };
     });
-    return { name: model.name, path: model.path, inputs, outputs: checked.outputs, thresholds: model.thresholds };
+    return { name: model.name, path: model.path, inputs, outputs: checked.outputs, thresholds: model.thresholds, batchSize: checked.batchSize };
   });
 
   const passthroughNames = manifest.passthrough ?? (header ?? []).filter((name) => !featureColumns.has(name));

@@ -42,6 +42,11 @@ export interface BoundModel {
   inputs: BoundInput[];
   outputs: BoundOutput[];
   thresholds: BoundThreshold[];
+  /**
+   * The model's fixed batch dimension, when its inputs have one: every call then has exactly this many rows (the
+   * last one padded, see score-chunk.ts). Undefined: any number of rows.
+   */
+  batchSize: number | undefined;
 }
 
 /** Everything a worker needs to turn a chunk's bytes into output bytes. */
@@ -238,6 +243,12 @@ export interface SnapshotsDone {
 export type WorkerResult = ReadyResult | ChunkScored | TaskFailed | WarmedUp | SnapshotsDone;
 
 /** A shape as people read it: symbolic or unnamed dimensions as their name or 'N', unknown ones as '?'. */
+/** A tensor's first dimension when it is a fixed number of rows, else undefined (symbolic or unknown). */
+export function fixedBatchDimension(value: ValueSignature): number | undefined {
+  const first = value.shape[0];
+  return typeof first === 'number' && first > 0 ? first : undefined;
+}
+
 export function formatShape(shape: readonly (number | string)[]): string {
   return `[${shape.map((d) => (typeof d === 'number' ? (d < 0 ? '?' : String(d)) : d === '' ? 'N' : d)).join(', ')}]`;
 }

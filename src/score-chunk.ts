@@ -13,6 +13,7 @@ import { parseCsvChunkFast } from './parse/fast-csv.js';
 import { parseCsvChunk, parseNdjsonChunk, privateCopy, type ParsedChunk } from './parse/parse-chunk.js';
 import { releaseScratch, takeScratch, type Scratch } from './parse/scratch.js';
 import type { ScoredChunk, ScoringPlan } from './plan.js';
+import type { TensorArray } from './tensor-arrays.js';
 import { RemoteUnavailable } from './remote/v2-client.js';
 
 
@@ -37,25 +38,40 @@ function allocateLike(sample: OutputValues, length: number): OutputValues & { se
 }
 
 /**
+ * `rows` rows of `width` values in a new array of `callRows` rows, the last real row repeated below them: the
+ * call a model with a fixed batch size must get when fewer rows are left. Repeating a real row keeps the pad
+ * within values the model is known to take (zeros might not be); the pad rows' outputs are dropped.
+ */
+export function padRows<T extends TensorArray>(values: T, rows: number, width: number, callRows: number): T {
+  const padded = new (values.constructor as new (length: number) => T)(callRows * width);
+  padded.set(values.subarray(0, rows * width) as never, 0);
+  for (let row = rows; row < callRows; row++) padded.copyWithin(row * width, (rows - 1) * width, rows * width);
+  return padded;
+}
+
+/**
  * Runs one model on rows [0, rows), `batchRows` at a time, and returns each requested output for all rows. A
  * chunk is scored in slices because a whole chunk's activations do not fit the caches (see
- * DEFAULT_BATCH_ROWS); a model sees every row on its own either way, so slicing changes no prediction.
+ * DEFAULT_BATCH_ROWS); a model sees every row on its own either way, so slicing changes no prediction. A model
+ * with a fixed batch size gets calls of exactly that many rows instead, the last one padded.
  */
 async function runModel(bound: ScoringPlan['models'][number], loaded: LoadedModel, parsed: ParsedChunk, m: number, batchRows: number): Promise<OutputValues[]> {
   const rows = parsed.rows;
   const names = bound.outputs.map((o) => o.name);
   const ranks = bound.inputs.map((input) => loaded.signature.inputs.find((v) => v.name === input.name)?.shape.length ?? 2);
-  const step = loaded.session.isRemote === true ? rows : batchRows;
+  const step = bound.batchSize ?? (loaded.session.isRemote === true ? rows : batchRows);
   const outputs: OutputValues[] = [];
   for (let from = 0; from < rows; from += step) {
     const count = Math.min(step, rows - from);
+    const callRows = bound.batchSize ?? count;
     const feeds: Record<string, ort.Tensor> = {};
     for (let i = 0; i < bound.inputs.length; i++) {
       const input = bound.inputs[i]!;
       const width = input.columns.length;
       const all = parsed.features[m]![i]!;
       const slice = count === rows ? all : all.subarray(from * width, (from + count) * width);
-      feeds[input.name] = new ort.Tensor(input.type, slice, ranks[i] === 1 ? [count] : [count, width]);
+      const data = callRows === count ? slice : padRows(slice, count, width, callRows);
+      feeds[input.name] = new ort.Tensor(input.type, data, ranks[i] === 1 ? [callRows] : [callRows, width]);
     }
     const results = await loaded.session.run(feeds, names);
     for (let o = 0; o < bound.outputs.length; o++) {
@@ -63,10 +79,11 @@ async function runModel(bound: ScoringPlan['models'][number], loaded: LoadedMode
       const tensor = results[output.name];
       if (tensor === undefined) throw new Error(`model ${bound.path} returned no '${output.name}'`);
       const width = output.columns.length;
-      const values = tensor.data as OutputValues;
-      if (values.length !== count * width) {
-        throw new Error(`model ${bound.path}: output '${output.name}' has ${values.length} values for ${count} rows, expected ${width} per row`);
+      const all = tensor.data as OutputValues;
+      if (all.length !== callRows * width) {
+        throw new Error(`model ${bound.path}: output '${output.name}' has ${all.length} values for ${callRows} rows, expected ${width} per row`);
       }
+      const values = callRows === count ? all : keepRows(all, count * width);
       if (count === rows) {
         outputs.push(values);
         continue;
@@ -78,6 +95,11 @@ async function runModel(bound: ScoringPlan['models'][number], loaded: LoadedMode
     }
   }
   return outputs;
+}
+
+/** The first `length` values: the real rows of a padded call. */
+function keepRows(values: OutputValues, length: number): OutputValues {
+  return ArrayBuffer.isView(values) ? (values as unknown as TensorArray).subarray(0, length) : Array.prototype.slice.call(values, 0, length);
 }
 
 /**

@@ -1,5 +1,13 @@
 import { loadModel, releaseModels } from '../model-session.js';
-import { formatShape, type ValueSignature } from '../plan.js';
+import { fixedBatchDimension, formatShape, type ValueSignature } from '../plan.js';
+
+/** What the inputs' first dimensions say about rows per call; bindPlan checks the same when a manifest is used. */
+function describeBatch(inputs: readonly ValueSignature[]): string {
+  const sizes = [...new Set(inputs.map(fixedBatchDimension).filter((size) => size !== undefined))];
+  if (sizes.length === 0) return 'batch size: any number of rows per call';
+  if (sizes.length > 1) return `batch size: fixed, but to different sizes (${sizes.join(', ')}): batch-infer cannot feed this model`;
+  return `batch size: fixed at ${sizes[0]} rows per call (batch-infer calls it with exactly ${sizes[0]} rows, padding the last call)`;
+}
 
 function describe(value: ValueSignature): string {
   return `  ${value.name}  ${value.type}  ${formatShape(value.shape)}`;
@@ -11,7 +19,7 @@ export async function inspectCommand(modelPath: string): Promise<number> {
   const model = await loadModel({ name, path: modelPath });
   try {
     const { inputs, outputs } = model.signature;
-    const lines = [`model ${modelPath}`, 'inputs:', ...inputs.map(describe), 'outputs:', ...outputs.map(describe)];
+    const lines = [`model ${modelPath}`, 'inputs:', ...inputs.map(describe), 'outputs:', ...outputs.map(describe), describeBatch(inputs)];
     const width = (v: ValueSignature): number => {
       const last = v.shape[v.shape.length - 1];
       return v.shape.length === 2 && typeof last === 'number' && last > 0 ? last : 1;

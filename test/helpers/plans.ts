@@ -18,6 +18,7 @@ export function csvPlan(header: string[], features: string[], options: Partial<S
         inputs: [{ name: 'x', type: 'float32', columns: features, fieldIndexes: features.map(index), fill }],
         outputs: [{ name: 'y', columns: ['y'] }],
         thresholds: [],
+        batchSize: undefined,
       },
     ],
     outputColumns: [...passthrough.map((p) => p.name), 'y'],
