@@ -13,6 +13,7 @@ export interface GenerateOptions {
 /** Writes a seeded APM snapshot (CSV) to a file or stdout. */
 export async function runGenerate(options: GenerateOptions): Promise<void> {
   const source = Readable.from(generateApmSnapshotCsv({ rows: options.rows, seed: options.seed, targets: options.targets }));
-  const sink = options.output === undefined ? process.stdout : createWriteStream(options.output);
+  // '-' is stdout, as for run's --output.
+  const sink = options.output === undefined || options.output === '-' ? process.stdout : createWriteStream(options.output);
   await pipeline(source, sink);
 }

@@ -33,6 +33,10 @@ describe('batch-infer run: where outputs land', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, predictions());
     assert.deepEqual(readdirSync(dir), ['r.csv']);
+    const generated = runCli(['generate', '--rows', '3', '-o', '-'], { cwd: dir });
+    assert.equal(generated.code, 0, generated.stderr);
+    assert.equal(generated.stdout.trimEnd().split('\n').length, 4, 'generate -o - writes the header and 3 rows to stdout');
+    assert.deepEqual(readdirSync(dir), ['r.csv']);
   });
 
   it('writes through a link to a regular file: the target is replaced, the link stays', (t) => {
