@@ -9,7 +9,9 @@ import { synthesizeSnapshot } from '../bench/synth-rows.js';
 import { BatchInferError, ExitCode } from '../errors.js';
 import { openInput } from '../input/read-input.js';
 import { defaultWorkers, parsePositiveInteger, resolveManifest, type RawOptions } from '../options.js';
+import { refuseSharedFiles } from '../output/output-paths.js';
 import type { CsvParser, InputFormat } from '../plan.js';
+import { filesRead, flagFile } from './run.js';
 
 export interface BenchFlags {
   manifest?: string;
@@ -122,6 +124,12 @@ export async function benchCommand(input: string | undefined, command: Command):
   if (isolation !== 'thread' && isolation !== 'process') usage(`--isolation must be one of thread, process, got '${isolation}'`);
   if (input !== undefined && flags.rows !== undefined) usage('give an input file or --rows N, not both');
   const baseline = flags.baseline === undefined ? undefined : readResult('--baseline', flags.baseline);
+  // Before the sweep, which takes minutes: no report may overwrite the input, the manifest, a model or another
+  // report. (--save-baseline onto --baseline is allowed: the old baseline is read first.)
+  const reports = (['json', 'saveBaseline', 'csv', 'markdown', 'svg', 'recommend'] as const).flatMap((name) =>
+    flagFile(`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, flags[name]),
+  );
+  refuseSharedFiles(reports, filesRead([input], manifest, undefined));
 
   let data: { bytes: Buffer; format: InputFormat; name: string };
   if (flags.rows !== undefined) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { BenchResult } from '../../src/bench/sweep.js';
@@ -7,6 +8,8 @@ import { runCli } from '../helpers/cli.js';
 import { MODELS, tempDir } from '../helpers/paths.js';
 
 const AE = join(MODELS, 'autoencoder.manifest.json');
+/** Never written: bench refuses two reports onto one file before it starts. */
+const SAME = join(tmpdir(), 'bench-same-report.txt');
 const QUICK = ['--rows', '3000', '-m', AE, '--chunk-sizes', '500,1000', '--workers', '1,2', '--warmup', '0', '--repeats', '2', '--max-repeats', '3', '--stability', '50'];
 
 /** Well-formed XML by a tag stack: every opened element is closed, in order. */
@@ -98,6 +101,8 @@ describe('batch-infer bench', () => {
     ['a worker count that is not a number', ['--workers', 'abc'], /--workers must be positive integers such as '1,2,4', got 'abc'/],
     ['a range whose end is below its start', ['--chunk-sizes', '4096:256'], /--chunk-sizes: the range end 256 is below its start 4096/],
     ['a missing baseline', ['--baseline', 'nope.json'], /--baseline nope\.json: no such file/],
+    ['a report onto the manifest', ['--json', AE], /--json .*autoencoder\.manifest\.json: is the same file as --manifest .*; refusing to overwrite it/],
+    ['two reports onto one file', ['--csv', SAME, '--markdown', SAME], /--markdown .*bench-same-report\.txt: is the same file as --csv /],
   ];
   for (const [name, args, message] of bad) {
     it(`exits 2 with one line for ${name}`, () => {
