@@ -11,6 +11,7 @@
 
 import { BatchInferError } from '../errors.js';
 import type { InputFormat } from '../plan.js';
+import { allocateBlock, recycleBlock, type Block } from './input-blocks.js';
 
 const NEWLINE = 0x0a;
 const RETURN = 0x0d;
@@ -58,23 +59,6 @@ export interface SplitterOptions {
    * the thread that cut them.
    */
   isShared?: boolean;
-}
-
-/** Input is copied into blocks of at least this size; every chunk is a view of one block. */
-const BLOCK_BYTES = 4 << 20;
-/**
- * Released blocks kept for reuse, by every splitter in this thread (replay cuts one snapshot after another).
- * Fresh memory costs a page fault per page on first write: measured here, a new block per 4 MiB of input made
- * cutting a 1M-row snapshot slower than copying every chunk had been.
- */
-const FREE_BLOCKS = 8;
-const freeBlocks: Buffer[] = [];
-
-interface Block {
-  buffer: Buffer;
-  /** Chunks cut from it and not yet released. */
-  pending: number;
-  isCurrent: boolean;
 }
 
 export class RecordSplitter {
@@ -157,7 +141,7 @@ export class RecordSplitter {
     const chunks = this.#flush();
     // Nothing more is cut from the last block: it can be reused once its chunks are released.
     this.#blockState.isCurrent = false;
-    this.#recycle(this.#blockState);
+    recycleBlock(this.#blockState);
     return chunks;
   }
 
@@ -194,11 +178,11 @@ export class RecordSplitter {
   #append(piece: Uint8Array): void {
     if (this.#filled + piece.length > this.#block.length) {
       const kept = this.#filled - this.#chunkStart;
-      const block = this.#allocate(kept + piece.length);
+      const block = allocateBlock(kept + piece.length, this.#isShared);
       block.set(this.#block.subarray(this.#chunkStart, this.#filled), 0);
       // Chunks already emitted keep the old block until they are released.
       this.#blockState.isCurrent = false;
-      this.#recycle(this.#blockState);
+      recycleBlock(this.#blockState);
       this.#blockState = { buffer: block, pending: 0, isCurrent: true };
       const shift = this.#chunkStart;
       this.#block = block;
@@ -355,22 +339,6 @@ export class RecordSplitter {
     throw new BatchInferError('INPUT_HEADER', `line ${this.#linesBeforeChunk + 1}: the header is longer than --max-line-bytes (${this.#maxRecordBytes} bytes)`);
   }
 
-  #allocate(bytes: number): Buffer {
-    // Private blocks (a whole small file in a worker) take what they need: a 4 MiB block per file of a replay
-    // showed up as page faults and garbage collections.
-    if (!this.#isShared) return Buffer.allocUnsafeSlow(Math.max(1 << 16, 2 * bytes));
-    if (bytes <= BLOCK_BYTES) {
-      const free = freeBlocks.pop();
-      if (free !== undefined) return free;
-    }
-    return Buffer.from(new SharedArrayBuffer(Math.max(BLOCK_BYTES, 2 * bytes)));
-  }
-
-  #recycle(block: Block): void {
-    if (block.isCurrent || block.pending > 0 || block.buffer.length !== BLOCK_BYTES) return;
-    if (freeBlocks.length < FREE_BLOCKS) freeBlocks.push(block.buffer);
-  }
-
   /** A Buffer view of the block, for reading again bytes already scanned. */
   #blockBytes(start: number, stop: number): Buffer {
     return Buffer.from(this.#block.buffer, this.#block.byteOffset + start, stop - start);
@@ -389,7 +357,7 @@ export class RecordSplitter {
       if (isReleased) return;
       isReleased = true;
       block.pending--;
-      this.#recycle(block);
+      recycleBlock(block);
     };
     const chunk: RawChunk = { index: this.#nextIndex++, bytes, firstLine: this.#linesBeforeChunk + 1, records: this.#records, release };
     this.#linesBeforeChunk += this.#chunkLines;
