@@ -9,9 +9,8 @@ import { synthesizeSnapshot } from '../bench/synth-rows.js';
 import { BatchInferError, ExitCode } from '../errors.js';
 import { openInput } from '../input/read-input.js';
 import { defaultWorkers, parsePositiveInteger, resolveManifest, type RawOptions } from '../options.js';
-import { refuseSharedFiles } from '../output/output-paths.js';
+import { filesRead, flagFile, refuseSharedFiles } from '../output/output-paths.js';
 import type { CsvParser, InputFormat } from '../plan.js';
-import { filesRead, flagFile } from './run.js';
 
 export interface BenchFlags {
   manifest?: string;

@@ -5,10 +5,10 @@ import { acquireLock } from '../lock.js';
 import { createRunLog } from '../log.js';
 import { resolveRunOptions } from '../options.js';
 import { createReplayProgress } from '../progress.js';
-import { refuseSharedFiles } from '../output/output-paths.js';
-import type { OutputSink } from '../output/write-output.js';
+import { filesRead, refuseSharedFiles, sideFilesWritten } from '../output/output-paths.js';
+import { commitJson, openTimingJson, type OutputSink } from '../output/write-output.js';
 import { filesWrittenByReplay, runReplay, type ReplaySummary } from '../replay.js';
-import { commitJson, filesRead, gatherOptions, onSignals, openTimingJson, sideFilesWritten } from './run.js';
+import { gatherOptions, onSignals } from './run.js';
 
 /** Exit code when some snapshots failed (the others were scored). */
 export const EXIT_SNAPSHOTS_FAILED = 4;
@@ -56,7 +56,7 @@ export async function replayCommand(patterns: string[], command: Command): Promi
   let timingJson: OutputSink | undefined;
   log.event('start', { snapshots: inputs.length, workers: resolved.run.workers });
   try {
-    timingJson = openTimingJson(resolved);
+    timingJson = openTimingJson(resolved.timingJson);
     summary = await runReplay(
       {
         inputs,

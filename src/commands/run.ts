@@ -1,12 +1,10 @@
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BatchInferError, ExitCode, describeError } from '../errors.js';
 import { acquireLock } from '../lock.js';
 import { createRunLog } from '../log.js';
-import type { Manifest } from '../manifest.js';
-import { envName, flagName, layerOptions, readConfigFile, readEnvironment, resolveRunOptions, RUN_OPTION_NAMES, type RawOptions, type ResolvedRun } from '../options.js';
-import { refuseSharedFiles, type NamedFile } from '../output/output-paths.js';
-import { openFileSink, removeTemporaryFiles, type OutputSink } from '../output/write-output.js';
+import { envName, flagName, layerOptions, readConfigFile, readEnvironment, resolveRunOptions, RUN_OPTION_NAMES, type RawOptions } from '../options.js';
+import { filesRead, flagFile, refuseSharedFiles, sideFilesWritten } from '../output/output-paths.js';
+import { commitJson, openTimingJson, removeTemporaryFiles, type OutputSink } from '../output/write-output.js';
 import { createRunProgress } from '../progress.js';
 import { runSnapshot } from '../run-snapshot.js';
 import { formatTimingTable, type RunTiming } from '../timing.js';
@@ -27,46 +25,6 @@ export function gatherOptions(command: Command): { raw: RawOptions; configFile: 
   const configFile = values.config ?? process.env.BATCH_INFER_CONFIG;
   const config = configFile === undefined ? {} : readConfigFile(configFile);
   return { raw: layerOptions(flagsFromCommand(command), readEnvironment(process.env), config), configFile };
-}
-
-/** A file given with a flag, as refuseSharedFiles takes it; none when the flag is not given. */
-export function flagFile(flag: string, path: unknown): NamedFile[] {
-  return typeof path === 'string' ? [{ name: `${flag} ${path}`, path }] : [];
-}
-
-/** What run and replay read, and so must never write: the inputs, the manifest, every model, the config file. */
-export function filesRead(inputs: readonly (string | undefined)[], manifest: Manifest, configFile: string | undefined): NamedFile[] {
-  // On the --model quick path the manifest's source is the model file itself.
-  const isQuickPath = manifest.models.some((model) => model.path === resolve(manifest.source));
-  return [
-    ...inputs.flatMap((path) => (path === undefined || path === '-' ? [] : [{ name: `the input ${path}`, path }])),
-    ...(isQuickPath ? [] : flagFile('--manifest', manifest.source)),
-    ...manifest.models.map((model) => ({ name: `the model file ${model.path}`, path: model.path })),
-    ...flagFile('--config', configFile),
-  ];
-}
-
-/** What run and replay write besides their outputs. */
-export function sideFilesWritten(resolved: ResolvedRun): NamedFile[] {
-  return [...flagFile('--timing-json', resolved.timingJson), ...flagFile('--lock', resolved.lock)];
-}
-
-/**
- * --timing-json's file, opened like --output before any row is read (a missing directory or no permission is
- * reported then, not after the predictions were written) and filled in by commitJson when the run is done.
- */
-export function openTimingJson(resolved: ResolvedRun): OutputSink | undefined {
-  return resolved.timingJson === undefined ? undefined : openFileSink(resolved.timingJson, '--timing-json');
-}
-
-export async function commitJson(sink: OutputSink, value: unknown): Promise<void> {
-  try {
-    await sink.write(`${JSON.stringify(value, null, 2)}\n`);
-    await sink.commit();
-  } catch (error) {
-    sink.abort();
-    throw error;
-  }
 }
 
 /** Stops the run on SIGINT or SIGTERM: it aborts, removes its temporary files and exits 130 or 143. */
@@ -122,7 +80,7 @@ export async function runCommand(input: string | undefined, command: Command): P
   let timing: RunTiming;
   let timingJson: OutputSink | undefined;
   try {
-    timingJson = openTimingJson(resolved);
+    timingJson = openTimingJson(resolved.timingJson);
     timing = await runSnapshot(
       { ...resolved.run, signal: controller.signal },
       {

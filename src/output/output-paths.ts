@@ -6,6 +6,8 @@
 import { lstatSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BatchInferError } from '../errors.js';
+import type { Manifest } from '../manifest.js';
+import type { ResolvedRun } from '../options.js';
 
 /** Links followed before giving up, as the kernel does (ELOOP). */
 const MAX_LINKS = 40;
@@ -80,4 +82,26 @@ export function refuseSharedFiles(writes: readonly NamedFile[], reads: readonly 
   };
   for (const file of reads) claim(file, true);
   for (const file of writes) claim(file, false);
+}
+
+/** A file given with a flag, as refuseSharedFiles takes it; none when the flag is not given. */
+export function flagFile(flag: string, path: unknown): NamedFile[] {
+  return typeof path === 'string' ? [{ name: `${flag} ${path}`, path }] : [];
+}
+
+/** What run and replay read, and so must never write: the inputs, the manifest, every model, the config file. */
+export function filesRead(inputs: readonly (string | undefined)[], manifest: Manifest, configFile: string | undefined): NamedFile[] {
+  // On the --model quick path the manifest's source is the model file itself.
+  const isQuickPath = manifest.models.some((model) => model.path === resolve(manifest.source));
+  return [
+    ...inputs.flatMap((path) => (path === undefined || path === '-' ? [] : [{ name: `the input ${path}`, path }])),
+    ...(isQuickPath ? [] : flagFile('--manifest', manifest.source)),
+    ...manifest.models.map((model) => ({ name: `the model file ${model.path}`, path: model.path })),
+    ...flagFile('--config', configFile),
+  ];
+}
+
+/** What run and replay write besides their outputs. */
+export function sideFilesWritten(resolved: ResolvedRun): NamedFile[] {
+  return [...flagFile('--timing-json', resolved.timingJson), ...flagFile('--lock', resolved.lock)];
 }

@@ -221,3 +221,21 @@ export function openLazyFileSink(destination: string, flag: string): OutputSink 
     },
   };
 }
+
+/**
+ * --timing-json's file, opened like --output before any row is read (a missing directory or no permission is
+ * reported then, not after the predictions were written) and filled in by commitJson when the run is done.
+ */
+export function openTimingJson(path: string | undefined): OutputSink | undefined {
+  return path === undefined ? undefined : openFileSink(path, '--timing-json');
+}
+
+export async function commitJson(sink: OutputSink, value: unknown): Promise<void> {
+  try {
+    await sink.write(`${JSON.stringify(value, null, 2)}\n`);
+    await sink.commit();
+  } catch (error) {
+    sink.abort();
+    throw error;
+  }
+}
