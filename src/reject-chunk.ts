@@ -42,18 +42,11 @@ export function rejectChunk(index: number, bytes: Uint8Array, firstLine: number,
 
 /** The reject for one line the splitter gave up on: too long, or holding a quote that is never closed. */
 export function rejectLine(index: number, rejected: RejectedLine, limit: number): ChunkScored {
-  switch (rejected.kind) {
-    case 'too-long': {
-      const reason = `record longer than --max-line-bytes (${limit} bytes; read ${rejected.bytes} before giving up on it)`;
-      return allRejected(index, 1, formatReject(rejected.line, reason, `${rejected.text}...`));
-    }
-    case 'unclosed-quote': {
-      const reason = `unclosed quote on line ${rejected.line}: no closing quote within --max-line-bytes (${limit} bytes); the next line is read as a new record`;
-      return allRejected(index, 1, formatReject(rejected.line, reason, rejected.text));
-    }
-    case 'unclosed-quote-at-end': {
-      const reason = `unclosed quote on line ${rejected.line}: the input ends before the closing quote; the next line is read as a new record`;
-      return allRejected(index, 1, formatReject(rejected.line, reason, rejected.text));
-    }
+  if (rejected.kind === 'too-long') {
+    const reason = `record longer than --max-line-bytes (${limit} bytes; read ${rejected.bytes} before giving up on it)`;
+    return allRejected(index, 1, formatReject(rejected.line, reason, `${rejected.text}...`));
   }
+  const why = rejected.kind === 'unclosed-quote' ? `no closing quote within --max-line-bytes (${limit} bytes)` : 'the input ends before the closing quote';
+  const reason = `unclosed quote on line ${rejected.line}: ${why}; the next line is read as a new record`;
+  return allRejected(index, 1, formatReject(rejected.line, reason, rejected.text));
 }

@@ -15,7 +15,7 @@ import { RecordSplitter, type RawChunk } from './input/split-records.js';
 import type { Manifest } from './manifest.js';
 import { formatOutputHeader, REJECTS_HEADER } from './output/format-rows.js';
 import { OrderedWriter } from './output/ordered-writer.js';
-import { refuseSharedFiles } from './output/output-paths.js';
+import { flagFile, refuseSharedFiles } from './output/output-paths.js';
 import { openFileSink, openStdoutSink, type OutputSink } from './output/write-output.js';
 import type { ChunkScored, CsvParser, OutputFormat, ScoringPlan } from './plan.js';
 import { prepareRemoteModels, remoteConcurrency, type RemoteOptions } from './remote/prepare-remote.js';
@@ -133,11 +133,7 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
   const snapshotStart = performance.now();
   const input = await openInput(options.input);
   if (input.path !== undefined) {
-    const writes = [['--output', options.output], ['--rejects', options.rejects]] as const;
-    refuseSharedFiles(
-      writes.flatMap(([flag, target]) => (typeof target === 'string' ? [{ name: `${flag} ${target}`, path: target }] : [])),
-      [{ name: `the input ${input.path}`, path: input.path }],
-    );
+    refuseSharedFiles([...flagFile('--output', options.output), ...flagFile('--rejects', options.rejects)], [{ name: `the input ${input.path}`, path: input.path }]);
   }
   const splitter = new RecordSplitter({ format: input.format, chunkRows: options.chunkSize, hasHeader: input.format === 'csv', maxRecordBytes: options.maxRecordBytes });
   const source = input.bytes[Symbol.asyncIterator]();
@@ -383,8 +379,14 @@ function interrupted(signal: AbortSignal): BatchInferError {
  * the first record does not have are worth a notice.
  */
 export function filledColumnsMissing(firstChunk: Uint8Array, plan: ScoringPlan): string[] {
-  const text = Buffer.from(firstChunk.buffer, firstChunk.byteOffset, Math.min(firstChunk.length, 1 << 20)).toString('utf8');
-  const firstLine = text.split('\n').find((line) => line.trim() !== '') ?? '';
+  const bytes = Buffer.from(firstChunk.buffer, firstChunk.byteOffset, firstChunk.length);
+  let firstLine = '';
+  for (let start = 0; start < bytes.length && firstLine.trim() === ''; ) {
+    const newline = bytes.indexOf(0x0a, start);
+    const end = newline === -1 ? bytes.length : newline;
+    firstLine = bytes.toString('utf8', start, end);
+    start = end + 1;
+  }
   let record: unknown;
   try {
     record = JSON.parse(firstLine.replace(/^\uFEFF/, ''));
