@@ -62,6 +62,7 @@ describe('fast CSV path against csv-parse (conformance corpus)', () => {
     ['text after closing quote', '"a"b,1,2\nr2,1,2\n'],
     ['unclosed quote', 'r1,1,2\n"open,1,2\nr3,1,2\n'],
     ['lone CR inside a field', 'a\rb,1,2\n'],
+    ['quote or CR past a long field\'s first eight bytes', 'abcdefghij"k,1,2\nabcdefghijklmnopq\rr,1,2\nabcdefghijklmnopqrstuvwxyz,1,2\n'],
     ['non-ASCII pass-through', 'café ☕,1,2\n"naïve, quoted",3,4\n'],
     ['trailing comma', 'r,1,2,\n'],
   ];
@@ -138,6 +139,29 @@ describe('fast CSV path against csv-parse (conformance corpus)', () => {
     assert.ok(fast.features.flat(2).every(Number.isFinite));
     assert.ok(fast.features[0]![1]!.includes(-1e39));
     assert.ok(fast.rows > 1000 && fast.rejects.length > 100, `${fast.rows} rows, ${fast.rejects.length} rejects`);
+  });
+
+  it('agrees on plain decimals of every length, the ones read eight bytes at a time included', () => {
+    // The scanner reads a plain decimal with 1-7 digits either side of the point a word at a time, when 24 bytes
+    // of the chunk follow the field's start; longer digit runs, exponents and the chunk's last bytes go byte by byte.
+    const random = createRandom(17);
+    const digits = (count: number): string => Array.from({ length: count }, () => String(Math.floor(random() * 10))).join('');
+    const lines: string[] = [];
+    for (let whole = 0; whole <= 9; whole++) {
+      for (let fraction = -1; fraction <= 9; fraction++) {
+        for (const sign of ['', '-', '+']) {
+          const number = `${sign}${digits(whole)}${fraction < 0 ? '' : `.${digits(fraction)}`}`;
+          const end = random() < 0.3 ? '\r' : '';
+          // The number as a middle field, as the record's last field, and next to a wrong neighbour.
+          lines.push(`w${whole}f${fraction},${number},${digits(3)}.${digits(2)}${end}`, `x,${digits(2)},${number}${end}`, `y,${number}x,1`, `z,${number}.5,${number}e1`);
+        }
+      }
+    }
+    const text = `${lines.join('\n')}\n`;
+    assertSameParse(text);
+    assertSameParse(text, undefined, undefined, undefined, 'csv', 'float64');
+    // Ended without a line end, so that the last fields sit against the chunk's end.
+    assertSameParse(text.trimEnd());
   });
 
   it('agrees on thousands of seeded random records', () => {
