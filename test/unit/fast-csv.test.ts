@@ -152,8 +152,10 @@ describe('fast CSV path against csv-parse (conformance corpus)', () => {
         for (const sign of ['', '-', '+']) {
           const number = `${sign}${digits(whole)}${fraction < 0 ? '' : `.${digits(fraction)}`}`;
           const end = random() < 0.3 ? '\r' : '';
-          // The number as a middle field, as the record's last field, and next to a wrong neighbour.
-          lines.push(`w${whole}f${fraction},${number},${digits(3)}.${digits(2)}${end}`, `x,${digits(2)},${number}${end}`, `y,${number}x,1`, `z,${number}.5,${number}e1`);
+          // The number as a middle field and as the record's last; then spoilt (a letter, a second point, an
+          // exponent, a space) beside a plain field, so that nothing else sends the record the slow way.
+          lines.push(`w${whole}f${fraction},${number},${digits(3)}.${digits(2)}${end}`, `x,${digits(2)},${number}${end}`);
+          lines.push(`y,${number}x,1`, `z,${number}.5,1`, `v,1,${number}e1`, `s,1,${number} `, `t,.${number},1`);
         }
       }
     }

@@ -182,18 +182,23 @@ fn set<T>(slot: &mut [T], i: usize, value: T) {
 const PLAIN_DECIMAL_REACH: usize = 24;
 const DIGIT_POWERS: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
 
-/// How many of the word's bytes, from its first, are ASCII digits (8 when all are).
+/// The high bit of each byte of the word that is not an ASCII digit, and no other bit.
 #[inline(always)]
-fn leading_digits(word: u64) -> usize {
+fn non_digits(word: u64) -> u64 {
     let low = word & LOWS;
     // The high bit of each byte: set when its low seven bits are at least '0', and at least ':' (past '9').
     let at_least_zero = low.wrapping_add(ONES * 0x50);
     let past_nine = low.wrapping_add(ONES * 0x46);
-    let digits = at_least_zero & !past_nine & !word & HIGHS;
-    ((!digits & HIGHS).trailing_zeros() / 8) as usize
+    !(at_least_zero & !past_nine & !word) & HIGHS
 }
 
-/// The value of the word's first `count` bytes as decimal digits, 1 <= count <= 7 (they are digits).
+/// How many of the word's bytes, from its first, are ASCII digits (8 when all are).
+#[inline(always)]
+fn leading_digits(word: u64) -> usize {
+    (non_digits(word).trailing_zeros() / 8) as usize
+}
+
+/// The value of the word's first `count` bytes as decimal digits, 1 <= count <= 8 (they are digits).
 #[inline(always)]
 fn digits_value(word: u64, count: usize) -> u64 {
     // The digits move to the top of the word, zeros (leading zeros) below them; bytes past them fall out.
@@ -421,6 +426,125 @@ fn scan_record(b: &[u8], start: usize, end: usize, into: &mut Fields) -> bool {
     }
 }
 
+/// The most fields split_record takes; wider records are read by scan_record alone.
+const MAX_SPLIT_FIELDS: usize = 256;
+
+/// Bit i set for each byte p[i], i < 64, that is a comma; and for each that is a quote or a CR.
+#[inline(always)]
+unsafe fn separator_masks(p: *const u8) -> (u64, u64) {
+    use core::arch::wasm32::*;
+    let (comma, quote, cr) = (u8x16_splat(COMMA), u8x16_splat(QUOTE), u8x16_splat(RETURN));
+    let mut commas = 0u64;
+    let mut specials = 0u64;
+    for k in 0..4 {
+        let v = v128_load(p.add(16 * k) as *const v128);
+        commas |= (u8x16_bitmask(u8x16_eq(v, comma)) as u64) << (16 * k);
+        specials |= (u8x16_bitmask(v128_or(u8x16_eq(v, quote), u8x16_eq(v, cr))) as u64) << (16 * k);
+    }
+    (commas, specials)
+}
+
+/// The record b[start..end) read as scan_record reads it, for the common record: no quote or CR, exactly as
+/// many fields as roles, every feature empty or a plain decimal. The commas are found first, 64 bytes at a time,
+/// so that the fields are then read independently of each other rather than each after the one before. False
+/// (with `into` partly written) leaves the record to scan_record, which decides.
+#[inline(always)]
+fn split_record(b: &[u8], start: usize, end: usize, into: &mut Fields) -> bool {
+    let field_count = into.roles.len();
+    if field_count > MAX_SPLIT_FIELDS {
+        return false;
+    }
+    // ends_at[f]: where field f ends (its comma, or the record's end).
+    let mut ends_at = [0u32; MAX_SPLIT_FIELDS];
+    let mut found = 0usize;
+    let mut pos = start;
+    while pos < end {
+        if pos + 64 > b.len() {
+            return false;
+        }
+        let (mut commas, specials) = unsafe { separator_masks(b.as_ptr().add(pos)) };
+        let valid = if end - pos >= 64 { u64::MAX } else { (1u64 << (end - pos)) - 1 };
+        if specials & valid != 0 {
+            return false;
+        }
+        commas &= valid;
+        while commas != 0 {
+            if found + 1 == field_count {
+                return false;
+            }
+            set(&mut ends_at, found, (pos + commas.trailing_zeros() as usize) as u32);
+            found += 1;
+            commas &= commas - 1;
+        }
+        pos += 64;
+    }
+    if found + 1 != field_count {
+        return false;
+    }
+    set(&mut ends_at, found, end as u32);
+    let mut field_start = start;
+    for f in 0..field_count {
+        let field_end = unsafe { *ends_at.get_unchecked(f) } as usize;
+        let role = unsafe { *into.roles.get_unchecked(f) };
+        if role & FEATURE != 0 {
+            match unsafe { decimal_between(b, field_start, field_end) } {
+                Some(value) => set(into.values, f, value),
+                None => return false,
+            }
+        }
+        if role & PASSTHROUGH != 0 {
+            set(into.starts, f, field_start as i32);
+            set(into.ends, f, field_end as i32);
+            set(into.quoting, f, UNQUOTED);
+        }
+        field_start = field_end + 1;
+    }
+    true
+}
+
+/// The feature b[start..end), a field with no quote, as scan_record reads it: NaN when empty, the value of a
+/// plain decimal ([sign] digits [. digits], at most 8 bytes after the sign, at least a digit each side of a
+/// point) from one word load; longer decimals through plain_decimal. None for anything else.
+#[inline(always)]
+unsafe fn decimal_between(b: &[u8], start: usize, end: usize) -> Option<f64> {
+    if start == end {
+        return Some(f64::NAN);
+    }
+    let sign = at(b, start);
+    let is_negative = sign == b'-';
+    let from = if is_negative || sign == b'+' { start + 1 } else { start };
+    let length = end - from;
+    if length == 0 || length > 8 || from + 8 > b.len() {
+        return match if start + PLAIN_DECIMAL_REACH <= b.len() { plain_decimal(b, start, end) } else { None } {
+            Some((value, next)) if next == end => Some(value),
+            _ => None,
+        };
+    }
+    let word = word_at(b, from);
+    let inside = if length == 8 { u64::MAX } else { (1u64 << (8 * length)) - 1 };
+    let points = bytes_equal(word, b'.') & inside;
+    let others = non_digits(word) & inside;
+    let mut mantissa_word = word;
+    let mut digits = length;
+    let mut scale = 0usize;
+    if points != 0 {
+        // One point, not first nor last: the bytes after it move down one place, leaving only digits.
+        let point = (points.trailing_zeros() / 8) as usize;
+        if others != points || points & (points - 1) != 0 || point == 0 || point + 1 == length {
+            return None;
+        }
+        let below = (1u64 << (8 * point)) - 1;
+        mantissa_word = (word & below) | ((word >> 8) & !below);
+        digits = length - 1;
+        scale = length - 1 - point;
+    } else if others != 0 {
+        return None;
+    }
+    let exact = digits_value(mantissa_word, digits) as f64;
+    let result = if scale > 0 { exact / power_of_ten(scale as i32) } else { exact };
+    Some(if is_negative { -result } else { result })
+}
+
 /// Where an accepted record's features go: per model input array, its region (row-major, `width` values per
 /// record, float32 or float64), the fields feeding its columns, and its fill for a missing value.
 #[repr(C)]
@@ -490,7 +614,7 @@ pub unsafe extern "C" fn scan_records(
             ends: &mut field_ends[at..at + fields],
             quoting: &mut quoting[at..at + fields],
         };
-        let mut ok = fields > 0 && start <= end && end <= b.len() && scan_record(b, start, end, &mut into);
+        let mut ok = fields > 0 && start <= end && end <= b.len() && (split_record(b, start, end, &mut into) || scan_record(b, start, end, &mut into));
         if ok {
             ok = store_features(&into, arrays, r);
         }
