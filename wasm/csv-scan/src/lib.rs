@@ -88,6 +88,10 @@ pub unsafe extern "C" fn count_newlines(bytes: *const u8, length: u32) -> u32 {
     let b = core::slice::from_raw_parts(bytes, length as usize);
     let mut count = 0u32;
     let mut pos = 0usize;
+    while pos + 64 <= b.len() {
+        count += quote_newline_masks(b.as_ptr().add(pos)).1.count_ones();
+        pos += 64;
+    }
     while pos + 8 <= b.len() {
         count += bytes_equal(word_at(b, pos), NEWLINE).count_ones();
         pos += 8;
@@ -107,25 +111,34 @@ pub unsafe extern "C" fn count_newlines(bytes: *const u8, length: u32) -> u32 {
 pub unsafe extern "C" fn find_records(bytes: *const u8, length: u32, first_line: i32, capacity: u32, starts: *mut i32, ends: *mut i32, lines: *mut i32) -> u32 {
     let b = core::slice::from_raw_parts(bytes, length as usize);
     let length = length as usize;
-    let mut count = 0u32;
+    let mut found = Records { b, count: 0, capacity, starts, ends, lines };
     let mut line = first_line;
+    let mut start = 0usize;
+    let mut start_line = line;
+    let mut is_quoted = false;
     let mut pos = 0usize;
-    while pos < length && count < capacity {
-        let start = pos;
-        let start_line = line;
-        let mut is_quoted = false;
-        let mut end = length;
-        while pos < length {
-            // Eight bytes at a time: straight to the next quote or newline.
-            if pos + 8 <= length {
-                let word = word_at(b, pos);
-                let hits = bytes_equal(word, QUOTE) | bytes_equal(word, NEWLINE);
-                if hits == 0 {
-                    pos += 8;
-                    continue;
+    while pos < length && found.count < capacity {
+        // 64 bytes at a time while no quote is open or met: every newline ends a record.
+        if !is_quoted && pos + 64 <= length {
+            let (quotes, mut newlines) = quote_newline_masks(b.as_ptr().add(pos));
+            if quotes == 0 {
+                while newlines != 0 {
+                    let at = pos + newlines.trailing_zeros() as usize;
+                    line += 1;
+                    if !found.add(start, at, start_line) {
+                        return found.count;
+                    }
+                    start = at + 1;
+                    start_line = line;
+                    newlines &= newlines - 1;
                 }
-                pos += (hits.trailing_zeros() / 8) as usize;
+                pos += 64;
+                continue;
             }
+        }
+        // Byte by byte through a block with a quote in it, or inside quotes, or the chunk's last bytes.
+        let stop = length.min(pos + 64);
+        while pos < stop {
             let c = at(b, pos);
             pos += 1;
             if c == QUOTE {
@@ -133,23 +146,65 @@ pub unsafe extern "C" fn find_records(bytes: *const u8, length: u32, first_line:
             } else if c == NEWLINE {
                 line += 1;
                 if !is_quoted {
-                    end = pos - 1;
-                    break;
+                    if !found.add(start, pos - 1, start_line) {
+                        return found.count;
+                    }
+                    start = pos;
+                    start_line = line;
                 }
             }
         }
-        if end > start && at(b, end - 1) == RETURN {
+    }
+    // The last record, with no line end (or an unclosed quote running to the end).
+    if start < length && found.count < capacity {
+        found.add(start, length, start_line);
+    }
+    found.count
+}
+
+/// Bit i set for each byte p[i], i < 64, that is a quote; and for each that is a newline.
+#[inline(always)]
+unsafe fn quote_newline_masks(p: *const u8) -> (u64, u64) {
+    use core::arch::wasm32::*;
+    let (quote, newline) = (u8x16_splat(QUOTE), u8x16_splat(NEWLINE));
+    let mut quotes = 0u64;
+    let mut newlines = 0u64;
+    for k in 0..4 {
+        let v = v128_load(p.add(16 * k) as *const v128);
+        quotes |= (u8x16_bitmask(u8x16_eq(v, quote)) as u64) << (16 * k);
+        newlines |= (u8x16_bitmask(u8x16_eq(v, newline)) as u64) << (16 * k);
+    }
+    (quotes, newlines)
+}
+
+/// find_records' output arrays.
+struct Records<'a> {
+    b: &'a [u8],
+    count: u32,
+    capacity: u32,
+    starts: *mut i32,
+    ends: *mut i32,
+    lines: *mut i32,
+}
+
+impl Records<'_> {
+    /// Stores the record b[start..end) (a CR before `end` dropped) unless it is blank; false once `capacity`
+    /// records are stored.
+    #[inline(always)]
+    unsafe fn add(&mut self, start: usize, end: usize, line: i32) -> bool {
+        let mut end = end;
+        if end > start && at(self.b, end - 1) == RETURN {
             end -= 1;
         }
-        if end == start {
-            continue;
+        if end > start {
+            let r = self.count as usize;
+            *self.starts.add(r) = start as i32;
+            *self.ends.add(r) = end as i32;
+            *self.lines.add(r) = line;
+            self.count += 1;
         }
-        *starts.add(count as usize) = start as i32;
-        *ends.add(count as usize) = end as i32;
-        *lines.add(count as usize) = start_line;
-        count += 1;
+        self.count < self.capacity
     }
-    count
 }
 
 /// One record's fields, as scan_record leaves them.
