@@ -20,7 +20,7 @@ describe('peer benchmark smoke test', () => {
     const args = [join(ROOT, 'bench', 'peers', 'run.mjs'), '--rows', '300', '--warm-runs', '1', '--out', out, ...(hasPython ? [] : ['--skip-python'])];
     const run = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: 900_000 });
     assert.equal(run.status, 0, run.stderr);
-    const report = JSON.parse(readFileSync(join(out, 'peers.json'), 'utf8')) as { results: PeerResult[]; skipped: string[]; limit: { limitRowsPerSec: number } };
+    const report = JSON.parse(readFileSync(join(out, 'peers.json'), 'utf8')) as { results: PeerResult[]; skipped: string[]; limit: { limitRowsPerSec: number; concurrent: { rowsPerSec: number } } };
     const keys = report.results.map((r) => r.key);
     assert.deepEqual(keys.slice(0, 3), ['batch-infer-1', 'batch-infer-2', 'batch-infer-warm']);
     if (hasPython || process.env.CI === 'true') {
@@ -28,6 +28,9 @@ describe('peer benchmark smoke test', () => {
     }
     for (const r of report.results) assert.ok(r.predictions === 'match' || r.predictions === 'reference', `${r.key}: ${r.predictions}`);
     assert.ok(report.limit.limitRowsPerSec > 0);
+    // Inference alone on every core at once: measured, and never above the limit by more than noise.
+    assert.ok(report.limit.concurrent.rowsPerSec > 0 && report.limit.concurrent.rowsPerSec < 1.2 * report.limit.limitRowsPerSec);
+    assert.match(readFileSync(join(out, 'peers.md'), 'utf8'), /\| inference alone, \d+ threads at once/);
     assert.match(readFileSync(join(out, 'peers.md'), 'utf8'), /\| batch-infer warm/);
   });
 });
