@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds wasm/csv-scan.wasm, the fast CSV path's record scanner, from wasm/csv-scan (Rust, no dependencies).
 # Needs a Rust toolchain with the wasm32-unknown-unknown target (rustup target add wasm32-unknown-unknown).
+# csv-scan/.cargo/config.toml turns on WebAssembly SIMD (simd128), which Node.js has run since v16.4.
 # The built file is committed, so installing or testing batch-infer needs no Rust.
 set -euo pipefail
 cd "$(dirname "$0")/csv-scan"
