@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Where a worker's time goes, and whether the cores scale. On a generated snapshot (default 100k rows), cut into
-// the default chunks, it times on one thread, warm: the CSV fast path, csv-parse, and the whole of scoreChunk
-// (parse, inference, formatting); then the scoreChunk loop in 1 and in 2 worker threads of one process at once.
+// the default chunks, it times on one thread, warm: the CSV fast path, csv-parse, row formatting, and the whole of
+// scoreChunk (parse, inference, formatting); then the scoreChunk loop in 1 and in 2 worker threads of one process at once.
 // Each figure is ms per pass over every row (best and median of the warm passes). A benchmark, not a test.
 // Usage: npm run build && node bench/threads.mjs [--rows 100000] [--passes 12]
 import { spawnSync } from 'node:child_process';
@@ -58,6 +58,15 @@ if (!isMainThread) {
   console.log(`${rows} rows in ${chunks.length} chunks, ${count} passes each`);
   console.log(`fast CSV path (one thread):   ${await passes(count, () => chunks.forEach((c) => parseCsvChunkFast(c.bytes, c.firstLine, plan)))}`);
   console.log(`csv-parse (one thread):       ${await passes(Math.min(count, 4), () => chunks.forEach((c) => parseCsvChunk(c.bytes, c.firstLine, plan)))}`);
+  // Formatting alone: each chunk's pass-through bytes and a score column like the fixture model's (0.0003-0.0008,
+  // most needing 7 or 8 significant digits), with its flag column, as scoreChunk formats them.
+  const { formatCsvRows } = await load('output/wasm-format.js');
+  const parsed = chunks.map((c) => parseCsvChunkFast(c.bytes, c.firstLine, plan));
+  const columns = parsed.map((p) => [
+    { values: Float32Array.from({ length: p.rows }, (_, r) => 0.0003 + ((r * 2654435761) % 1000003) / 2e9), width: 1, offset: 0 },
+    { values: new Uint8Array(p.rows), width: 1, offset: 0 },
+  ]);
+  console.log(`row formatting (one thread):  ${await passes(count, () => parsed.forEach((p, i) => formatCsvRows(p.passthrough, p.passthroughEnds, true, p.rows, columns[i])))}`);
   console.log(`scoreChunk (one thread):      ${await passes(count, async () => { for (const c of chunks) await scoreChunk(c.bytes, c.firstLine, plan, models); })}`);
   for (const threads of [1, 2]) {
     const workers = Array.from({ length: threads }, () => new Worker(fileURLToPath(import.meta.url), { workerData: { text, passes: count } }));
