@@ -89,7 +89,7 @@ pub unsafe extern "C" fn count_newlines(bytes: *const u8, length: u32) -> u32 {
     let mut count = 0u32;
     let mut pos = 0usize;
     while pos + 64 <= b.len() {
-        count += quote_newline_masks(b.as_ptr().add(pos)).1.count_ones();
+        count += byte_masks(b.as_ptr().add(pos), [NEWLINE])[0].count_ones();
         pos += 64;
     }
     while pos + 8 <= b.len() {
@@ -120,7 +120,7 @@ pub unsafe extern "C" fn find_records(bytes: *const u8, length: u32, first_line:
     while pos < length && found.count < capacity {
         // 64 bytes at a time while no quote is open or met: every newline ends a record.
         if !is_quoted && pos + 64 <= length {
-            let (quotes, mut newlines) = quote_newline_masks(b.as_ptr().add(pos));
+            let [quotes, mut newlines] = byte_masks(b.as_ptr().add(pos), [QUOTE, NEWLINE]);
             if quotes == 0 {
                 while newlines != 0 {
                     let at = pos + newlines.trailing_zeros() as usize;
@@ -162,19 +162,19 @@ pub unsafe extern "C" fn find_records(bytes: *const u8, length: u32, first_line:
     found.count
 }
 
-/// Bit i set for each byte p[i], i < 64, that is a quote; and for each that is a newline.
+/// For each of `bytes`, a mask of the 64 bytes at p: bit i set when p[i] is that byte. One SIMD load per 16 bytes,
+/// compared with each.
 #[inline(always)]
-unsafe fn quote_newline_masks(p: *const u8) -> (u64, u64) {
+unsafe fn byte_masks<const N: usize>(p: *const u8, bytes: [u8; N]) -> [u64; N] {
     use core::arch::wasm32::*;
-    let (quote, newline) = (u8x16_splat(QUOTE), u8x16_splat(NEWLINE));
-    let mut quotes = 0u64;
-    let mut newlines = 0u64;
+    let mut masks = [0u64; N];
     for k in 0..4 {
         let v = v128_load(p.add(16 * k) as *const v128);
-        quotes |= (u8x16_bitmask(u8x16_eq(v, quote)) as u64) << (16 * k);
-        newlines |= (u8x16_bitmask(u8x16_eq(v, newline)) as u64) << (16 * k);
+        for (mask, &byte) in masks.iter_mut().zip(bytes.iter()) {
+            *mask |= (u8x16_bitmask(u8x16_eq(v, u8x16_splat(byte))) as u64) << (16 * k);
+        }
     }
-    (quotes, newlines)
+    masks
 }
 
 /// find_records' output arrays.
@@ -484,21 +484,6 @@ fn scan_record(b: &[u8], start: usize, end: usize, into: &mut Fields) -> bool {
 /// The most fields split_record takes; wider records are read by scan_record alone.
 const MAX_SPLIT_FIELDS: usize = 256;
 
-/// Bit i set for each byte p[i], i < 64, that is a comma; and for each that is a quote or a CR.
-#[inline(always)]
-unsafe fn separator_masks(p: *const u8) -> (u64, u64) {
-    use core::arch::wasm32::*;
-    let (comma, quote, cr) = (u8x16_splat(COMMA), u8x16_splat(QUOTE), u8x16_splat(RETURN));
-    let mut commas = 0u64;
-    let mut specials = 0u64;
-    for k in 0..4 {
-        let v = v128_load(p.add(16 * k) as *const v128);
-        commas |= (u8x16_bitmask(u8x16_eq(v, comma)) as u64) << (16 * k);
-        specials |= (u8x16_bitmask(v128_or(u8x16_eq(v, quote), u8x16_eq(v, cr))) as u64) << (16 * k);
-    }
-    (commas, specials)
-}
-
 /// The record b[start..end) read as scan_record reads it, for the common record: no quote or CR, exactly as
 /// many fields as roles, every feature empty or a plain decimal. The commas are found first, 64 bytes at a time,
 /// so that the fields are then read independently of each other rather than each after the one before. False
@@ -519,7 +504,8 @@ fn split_record(b: &[u8], start: usize, end: usize, into: &mut Fields) -> bool {
         if pos + 64 > b.len() {
             return false;
         }
-        let (mut commas, specials) = unsafe { separator_masks(b.as_ptr().add(pos)) };
+        let [mut commas, quotes, returns] = unsafe { byte_masks(b.as_ptr().add(pos), [COMMA, QUOTE, RETURN]) };
+        let specials = quotes | returns;
         let valid = if end - pos >= 64 { u64::MAX } else { (1u64 << (end - pos)) - 1 };
         if specials & valid != 0 {
             return false;
