@@ -142,8 +142,9 @@ describe('fast CSV path against csv-parse (conformance corpus)', () => {
   });
 
   it('agrees on plain decimals of every length, the ones read eight bytes at a time included', () => {
-    // The scanner reads a plain decimal with 1-7 digits either side of the point a word at a time, when 24 bytes
-    // of the chunk follow the field's start; longer digit runs, exponents and the chunk's last bytes go byte by byte.
+    // The scanner reads a feature of up to 8 bytes with one word load (split_record, when 64 bytes of the chunk
+    // follow the record's start), longer plain decimals with 1-7 digits either side of the point two words at a
+    // time (plain_decimal); exponents, spaces, longer digit runs and the chunk's last bytes go byte by byte.
     const random = createRandom(17);
     const digits = (count: number): string => Array.from({ length: count }, () => String(Math.floor(random() * 10))).join('');
     const lines: string[] = [];

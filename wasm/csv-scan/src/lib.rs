@@ -92,10 +92,6 @@ pub unsafe extern "C" fn count_newlines(bytes: *const u8, length: u32) -> u32 {
         count += byte_masks(b.as_ptr().add(pos), [NEWLINE])[0].count_ones();
         pos += 64;
     }
-    while pos + 8 <= b.len() {
-        count += bytes_equal(word_at(b, pos), NEWLINE).count_ones();
-        pos += 8;
-    }
     while pos < b.len() {
         count += (at(b, pos) == NEWLINE) as u32;
         pos += 1;
@@ -235,7 +231,6 @@ fn set<T>(slot: &mut [T], i: usize, value: T) {
 
 /// How far past a field's start plain_decimal may read: a sign, eight bytes, a point, eight bytes.
 const PLAIN_DECIMAL_REACH: usize = 24;
-const DIGIT_POWERS: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
 
 /// The high bit of each byte of the word that is not an ASCII digit, and no other bit.
 #[inline(always)]
@@ -288,7 +283,8 @@ unsafe fn plain_decimal(b: &[u8], start: usize, end: usize) -> Option<(f64, usiz
         if fraction == 0 || fraction == 8 {
             return None;
         }
-        mantissa = mantissa * DIGIT_POWERS[fraction] + digits_value(fraction_word, fraction);
+        // 10^fraction is exact as a double and as an integer.
+        mantissa = mantissa * power_of_ten(fraction as i32) as u64 + digits_value(fraction_word, fraction);
         scale = fraction;
         next += 1 + fraction;
     }
