@@ -27,10 +27,10 @@ async function passes(count, pass) {
 
 async function setUp(text) {
   const { RecordSplitter } = await load('input/split-records.js');
-  const { loadManifest } = await load('manifest.js');
-  const { bindPlan } = await load('bind-plan.js');
-  const { loadModels } = await load('model-session.js');
-  const { DEFAULT_BATCH_ROWS, DEFAULT_CHUNK_SIZE } = await load('options.js');
+  const { loadManifest } = await load('model/manifest.js');
+  const { bindPlan } = await load('model/bind-plan.js');
+  const { loadModels } = await load('model/model-session.js');
+  const { DEFAULT_BATCH_ROWS, DEFAULT_CHUNK_SIZE } = await load('config/options.js');
   const manifest = loadManifest(join(root, 'fixtures/models/autoencoder.manifest.json'));
   const models = await loadModels(manifest.models.map((m) => ({ name: m.name, path: m.path })));
   const header = text.subarray(0, text.indexOf(10)).toString('utf8').split(',');
@@ -41,7 +41,7 @@ async function setUp(text) {
 
 if (!isMainThread) {
   const { plan, models, chunks } = await setUp(Buffer.from(workerData.text));
-  const { scoreChunk } = await load('score-chunk.js');
+  const { scoreChunk } = await load('scoring/score-chunk.js');
   parentPort.postMessage(await passes(workerData.passes, async () => {
     for (const c of chunks) await scoreChunk(c.bytes, c.firstLine, plan, models);
   }));
@@ -52,15 +52,15 @@ if (!isMainThread) {
   const count = Number(option('--passes', '12'));
   const text = spawnSync(process.execPath, [join(root, 'bin/batch-infer.js'), 'generate', '--rows', String(rows)], { maxBuffer: 2 ** 31 }).stdout;
   const { plan, models, chunks } = await setUp(text);
-  const { parseCsvChunkFast } = await load('parse/fast-csv.js');
-  const { parseCsvChunk } = await load('parse/parse-chunk.js');
-  const { scoreChunk } = await load('score-chunk.js');
+  const { parseCsvChunkFast } = await load('scoring/parse/fast-csv.js');
+  const { parseCsvChunk } = await load('scoring/parse/parse-chunk.js');
+  const { scoreChunk } = await load('scoring/score-chunk.js');
   console.log(`${rows} rows in ${chunks.length} chunks, ${count} passes each`);
   console.log(`fast CSV path (one thread):   ${await passes(count, () => chunks.forEach((c) => parseCsvChunkFast(c.bytes, c.firstLine, plan)))}`);
   console.log(`csv-parse (one thread):       ${await passes(Math.min(count, 4), () => chunks.forEach((c) => parseCsvChunk(c.bytes, c.firstLine, plan)))}`);
   // Formatting alone: each chunk's pass-through bytes and a score column like the fixture model's (0.0003-0.0008,
   // most needing 7 or 8 significant digits), with its flag column, as scoreChunk formats them.
-  const { formatCsvRows } = await load('output/wasm-format.js');
+  const { formatCsvRows } = await load('scoring/format/wasm-format.js');
   const parsed = chunks.map((c) => parseCsvChunkFast(c.bytes, c.firstLine, plan));
   const columns = parsed.map((p) => [
     { values: Float32Array.from({ length: p.rows }, (_, r) => 0.0003 + ((r * 2654435761) % 1000003) / 2e9), width: 1, offset: 0 },

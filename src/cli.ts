@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { detachOneBufferEarly } from './detach-early.js';
+import { detachOneBufferEarly } from './pool/detach-early.js';
 import { ExitCode, describeError, isBatchInferError } from './errors.js';
 
 detachOneBufferEarly();

@@ -10,17 +10,17 @@
  */
 
 import { cpus } from 'node:os';
-import { scoreInParallel, scorePass, type ParallelPass } from '../baseline.js';
-import { bindPlan } from '../bind-plan.js';
+import { scoreInParallel, scorePass, type ParallelPass } from '../snapshot/sequential-baseline.js';
+import { bindPlan } from '../model/bind-plan.js';
 import { BatchInferError } from '../errors.js';
 import { RecordSplitter, type RawChunk } from '../input/split-records.js';
-import type { Manifest } from '../manifest.js';
-import { loadModels, releaseModels } from '../model-session.js';
-import { DEFAULT_BATCH_ROWS } from '../options.js';
-import type { CsvParser, InputFormat } from '../plan.js';
-import { ScoringPool, type Isolation } from '../pool.js';
-import { scoreChunk } from '../score-chunk.js';
-import { takeWarmUpSample } from '../warm-up.js';
+import type { Manifest } from '../model/manifest.js';
+import { loadModels, releaseModels } from '../model/model-session.js';
+import { DEFAULT_BATCH_ROWS } from '../config/options.js';
+import type { CsvParser, InputFormat } from '../model/scoring-plan.js';
+import { ScoringPool, type Isolation } from '../pool/scoring-pool.js';
+import { scoreChunk } from '../scoring/score-chunk.js';
+import { takeWarmUpSample } from '../scoring/warm-up.js';
 import { isDoneMeasuring, median, percentile, spreadPercent, type StabilityRule } from './stats.js';
 
 export interface SweepOptions {

@@ -4,7 +4,7 @@
  * columns) or ids (pass-through columns).
  */
 
-import type { Manifest } from '../manifest.js';
+import type { Manifest } from '../model/manifest.js';
 import { APM_COLUMNS, createRandom, generateApmSnapshotCsv } from '../synth/apm-snapshot.js';
 
 export function synthesizeSnapshot(manifest: Manifest, rows: number, seed = 42): Buffer {

@@ -8,9 +8,9 @@ import { runSweep, type BenchResult } from '../bench/sweep.js';
 import { synthesizeSnapshot } from '../bench/synth-rows.js';
 import { BatchInferError, ExitCode } from '../errors.js';
 import { openInput } from '../input/read-input.js';
-import { defaultWorkers, parsePositiveInteger, resolveManifest, type RawOptions } from '../options.js';
+import { defaultWorkers, parsePositiveInteger, resolveManifest, type RawOptions } from '../config/options.js';
 import { filesRead, flagFile, refuseSharedFiles } from '../output/output-paths.js';
-import type { CsvParser, InputFormat } from '../plan.js';
+import type { CsvParser, InputFormat } from '../model/scoring-plan.js';
 
 export interface BenchFlags {
   manifest?: string;

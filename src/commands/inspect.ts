@@ -1,5 +1,5 @@
-import { loadModel, releaseModels } from '../model-session.js';
-import { fixedBatchDimension, formatShape, type ValueSignature } from '../plan.js';
+import { loadModel, releaseModels } from '../model/model-session.js';
+import { fixedBatchDimension, formatShape, type ValueSignature } from '../model/signature.js';
 
 /** What the inputs' first dimensions say about rows per call; bindPlan checks the same when a manifest is used. */
 function describeBatch(inputs: readonly ValueSignature[]): string {

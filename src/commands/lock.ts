@@ -4,7 +4,7 @@
  */
 
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { BatchInferError, ExitCode } from './errors.js';
+import { BatchInferError, ExitCode } from '../errors.js';
 
 export interface HeldLock {
   file: string;

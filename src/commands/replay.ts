@@ -1,14 +1,16 @@
 import type { Command } from 'commander';
 import { BatchInferError, ExitCode } from '../errors.js';
-import { findInputs } from '../input/find-inputs.js';
-import { acquireLock } from '../lock.js';
-import { createRunLog } from '../log.js';
-import { resolveRunOptions } from '../options.js';
-import { createReplayProgress } from '../progress.js';
+import { findInputs } from '../replay/find-inputs.js';
+import { acquireLock } from './lock.js';
+import { createRunLog } from './run-log.js';
+import { resolveRunOptions } from '../config/options.js';
+import { createReplayProgress } from '../terminal/progress.js';
 import { filesRead, refuseSharedFiles, sideFilesWritten } from '../output/output-paths.js';
 import { commitJson, openTimingJson, type OutputSink } from '../output/write-output.js';
-import { filesWrittenByReplay, runReplay, type ReplaySummary } from '../replay.js';
-import { gatherOptions, onSignals } from './run.js';
+import { filesWrittenByReplay, runReplay, type ReplaySummary } from '../replay/run-replay.js';
+import { formatReplaySummary } from '../terminal/summary-tables.js';
+import { gatherOptions } from './command-options.js';
+import { onSignals } from './signals.js';
 
 /** Exit code when some snapshots failed (the others were scored). */
 export const EXIT_SNAPSHOTS_FAILED = 4;
@@ -18,19 +20,6 @@ function parseTime(flag: string, raw: string | undefined): number | undefined {
   const time = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(raw) || !/T|\d{2}:\d{2}/.test(raw) ? raw : `${raw}Z`);
   if (Number.isNaN(time)) throw new BatchInferError('USAGE', `${flag} must be a date-time such as 2026-11-30T12:00 (UTC), got '${raw}'`);
   return time;
-}
-
-export function formatReplaySummary(summary: ReplaySummary): string {
-  const rows: [string, string][] = [
-    ['snapshots', `${summary.snapshots}: ${summary.done} scored, ${summary.skipped} skipped (already complete), ${summary.failed} failed`],
-    ['rows', `${summary.rows} in, ${summary.rowsOut} scored, ${summary.rowsRejected} rejected`],
-    ['pool starts', `${summary.poolStarts} (startup ${summary.startupMs.toFixed(0)} ms)`],
-    ['wall time', `${(summary.wallMs / 1000).toFixed(2)} s`],
-    ['rows/s', Math.round(summary.rowsPerSec).toLocaleString('en-US')],
-    ['slowest', summary.slowest === undefined ? '-' : `${summary.slowest.input} (${summary.slowest.ms.toFixed(0)} ms)`],
-  ];
-  const width = Math.max(...rows.map(([label]) => label.length));
-  return `${rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`).join('\n')}\n`;
 }
 
 /** `batch-infer replay`: returns the exit code. */

@@ -3,7 +3,7 @@
  * summary, errors). The human format prints only the closing table and messages, from the command modules.
  */
 
-import type { LogFormat } from './options.js';
+import type { LogFormat } from '../config/options.js';
 
 export interface RunLog {
   readonly format: LogFormat;

@@ -1,53 +1,16 @@
 import type { Command } from 'commander';
 import { BatchInferError, ExitCode, describeError } from '../errors.js';
-import { acquireLock } from '../lock.js';
-import { createRunLog } from '../log.js';
-import { envName, flagName, layerOptions, readConfigFile, readEnvironment, resolveRunOptions, RUN_OPTION_NAMES, type RawOptions } from '../options.js';
+import { acquireLock } from './lock.js';
+import { createRunLog } from './run-log.js';
+import { envName, flagName, resolveRunOptions } from '../config/options.js';
+import { gatherOptions } from './command-options.js';
+import { onSignals } from './signals.js';
 import { filesRead, flagFile, refuseSharedFiles, sideFilesWritten } from '../output/output-paths.js';
-import { commitJson, openTimingJson, removeTemporaryFiles, type OutputSink } from '../output/write-output.js';
-import { createRunProgress } from '../progress.js';
-import { runSnapshot } from '../run-snapshot.js';
-import { formatTimingTable, type RunTiming } from '../timing.js';
-
-/** The options given on the command line (not commander's defaults), as raw values. */
-export function flagsFromCommand(command: Command): RawOptions {
-  const values = command.opts<Record<string, string | boolean>>();
-  const out: RawOptions = {};
-  for (const name of RUN_OPTION_NAMES) {
-    if (command.getOptionValueSource(name) === 'cli' && values[name] !== undefined) out[name] = { value: values[name], source: 'flag' };
-  }
-  return out;
-}
-
-/** --config FILE (or BATCH_INFER_CONFIG), BATCH_INFER_* variables and flags, layered. */
-export function gatherOptions(command: Command): { raw: RawOptions; configFile: string | undefined } {
-  const values = command.opts<{ config?: string }>();
-  const configFile = values.config ?? process.env.BATCH_INFER_CONFIG;
-  const config = configFile === undefined ? {} : readConfigFile(configFile);
-  return { raw: layerOptions(flagsFromCommand(command), readEnvironment(process.env), config), configFile };
-}
-
-/** Stops the run on SIGINT or SIGTERM: it aborts, removes its temporary files and exits 130 or 143. */
-export function onSignals(controller: AbortController): () => void {
-  const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
-    const handler = (): void => {
-      if (controller.signal.aborted) {
-        // A second signal: leave now, still without half-written output.
-        removeTemporaryFiles();
-        process.exit(signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted);
-      }
-      controller.abort(signal);
-      // Chunks on a worker are let finish (tens of ms); should one hang, do not wait for it for ever.
-      setTimeout(() => {
-        removeTemporaryFiles();
-        process.exit(signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted);
-      }, 10_000).unref();
-    };
-    process.on(signal, handler);
-    return () => process.off(signal, handler);
-  });
-  return () => handlers.forEach((off) => off());
-}
+import { commitJson, openTimingJson, type OutputSink } from '../output/write-output.js';
+import { createRunProgress } from '../terminal/progress.js';
+import { runSnapshot } from '../snapshot/run-snapshot.js';
+import { formatTimingTable } from '../terminal/summary-tables.js';
+import type { RunTiming } from '../snapshot/timing.js';
 
 export function exitCodeFor(timing: RunTiming): number {
   if (timing.deadlineExceeded === true) return ExitCode.deadline;

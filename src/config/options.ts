@@ -7,11 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { BatchInferError } from './errors.js';
-import { loadManifest, manifestForModel, type Manifest } from './manifest.js';
-import type { CsvParser, InputFormat, OutputFormat } from './plan.js';
-import type { Isolation } from './pool.js';
-import type { RunOptions } from './run-snapshot.js';
+import { BatchInferError } from '../errors.js';
+import { loadManifest, manifestForModel, type Manifest } from '../model/manifest.js';
+import type { CsvParser, InputFormat, OutputFormat } from '../model/scoring-plan.js';
+import type { Isolation } from '../pool/scoring-pool.js';
+import type { RunOptions } from '../snapshot/run-snapshot.js';
 
 /**
  * Rows per chunk, by default a target (see balancedChunkRows in score-snapshot.ts): large enough that a chunk's

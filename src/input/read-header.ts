@@ -1,7 +1,7 @@
 /** The header of a CSV snapshot: one CSV record (csv-parse reads it), every column named. */
 
 import { BatchInferError } from '../errors.js';
-import { parseCsvText } from '../parse/reference-csv.js';
+import { parseCsvText } from '../scoring/parse/reference-csv.js';
 
 /** A header with no quote and no line break is its fields between commas, as csv-parse reads it. */
 function parseHeaderRecord(text: string): string[] {

@@ -7,7 +7,7 @@ import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { BatchInferError } from '../errors.js';
-import type { InputFormat } from '../plan.js';
+import type { InputFormat } from '../model/scoring-plan.js';
 
 export interface OpenedInput {
   /** How messages name the input: the path, or 'stdin'. */

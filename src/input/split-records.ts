@@ -10,7 +10,7 @@
  */
 
 import { BatchInferError } from '../errors.js';
-import type { InputFormat } from '../plan.js';
+import type { InputFormat } from '../model/scoring-plan.js';
 import { allocateBlock, recycleBlock, type Block } from './input-blocks.js';
 
 const NEWLINE = 0x0a;

@@ -3,21 +3,10 @@
  * them) and the input's header. Every mismatch is reported before any row is scored.
  */
 
-import { BatchInferError } from './errors.js';
+import { BatchInferError } from '../errors.js';
 import type { Manifest, ManifestModel } from './manifest.js';
-import {
-  formatShape,
-  type BoundInput,
-  type BoundModel,
-  type BoundOutput,
-  type CsvParser,
-  type InputFormat,
-  type ModelSignature,
-  type OutputFormat,
-  type ScoringPlan,
-  type ValueSignature,
-  fixedBatchDimension,
-} from './plan.js';
+import { type BoundInput, type BoundModel, type BoundOutput, type CsvParser, type InputFormat, type OutputFormat, type ScoringPlan } from './scoring-plan.js';
+import { formatShape, type ModelSignature, type ValueSignature, fixedBatchDimension } from './signature.js';
 
 function mismatch(model: ManifestModel, message: string): never {
   throw new BatchInferError('MANIFEST_MISMATCH', `model ${model.path}: ${message}`);

@@ -6,8 +6,8 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { BatchInferError } from './errors.js';
-import { TENSOR_TYPES, type TensorType } from './plan.js';
+import { BatchInferError } from '../errors.js';
+import { TENSOR_TYPES, type TensorType } from './signature.js';
 
 export interface ManifestInput {
   name: string;

@@ -4,9 +4,9 @@
  */
 
 import * as ort from 'onnxruntime-node';
-import { BatchInferError, describeError } from './errors.js';
-import type { ModelSetup, ModelSignature, ValueSignature } from './plan.js';
-import { RemoteRunner } from './remote/remote-runner.js';
+import { BatchInferError, describeError } from '../errors.js';
+import type { ModelSetup, ModelSignature, ValueSignature } from './signature.js';
+import { RemoteRunner } from '../remote/remote-runner.js';
 
 /** What scoring needs of a model: an onnxruntime session, or a RemoteRunner for --endpoint. */
 export interface ModelRunner {

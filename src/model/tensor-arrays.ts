@@ -1,6 +1,6 @@
 /** The typed array that holds each tensor element type: one mapping for the parser, the V2 client and the rest. */
 
-import type { TensorType } from './plan.js';
+import type { TensorType } from './signature.js';
 
 export type TensorArray = Float32Array | Float64Array | BigInt64Array | Int32Array;
 

@@ -3,24 +3,30 @@
  * ahead of the next one to write: bounded by the chunks in flight.
  */
 
-import type { ChunkScored } from '../plan.js';
 import type { OutputSink } from './write-output.js';
 
-export class OrderedWriter {
-  readonly #pending = new Map<number, ChunkScored>();
+/** What the writer needs of a chunk's result: its place in the input, its output and its rejects. */
+export interface OrderedChunk {
+  index: number;
+  output: Uint8Array;
+  rejects: Uint8Array;
+}
+
+export class OrderedWriter<T extends OrderedChunk> {
+  readonly #pending = new Map<number, T>();
   #next = 0;
   #queue: Promise<void> = Promise.resolve();
 
   constructor(
     readonly output: OutputSink,
     readonly rejects: OutputSink | undefined,
-    readonly onWritten: (result: ChunkScored) => void,
+    readonly onWritten: (result: T) => void,
     /** With --compare: every chunk's predictions, kept to check against the sequential baseline. */
     readonly kept: Uint8Array[] | undefined,
   ) {}
 
   /** Resolves once this result, and everything before it, is written. */
-  add(result: ChunkScored): Promise<void> {
+  add(result: T): Promise<void> {
     this.#pending.set(result.index, result);
     this.#queue = this.#queue.then(() => this.#flush());
     return this.#queue;

@@ -6,8 +6,7 @@
 import { lstatSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BatchInferError } from '../errors.js';
-import type { Manifest } from '../manifest.js';
-import type { ResolvedRun } from '../options.js';
+import type { Manifest } from '../model/manifest.js';
 
 /** Links followed before giving up, as the kernel does (ELOOP). */
 const MAX_LINKS = 40;
@@ -102,6 +101,6 @@ export function filesRead(inputs: readonly (string | undefined)[], manifest: Man
 }
 
 /** What run and replay write besides their outputs. */
-export function sideFilesWritten(resolved: ResolvedRun): NamedFile[] {
+export function sideFilesWritten(resolved: { timingJson: string | undefined; lock: string | undefined }): NamedFile[] {
   return [...flagFile('--timing-json', resolved.timingJson), ...flagFile('--lock', resolved.lock)];
 }

@@ -7,21 +7,11 @@
 
 import { BroadcastChannel } from 'node:worker_threads';
 import Tinypool from 'tinypool';
-import { BatchInferError } from './errors.js';
-import type {
-  ChunkScored,
-  ChunkTask,
-  ModelSetup,
-  ModelSignature,
-  ReadyResult,
-  ScoringPlan,
-  SnapshotsDone,
-  SnapshotTask,
-  TaskStarted,
-  WorkerResult,
-  WorkerSetup,
-  WorkerTask,
-} from './plan.js';
+import { BatchInferError } from '../errors.js';
+import type { ScoringPlan } from '../model/scoring-plan.js';
+import type { ModelSetup, ModelSignature } from '../model/signature.js';
+import type { ChunkScored } from '../scoring/score-chunk.js';
+import type { ChunkTask, ReadyResult, SnapshotsDone, SnapshotTask, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './messages.js';
 
 export type Isolation = 'thread' | 'process';
 

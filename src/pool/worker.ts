@@ -7,12 +7,12 @@
 import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import Tinypool from 'tinypool';
 import { detachOneBufferEarly } from './detach-early.js';
-import { describeError } from './errors.js';
+import { describeError } from '../errors.js';
 import { injectFault, parseFaults } from './fault-injection.js';
-import { loadModels, type LoadedModel } from './model-session.js';
-import type { ChunkTask, SnapshotsDone, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './plan.js';
-import { scoreChunk } from './score-chunk.js';
-import { makeRoomForChunks, timed, warmUp } from './warm-up.js';
+import { loadModels, type LoadedModel } from '../model/model-session.js';
+import type { ChunkTask, SnapshotsDone, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './messages.js';
+import { scoreChunk } from '../scoring/score-chunk.js';
+import { makeRoomForChunks, timed, warmUp } from '../scoring/warm-up.js';
 
 detachOneBufferEarly();
 
@@ -99,7 +99,7 @@ export default async function handleTask(task: WorkerTask): Promise<WorkerResult
     announcements?.postMessage({ workerId, key: task.key } satisfies TaskStarted);
     try {
       // Only replay sends these: a run's workers start without loading the file handling.
-      const { scoreSnapshotFile } = await import('./snapshot-file.js');
+      const { scoreSnapshotFile } = await import('../scoring/score-snapshot-file.js');
       const results: SnapshotsDone['results'] = [];
       for (const file of task.files) results.push(await scoreSnapshotFile(file, task, loaded.models));
       return { kind: 'snapshots', ok: true, results };

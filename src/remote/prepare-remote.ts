@@ -5,8 +5,8 @@
  */
 
 import { BatchInferError } from '../errors.js';
-import type { Manifest } from '../manifest.js';
-import type { ModelSetup } from '../plan.js';
+import type { Manifest } from '../model/manifest.js';
+import type { ModelSetup } from '../model/signature.js';
 import { checkReady, fetchMetadata, RemoteRejected, RemoteUnavailable, type RemoteSettings } from './v2-client.js';
 
 export interface RemoteOptions {

@@ -5,7 +5,7 @@
  */
 
 import type * as ort from 'onnxruntime-node';
-import type { RemoteModelSetup, TensorType } from '../plan.js';
+import type { RemoteModelSetup, TensorType } from '../model/signature.js';
 import { infer, type RemoteSettings } from './v2-client.js';
 
 export interface RemoteTiming {

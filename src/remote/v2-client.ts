@@ -5,8 +5,8 @@
  * timeout; a bearer token is sent when given and never appears in a message.
  */
 
-import type { TensorType, ValueSignature } from '../plan.js';
-import { tensorArrayFromBytes, tensorArrayFromNumbers } from '../tensor-arrays.js';
+import type { TensorType, ValueSignature } from '../model/signature.js';
+import { tensorArrayFromBytes, tensorArrayFromNumbers } from '../model/tensor-arrays.js';
 
 export const BINARY_HEADER = 'Inference-Header-Content-Length';
 

@@ -8,14 +8,14 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { BatchInferError, describeError } from './errors.js';
-import type { ReplayInput } from './input/find-inputs.js';
-import type { Manifest } from './manifest.js';
-import type { NamedFile } from './output/output-paths.js';
-import { isOwnTemporaryName, openFileSink, openLazyFileSink, type OutputSink } from './output/write-output.js';
-import type { CsvParser, InputFormat, OutputFormat } from './plan.js';
-import { ChunkFailure, type Isolation, type ScoringPool } from './pool.js';
-import { scoreSnapshot, startPool, type RunProgress } from './score-snapshot.js';
+import { BatchInferError, describeError } from '../errors.js';
+import type { ReplayInput } from './find-inputs.js';
+import type { Manifest } from '../model/manifest.js';
+import type { NamedFile } from '../output/output-paths.js';
+import { isOwnTemporaryName, openFileSink, openLazyFileSink, type OutputSink } from '../output/write-output.js';
+import type { CsvParser, InputFormat, OutputFormat } from '../model/scoring-plan.js';
+import { ChunkFailure, type Isolation, type ScoringPool } from '../pool/scoring-pool.js';
+import { scoreSnapshot, startPool, type RunProgress } from '../snapshot/score-snapshot.js';
 
 export const JOURNAL_FILE = 'replay-journal.ndjson';
 

@@ -31,7 +31,7 @@ export interface CsvWasm {
   format_rows(...pointersAndCounts: number[]): number;
 }
 
-const WASM_FILE = fileURLToPath(new URL('../../wasm/csv-scan.wasm', import.meta.url));
+const WASM_FILE = fileURLToPath(new URL('../../../wasm/csv-scan.wasm', import.meta.url));
 
 let module: CsvWasm | undefined;
 /** The most memory one layout in this thread has taken past heap_base. */

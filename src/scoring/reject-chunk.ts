@@ -4,10 +4,11 @@
  * number and original text, so that it can be replayed.
  */
 
-import { formatReject } from './output/format-rows.js';
+import { formatReject } from './format/format-rows.js';
 import { findRecordSpans } from './parse/record-spans.js';
-import type { RejectedLine } from './input/split-records.js';
-import type { ChunkScored, InputFormat } from './plan.js';
+import type { RejectedLine } from '../input/split-records.js';
+import type { InputFormat } from '../model/scoring-plan.js';
+import type { ChunkScored } from './score-chunk.js';
 
 const encoder = new TextEncoder();
 

@@ -4,17 +4,45 @@
  */
 
 import * as ort from 'onnxruntime-node';
-import { describeError } from './errors.js';
-import type { LoadedModel } from './model-session.js';
-import { ByteWriter } from './output/byte-writer.js';
-import { formatCsvRows } from './output/wasm-format.js';
-import { formatNumber, formatReject, jsonKeys } from './output/format-rows.js';
+import { describeError } from '../errors.js';
+import type { LoadedModel } from '../model/model-session.js';
+import { ByteWriter } from './format/byte-writer.js';
+import { formatCsvRows } from './format/wasm-format.js';
+import { formatNumber, formatReject, jsonKeys } from './format/format-rows.js';
 import { parseCsvChunkFast } from './parse/fast-csv.js';
 import { parseCsvChunk, parseNdjsonChunk, privateCopy, type ParsedChunk } from './parse/parse-chunk.js';
 import { releaseScratch, takeScratch, type Scratch } from './parse/scratch.js';
-import type { ScoredChunk, ScoringPlan } from './plan.js';
-import type { TensorArray } from './tensor-arrays.js';
-import { RemoteUnavailable } from './remote/v2-client.js';
+import type { ScoringPlan } from '../model/scoring-plan.js';
+import type { TensorArray } from '../model/tensor-arrays.js';
+import { RemoteUnavailable } from '../remote/v2-client.js';
+
+/** What scoring one chunk gives, wherever it ran. */
+export interface ScoredChunk {
+  rowsIn: number;
+  rowsOut: number;
+  rowsRejected: number;
+  /** The chunk's predictions, already formatted, in input order. */
+  output: Uint8Array;
+  /** The chunk's rejects, formatted as rejects-file lines. */
+  rejects: Uint8Array;
+  parseMs: number;
+  inferMs: number;
+  /** With --endpoint: time in inference requests, and the server's own time, for this chunk. */
+  networkMs: number;
+  serverMs: number;
+}
+
+/** A chunk's result as the main thread receives it from a worker (or makes it, for rows rejected there). */
+export interface ChunkScored extends ScoredChunk {
+  kind: 'chunk';
+  ok: true;
+  index: number;
+  /** The worker's thread id, or its process id with --isolation process; 0 for rows rejected here. */
+  workerId: number;
+  /** How many times this worker has created its sessions: 1 when models are loaded once. */
+  loadCount: number;
+  busyMs: number;
+}
 
 
 type OutputValues = ArrayLike<number | bigint>;

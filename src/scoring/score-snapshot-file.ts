@@ -10,16 +10,17 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { bindPlan } from './bind-plan.js';
-import { BatchInferError, describeError } from './errors.js';
-import { decodeHeader } from './input/read-header.js';
-import { formatFromName } from './input/read-input.js';
-import { RecordSplitter } from './input/split-records.js';
-import type { LoadedModel } from './model-session.js';
-import { formatOutputHeader, REJECTS_HEADER } from './output/format-rows.js';
-import { realDestination } from './output/output-paths.js';
-import { removeRegularFile, temporaryPathFor, writeAllSync } from './output/write-output.js';
-import type { InputFormat, SnapshotFile, SnapshotRefused, SnapshotScored, SnapshotTask } from './plan.js';
+import { bindPlan } from '../model/bind-plan.js';
+import { BatchInferError, describeError } from '../errors.js';
+import { decodeHeader } from '../input/read-header.js';
+import { formatFromName } from '../input/read-input.js';
+import { RecordSplitter } from '../input/split-records.js';
+import type { LoadedModel } from '../model/model-session.js';
+import { formatOutputHeader, REJECTS_HEADER } from './format/format-rows.js';
+import { realDestination } from '../output/output-paths.js';
+import { removeRegularFile, temporaryPathFor, writeAllSync } from '../output/write-output.js';
+import type { InputFormat } from '../model/scoring-plan.js';
+import type { SnapshotFile, SnapshotRefused, SnapshotScored, SnapshotTask } from '../pool/messages.js';
 import { rejectChunk, rejectLine } from './reject-chunk.js';
 import { scoreChunk } from './score-chunk.js';
 

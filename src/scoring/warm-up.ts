@@ -12,7 +12,7 @@
 import { reserveWasmMemory } from './csv-wasm.js';
 import { findRecordSpans } from './parse/record-spans.js';
 import { reserveScratch } from './parse/scratch.js';
-import type { InputFormat } from './plan.js';
+import type { InputFormat } from '../model/scoring-plan.js';
 
 /** Rows of the first chunk each worker scores before the timed work. */
 export const WARM_UP_ROWS = 1024;

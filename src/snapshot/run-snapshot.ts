@@ -3,9 +3,9 @@
  * one snapshot through it, and stop the pool.
  */
 
-import type { Manifest } from './manifest.js';
-import type { Isolation } from './pool.js';
-import type { RemoteOptions } from './remote/prepare-remote.js';
+import type { Manifest } from '../model/manifest.js';
+import type { Isolation } from '../pool/scoring-pool.js';
+import type { RemoteOptions } from '../remote/prepare-remote.js';
 import { scoreSnapshot, startPool, type SnapshotHooks, type SnapshotOptions } from './score-snapshot.js';
 import type { RunTiming } from './timing.js';
 

@@ -7,22 +7,23 @@
  * try, when a deadline stops the run, or when a record is longer than the line limit.
  */
 
-import { bindPlan } from './bind-plan.js';
-import { BatchInferError, ExitCode } from './errors.js';
-import { decodeHeader } from './input/read-header.js';
-import { openInput, type InputRequest } from './input/read-input.js';
-import { RecordSplitter, type RawChunk } from './input/split-records.js';
-import type { Manifest } from './manifest.js';
-import { formatOutputHeader, REJECTS_HEADER } from './output/format-rows.js';
-import { OrderedWriter } from './output/ordered-writer.js';
-import { flagFile, refuseSharedFiles } from './output/output-paths.js';
-import { openFileSink, openStdoutSink, type OutputSink } from './output/write-output.js';
-import type { ChunkScored, CsvParser, OutputFormat, ScoringPlan } from './plan.js';
-import { prepareRemoteModels, remoteConcurrency, type RemoteOptions } from './remote/prepare-remote.js';
-import { ChunkFailure, ScoringPool, type Isolation, type PoolStarted } from './pool.js';
-import { rejectChunk, rejectLine } from './reject-chunk.js';
+import { bindPlan } from '../model/bind-plan.js';
+import { BatchInferError, ExitCode } from '../errors.js';
+import { decodeHeader } from '../input/read-header.js';
+import { openInput, type InputRequest } from '../input/read-input.js';
+import { RecordSplitter, type RawChunk } from '../input/split-records.js';
+import type { Manifest } from '../model/manifest.js';
+import { formatOutputHeader, REJECTS_HEADER } from '../scoring/format/format-rows.js';
+import { OrderedWriter } from '../output/ordered-writer.js';
+import { flagFile, refuseSharedFiles } from '../output/output-paths.js';
+import { openFileSink, openStdoutSink, type OutputSink } from '../output/write-output.js';
+import type { CsvParser, OutputFormat, ScoringPlan } from '../model/scoring-plan.js';
+import type { ChunkScored } from '../scoring/score-chunk.js';
+import { prepareRemoteModels, remoteConcurrency, type RemoteOptions } from '../remote/prepare-remote.js';
+import { ChunkFailure, ScoringPool, type Isolation, type PoolStarted } from '../pool/scoring-pool.js';
+import { rejectChunk, rejectLine } from '../scoring/reject-chunk.js';
 import type { RunTiming } from './timing.js';
-import { takeWarmUpSample, warmUpRows } from './warm-up.js';
+import { takeWarmUpSample, warmUpRows } from '../scoring/warm-up.js';
 
 /** Input read and cut ahead while the pool starts, at most. */
 const READ_AHEAD_BYTES = 16 << 20;
@@ -186,7 +187,7 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
 
     const totals = { rows: 0, rowsOut: 0, rowsRejected: 0, busyMs: 0, parseMs: 0, inferMs: 0, networkMs: 0, serverMs: 0, chunks: 0, retries: 0, chunksFailed: 0 };
     const kept: RawChunk[] = [];
-    const writer = new OrderedWriter(
+    const writer = new OrderedWriter<ChunkScored>(
       output,
       rejects,
       (result) => {
@@ -305,7 +306,7 @@ export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHa
     if (options.compare && stopReason === undefined) {
       hooks.onPhase?.('sequential', { chunks: kept.length });
       // Imported here: it loads the inference runtime into this thread, which a run without --compare never needs.
-      const { isSameOutput, scoreInParallel, scoreSequentially } = await import('./baseline.js');
+      const { isSameOutput, scoreInParallel, scoreSequentially } = await import('./sequential-baseline.js');
       const scorable = kept.filter((c) => c.rejected === undefined);
       const parallelOutputs = writer.kept!.filter((_, i) => kept[i]!.rejected === undefined);
       const [first, steady] = await scoreSequentially(scorable, plan, manifest, warmUpSample, 2);

@@ -8,13 +8,13 @@
  * warm, as a long-running service is. Every pass must give byte-identical predictions.
  */
 
-import type { RawChunk } from './input/split-records.js';
-import type { Manifest } from './manifest.js';
-import { loadModels, releaseModels, type LoadedModel } from './model-session.js';
-import type { ScoringPlan } from './plan.js';
-import type { ScoringPool } from './pool.js';
-import { scoreChunk } from './score-chunk.js';
-import { makeRoomForChunks, warmUp } from './warm-up.js';
+import type { RawChunk } from '../input/split-records.js';
+import type { Manifest } from '../model/manifest.js';
+import { loadModels, releaseModels, type LoadedModel } from '../model/model-session.js';
+import type { ScoringPlan } from '../model/scoring-plan.js';
+import type { ScoringPool } from '../pool/scoring-pool.js';
+import { scoreChunk } from '../scoring/score-chunk.js';
+import { makeRoomForChunks, warmUp } from '../scoring/warm-up.js';
 
 export interface Pass {
   ms: number;

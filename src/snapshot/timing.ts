@@ -1,5 +1,6 @@
 /**
- * The figures a run reports: for people, a short table on stderr; for machines, the timing JSON.
+ * The figures a snapshot's run reports: the timing JSON for machines, and the source of the table on stderr
+ * (terminal/summary-tables.ts) for people.
  */
 
 export interface RunTiming {
@@ -53,36 +54,4 @@ export interface RunTiming {
   steadySpeedup?: number;
   steadyEfficiency?: number;
   identical?: boolean;
-}
-
-function ms(value: number): string {
-  return value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${value.toFixed(1)} ms`;
-}
-
-/** The human table printed on stderr after a run. */
-export function formatTimingTable(t: RunTiming): string {
-  const rows: [string, string][] = [
-    ['rows', `${t.rows} in, ${t.rowsOut} scored, ${t.rowsRejected} rejected`],
-    ['chunks', `${t.chunks} of up to ${t.chunkSize} rows`],
-    ['workers', String(t.workers)],
-    ['wall time', ms(t.wallMs)],
-    ['startup', `${ms(t.startupMs)} (pool and model load)`],
-    ['warm-up', `${ms(t.warmUpMs)} (each worker scores a sample of the first rows until it stops getting faster)`],
-    ['parallel phase', ms(t.parallelMs)],
-    ['main thread', `${ms(t.mainBusyMs)} busy during the parallel phase (read, cut, hand out, write)`],
-    ['rows/s', Math.round(t.rowsPerSec).toLocaleString('en-US')],
-    ['peak RSS', `${t.peakRssMb.toFixed(0)} MiB`],
-    ['parallelism', `${t.parallelism.toFixed(2)} (worker busy ${ms(t.busyMs)}: parse ${ms(t.parseMs)}, infer ${ms(t.inferMs)})`],
-  ];
-  if (t.networkMs !== undefined) {
-    rows.push(['remote', `${ms(t.networkMs)} in requests (server ${ms(t.serverMs ?? 0)}), summed over chunks`]);
-  }
-  if (t.sequentialMs !== undefined) {
-    rows.push(['sequential', `${ms(t.sequentialMs)} (same chunks, one session, main thread, first pass)`]);
-    rows.push(['speedup', `${(t.speedup ?? 0).toFixed(2)}x, efficiency ${((t.efficiency ?? 0) * 100).toFixed(0)}% of ${t.workers} workers (this run's first pass against the baseline's)`]);
-    rows.push(['steady state', `${ms(t.steadySequentialMs ?? 0)} sequential vs ${ms(t.steadyParallelMs ?? 0)} parallel on second passes: ${(t.steadySpeedup ?? 0).toFixed(2)}x, efficiency ${((t.steadyEfficiency ?? 0) * 100).toFixed(0)}%`]);
-    rows.push(['identical', t.identical ? 'yes: every sequential and parallel pass gave the same predictions' : 'NO: predictions differ']);
-  }
-  const width = Math.max(...rows.map(([label]) => label.length));
-  return `${rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`).join('\n')}\n`;
 }

@@ -5,7 +5,7 @@
 
 import { createRequire } from 'node:module';
 import type CliProgress from 'cli-progress';
-import type { RunProgress } from './run-snapshot.js';
+import type { RunProgress } from '../snapshot/run-snapshot.js';
 
 /** Loaded only when a bar is drawn: importing it took 13 ms of every cold start, and cron has no terminal. */
 function loadCliProgress(): typeof CliProgress {

@@ -1,4 +1,4 @@
-import type { ScoringPlan } from '../../src/plan.js';
+import type { ScoringPlan } from '../../src/model/scoring-plan.js';
 
 /** A plan over a small CSV: `id` passes through, the named columns feed one float32 input. */
 export function csvPlan(header: string[], features: string[], options: Partial<ScoringPlan> = {}, fill?: number): ScoringPlan {

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { bindPlan } from '../../src/bind-plan.js';
+import { bindPlan } from '../../src/model/bind-plan.js';
 import { BatchInferError } from '../../src/errors.js';
 import { RecordSplitter } from '../../src/input/split-records.js';
-import { loadManifest } from '../../src/manifest.js';
-import { ScoringPool } from '../../src/pool.js';
-import { runSnapshot } from '../../src/run-snapshot.js';
+import { loadManifest } from '../../src/model/manifest.js';
+import { ScoringPool } from '../../src/pool/scoring-pool.js';
+import { runSnapshot } from '../../src/snapshot/run-snapshot.js';
 import { MODELS, SNAPSHOT, tempDir } from '../helpers/paths.js';
 
 const MANIFEST = join(MODELS, 'manifest.json');

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkModelSignature } from '../../src/bind-plan.js';
-import type { ManifestModel } from '../../src/manifest.js';
-import type { ModelSignature } from '../../src/plan.js';
+import { checkModelSignature } from '../../src/model/bind-plan.js';
+import type { ManifestModel } from '../../src/model/manifest.js';
+import type { ModelSignature } from '../../src/model/signature.js';
 
 const model: ManifestModel = {
   name: 'm',

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bindPlan, type BindOptions } from '../../src/bind-plan.js';
+import { bindPlan, type BindOptions } from '../../src/model/bind-plan.js';
 import { BatchInferError } from '../../src/errors.js';
-import { manifestForModel } from '../../src/manifest.js';
-import type { ModelSignature } from '../../src/plan.js';
+import { manifestForModel } from '../../src/model/manifest.js';
+import type { ModelSignature } from '../../src/model/signature.js';
 
 const options = (header: string[]): BindOptions => ({ inputFormat: 'csv', outputFormat: 'csv', parser: 'fast', batchRows: 1024, header, inputName: 'in.csv' });
 

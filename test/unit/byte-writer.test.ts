@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ByteWriter } from '../../src/output/byte-writer.js';
+import { ByteWriter } from '../../src/scoring/format/byte-writer.js';
 import { createRandom } from '../../src/synth/apm-snapshot.js';
 
 function float32Text(value: number): string {

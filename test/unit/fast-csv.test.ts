@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCsvChunkFast, parseDecimalBytes } from '../../src/parse/fast-csv.js';
-import { parseCsvChunk } from '../../src/parse/parse-chunk.js';
-import type { ParsedChunk } from '../../src/parse/chunk-builder.js';
-import type { TensorType } from '../../src/plan.js';
+import { parseCsvChunkFast, parseDecimalBytes } from '../../src/scoring/parse/fast-csv.js';
+import { parseCsvChunk } from '../../src/scoring/parse/parse-chunk.js';
+import type { ParsedChunk } from '../../src/scoring/parse/chunk-builder.js';
+import type { TensorType } from '../../src/model/signature.js';
 import { createRandom } from '../../src/synth/apm-snapshot.js';
 import { csvPlan } from '../helpers/plans.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BatchInferError } from '../../src/errors.js';
-import { parseManifest } from '../../src/manifest.js';
+import { parseManifest } from '../../src/model/manifest.js';
 
 const model = { path: 'm.onnx', inputs: [{ name: 'x', columns: ['a', 'b'] }], outputs: [{ name: 'y', columns: ['score'] }] };
 

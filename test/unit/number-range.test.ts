@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ParsedChunk } from '../../src/parse/chunk-builder.js';
-import { parseCsvChunkFast } from '../../src/parse/fast-csv.js';
-import { findNumberText } from '../../src/parse/json-number-text.js';
-import { parseCsvChunk, parseNdjsonChunk } from '../../src/parse/parse-chunk.js';
-import { parseExactInteger } from '../../src/parse/parse-number.js';
-import type { ScoringPlan, TensorType } from '../../src/plan.js';
+import type { ParsedChunk } from '../../src/scoring/parse/chunk-builder.js';
+import { parseCsvChunkFast } from '../../src/scoring/parse/fast-csv.js';
+import { findNumberText } from '../../src/scoring/parse/json-number-text.js';
+import { parseCsvChunk, parseNdjsonChunk } from '../../src/scoring/parse/parse-chunk.js';
+import { parseExactInteger } from '../../src/scoring/parse/parse-number.js';
+import type { ScoringPlan } from '../../src/model/scoring-plan.js';
+import type { TensorType } from '../../src/model/signature.js';
 import { csvPlan } from '../helpers/plans.js';
 
 /** A plan whose one input, of `type`, reads columns a and b; `id` passes through. */

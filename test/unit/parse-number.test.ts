@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseNumberField } from '../../src/parse/parse-number.js';
+import { parseNumberField } from '../../src/scoring/parse/parse-number.js';
 
 describe('parseNumberField', () => {
   it('reads decimals with signs, fractions, exponents and surrounding blanks', () => {

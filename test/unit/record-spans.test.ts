@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findRecordSpans, type RecordSpans } from '../../src/parse/record-spans.js';
-import { findRecords } from '../../src/parse/wasm-scan.js';
+import { findRecordSpans, type RecordSpans } from '../../src/scoring/parse/record-spans.js';
+import { findRecords } from '../../src/scoring/parse/wasm-scan.js';
 import { createRandom } from '../../src/synth/apm-snapshot.js';
 
 function spans(input: string, format: 'csv' | 'ndjson' = 'csv', firstLine = 10) {

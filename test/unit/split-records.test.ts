@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RecordSplitter, type RawChunk } from '../../src/input/split-records.js';
-import { findRecordSpans } from '../../src/parse/record-spans.js';
+import { findRecordSpans } from '../../src/scoring/parse/record-spans.js';
 import { createRandom } from '../../src/synth/apm-snapshot.js';
 
 const text = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? new Uint8Array()).toString('utf8');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { csvWasm } from '../../src/csv-wasm.js';
-import { parseCsvChunkFast } from '../../src/parse/fast-csv.js';
-import { releaseScratch, takeScratch } from '../../src/parse/scratch.js';
-import { makeRoomForChunks, MAX_WARM_UP_PASSES, takeWarmUpSample, warmUp, WARM_UP_ROWS, warmUpRows } from '../../src/warm-up.js';
+import { csvWasm } from '../../src/scoring/csv-wasm.js';
+import { parseCsvChunkFast } from '../../src/scoring/parse/fast-csv.js';
+import { releaseScratch, takeScratch } from '../../src/scoring/parse/scratch.js';
+import { makeRoomForChunks, MAX_WARM_UP_PASSES, takeWarmUpSample, warmUp, WARM_UP_ROWS, warmUpRows } from '../../src/scoring/warm-up.js';
 import { csvPlan } from '../helpers/plans.js';
 
 /** A pass whose durations are scripted, on a clock that only the passes move. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ByteWriter } from '../../src/output/byte-writer.js';
-import { formatCsvRows } from '../../src/output/wasm-format.js';
+import { ByteWriter } from '../../src/scoring/format/byte-writer.js';
+import { formatCsvRows } from '../../src/scoring/format/wasm-format.js';
 import { createRandom } from '../../src/synth/apm-snapshot.js';
 
 /** The JavaScript writer's bytes for the same rows: pass-through bytes, then float32s and flags. */

@@ -3,7 +3,7 @@
  * concatenates bytes in input order.
  */
 
-import type { OutputFormat } from '../plan.js';
+import type { OutputFormat } from '../../model/scoring-plan.js';
 
 const NEEDS_QUOTES = /[",\r\n]/;
 

@@ -3,10 +3,10 @@
  * rendered) and its rejects. Every record ends as exactly one accepted row or one reject.
  */
 
-import { ByteWriter } from '../output/byte-writer.js';
-import { formatPassthroughValue, formatReject, jsonKeys } from '../output/format-rows.js';
-import type { BoundInput, ScoringPlan } from '../plan.js';
-import { allocateTensorArray, tensorArrayIn, tensorElementBytes, type TensorArray } from '../tensor-arrays.js';
+import { ByteWriter } from '../format/byte-writer.js';
+import { formatPassthroughValue, formatReject, jsonKeys } from '../format/format-rows.js';
+import type { BoundInput, ScoringPlan } from '../../model/scoring-plan.js';
+import { allocateTensorArray, tensorArrayIn, tensorElementBytes, type TensorArray } from '../../model/tensor-arrays.js';
 import { parseExactInteger } from './parse-number.js';
 import type { Scratch } from './scratch.js';
 

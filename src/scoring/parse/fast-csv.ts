@@ -16,7 +16,7 @@
  */
 
 import { isUtf8 } from 'node:buffer';
-import type { ScoringPlan } from '../plan.js';
+import type { ScoringPlan } from '../../model/scoring-plan.js';
 import { ChunkBuilder, type ParsedChunk } from './chunk-builder.js';
 import { addCsvRecord, parseCsvChunk, privateCopy, readCsvRecord, recordText } from './parse-chunk.js';
 import type { Scratch } from './scratch.js';

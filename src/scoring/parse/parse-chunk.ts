@@ -6,7 +6,7 @@
 
 import { isAscii } from 'node:buffer';
 import type { Options } from 'csv-parse/sync';
-import type { ScoringPlan } from '../plan.js';
+import type { ScoringPlan } from '../../model/scoring-plan.js';
 import { ChunkBuilder, type ParsedChunk } from './chunk-builder.js';
 import { findNumberText } from './json-number-text.js';
 import { parseNumberField } from './parse-number.js';

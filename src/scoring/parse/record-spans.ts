@@ -3,7 +3,7 @@
  * splitter (a newline inside double quotes does not end a CSV record). Blank lines are not records.
  */
 
-import type { InputFormat } from '../plan.js';
+import type { InputFormat } from '../../model/scoring-plan.js';
 
 const NEWLINE = 0x0a;
 const RETURN = 0x0d;

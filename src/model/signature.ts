@@ -1,0 +1,53 @@
+/**
+ * What a model is to the rest of the pipeline, before it is bound to an input: its tensor types, its inputs' and
+ * outputs' signatures, and where a worker loads it from (a file, or a V2 inference server).
+ */
+
+export type TensorType = 'float32' | 'float64' | 'int64' | 'int32';
+
+export const TENSOR_TYPES: readonly TensorType[] = ['float32', 'float64', 'int64', 'int32'];
+
+export interface ValueSignature {
+  name: string;
+  type: string;
+  shape: (number | string)[];
+}
+
+export interface ModelSignature {
+  name: string;
+  path: string;
+  inputs: ValueSignature[];
+  outputs: ValueSignature[];
+}
+
+/** A model served by a V2 inference server (--endpoint) instead of loaded in the worker. */
+export interface RemoteModelSetup {
+  endpoint: string;
+  modelName: string;
+  /** The environment variable holding the bearer token; the token itself never travels. */
+  tokenEnv: string | undefined;
+  timeoutMs: number;
+  retries: number;
+  isBinary: boolean;
+  /** The server's metadata, already checked against the manifest by the main thread. */
+  signature: ModelSignature;
+  /** The server's replica count, when its metadata says. */
+  replicas: number | undefined;
+}
+
+export interface ModelSetup {
+  name: string;
+  path: string;
+  remote?: RemoteModelSetup;
+}
+
+/** A tensor's first dimension when it is a fixed number of rows, else undefined (symbolic or unknown). */
+export function fixedBatchDimension(value: ValueSignature): number | undefined {
+  const first = value.shape[0];
+  return typeof first === 'number' && first > 0 ? first : undefined;
+}
+
+/** A shape as people read it: symbolic or unnamed dimensions as their name or 'N', unknown ones as '?'. */
+export function formatShape(shape: readonly (number | string)[]): string {
+  return `[${shape.map((d) => (typeof d === 'number' ? (d < 0 ? '?' : String(d)) : d === '' ? 'N' : d)).join(', ')}]`;
+}

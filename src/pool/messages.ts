@@ -1,0 +1,126 @@
+/**
+ * The messages between the main thread and the pool's workers. Nothing here holds a class instance or a
+ * function: all of it crosses the thread boundary by structured clone.
+ */
+
+import type { Manifest } from '../model/manifest.js';
+import type { CsvParser, InputFormat, OutputFormat, ScoringPlan } from '../model/scoring-plan.js';
+import type { ModelSetup, ModelSignature } from '../model/signature.js';
+import type { ChunkScored } from '../scoring/score-chunk.js';
+
+/** What a worker needs at start: the models to load, once. */
+export interface WorkerSetup {
+  models: ModelSetup[];
+  /** BroadcastChannel name on which threads announce the chunk they start. */
+  channel: string;
+}
+
+export interface ChunkTask {
+  kind: 'chunk';
+  index: number;
+  /** 0 for the first try, 1 for the first retry, ... */
+  attempt: number;
+  /** Unique per submission: matches a thread's announcement to the submission it is working on. */
+  key: number;
+  firstLine: number;
+  bytes: Uint8Array;
+  plan: ScoringPlan;
+}
+
+export interface ReadyTask {
+  kind: 'ready';
+}
+
+/** A sample of the run's first rows, scored and thrown away (see warm-up.ts). */
+export interface WarmUpTask {
+  kind: 'warm-up';
+  bytes: Uint8Array;
+  plan: ScoringPlan;
+  /** The size of the chunks to come, which the worker makes room for after the sample (see warm-up.ts). */
+  chunkBytes: number;
+}
+
+/** One small snapshot of a SnapshotTask, and where its output and rejects go. */
+export interface SnapshotFile {
+  path: string;
+  outputPath: string;
+  rejectsPath: string;
+}
+
+/**
+ * replay's small snapshots, whole and a few at a time: the worker reads each file, scores it and writes its
+ * output, so that neither the main thread's per-file work nor a hand-over per file limits a replay of many
+ * small files.
+ */
+export interface SnapshotTask {
+  kind: 'snapshots';
+  key: number;
+  files: SnapshotFile[];
+  inputFormat: InputFormat | undefined;
+  outputFormat: OutputFormat;
+  parser: CsvParser;
+  batchRows: number;
+  maxRecordBytes: number;
+  /** The run's manifest, plain data: the worker binds it to each file's header. */
+  manifest: Manifest;
+}
+
+export type WorkerTask = ChunkTask | ReadyTask | WarmUpTask | SnapshotTask;
+
+/** What a thread announces when it starts a chunk. */
+export interface TaskStarted {
+  workerId: number;
+  key: number;
+}
+
+export interface ReadyResult {
+  kind: 'ready';
+  ok: true;
+  /** The worker's thread id, or its process id with --isolation process. */
+  workerId: number;
+  loadMs: number;
+  signatures: ModelSignature[];
+}
+
+export interface TaskFailed {
+  kind: 'failed';
+  ok: false;
+  index: number;
+  code: 'MODEL_LOAD' | 'WORKER_FAILED' | 'REMOTE_UNAVAILABLE';
+  message: string;
+}
+
+export interface WarmedUp {
+  kind: 'warm-up';
+  ok: true;
+  /** The worker's thread id, or its process id with --isolation process. */
+  workerId: number;
+  ms: number;
+}
+
+export interface SnapshotScored {
+  kind: 'snapshot';
+  ok: true;
+  rows: number;
+  rowsOut: number;
+  rowsRejected: number;
+  outputSha256: string;
+  /** This file's time in the worker. */
+  ms: number;
+}
+
+/** The snapshot itself is unusable (unreadable, wrong header): replay reports and skips it. */
+export interface SnapshotRefused {
+  kind: 'snapshot-refused';
+  ok: true;
+  message: string;
+}
+
+/** A SnapshotTask's files, in its order. */
+export interface SnapshotsDone {
+  kind: 'snapshots';
+  ok: true;
+  results: (SnapshotScored | SnapshotRefused)[];
+}
+
+export type WorkerResult = ReadyResult | ChunkScored | TaskFailed | WarmedUp | SnapshotsDone;
