@@ -7,6 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { BatchInferError, describeError } from '../errors.js';
 import type { ModelSetup, ModelSignature, ValueSignature } from './signature.js';
 import { RemoteRunner } from '../remote/remote-runner.js';
+import { applyRuntimeDefaults, nativeLogLevel, nativeLogSeverity } from './runtime-environment.js';
 
 /** What scoring needs of a model: an onnxruntime session, or a RemoteRunner for --endpoint. */
 export interface ModelRunner {
@@ -23,6 +24,10 @@ export interface LoadedModel {
   signature: ModelSignature;
 }
 
+applyRuntimeDefaults();
+const LOG_LEVEL = nativeLogLevel();
+ort.env.logLevel = LOG_LEVEL;
+
 // One thread per session: the pool supplies the parallelism, and sessions that each spread over every core
 // fight each other for them.
 const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
@@ -31,6 +36,7 @@ const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   executionMode: 'sequential',
   graphOptimizationLevel: 'all',
   enableMemPattern: false,
+  logSeverityLevel: nativeLogSeverity(LOG_LEVEL),
 };
 
 function describeValues(values: readonly ort.InferenceSession.ValueMetadata[]): ValueSignature[] {

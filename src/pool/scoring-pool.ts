@@ -8,6 +8,7 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import Tinypool from 'tinypool';
 import { BatchInferError } from '../errors.js';
+import { applyRuntimeDefaults } from '../model/runtime-environment.js';
 import type { ScoringPlan } from '../model/scoring-plan.js';
 import type { ModelSetup, ModelSignature } from '../model/signature.js';
 import type { ChunkScored } from '../scoring/score-chunk.js';
@@ -63,6 +64,8 @@ export class ScoringPool {
   #isDestroyed = false;
 
   constructor(options: PoolOptions) {
+    // Before any worker exists: its sessions read the process environment, which a worker cannot change.
+    applyRuntimeDefaults();
     this.workers = options.workers;
     this.isolation = options.isolation;
     const setup: WorkerSetup = { models: options.models, channel: `batch-infer-${process.pid}-${nextPoolId++}` };

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { runCli } from '../helpers/cli.js';
+import { MODELS, SNAPSHOT } from '../helpers/paths.js';
+
+describe('onnxruntime stays quiet unless asked', () => {
+  const work = mkdtempSync(join(tmpdir(), 'batch-infer-native-'));
+  after(() => rmSync(work, { recursive: true, force: true }));
+  // The spawned run must see neither switch unless a test sets it.
+  const env = (extra: Record<string, string>): Record<string, string> => {
+    const { ORT_DISABLE_TELEMETRY: _t, BATCH_INFER_ORT_LOG_LEVEL: _l, ...rest } = process.env as Record<string, string>;
+    return { ...rest, ...extra };
+  };
+  const args = (output: string): string[] => ['run', SNAPSHOT, '-m', join(MODELS, 'autoencoder.manifest.json'), '-o', join(work, output), '-q'];
+
+  it('writes no telemetry database under the home directory by default', () => {
+    const home = join(work, 'home');
+    const result = runCli(args('a.csv'), { env: env({ HOME: home }) });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(existsSync(join(home, '.cache', 'Microsoft')), false, 'onnxruntime wrote its telemetry database');
+  });
+
+  it('prints nothing on stderr with -q where onnxruntime cannot write its telemetry (it would warn in colour)', () => {
+    const file = join(work, 'not-a-directory');
+    writeFileSync(file, '');
+    const result = runCli(args('b.csv'), { env: env({ HOME: join(file, 'home') }) });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, '');
+  });
+
+  it('keeps telemetry and shows native warnings when the user asks for them', () => {
+    const file = join(work, 'not-a-directory-2');
+    writeFileSync(file, '');
+    // With no home to write to, onnxruntime's telemetry leaves a ':memory:.ses' file in the working directory.
+    const result = runCli(args('c.csv'), { cwd: work, env: env({ HOME: join(file, 'home'), ORT_DISABLE_TELEMETRY: '0', BATCH_INFER_ORT_LOG_LEVEL: 'warning' }) });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /telemetry/i);
+  });
+});
