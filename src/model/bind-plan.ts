@@ -187,7 +187,7 @@ export function bindPlan(manifest: Manifest, signatures: ModelSignature[], optio
       for (const column of columns) featureColumns.add(column);
       return { name: input.name, type: input.type, columns, fieldIndexes: columns.map((c) => fieldIndex(c, usedBy)), fill: input.fill };
     });
-    return { name: model.name, path: model.path, inputs, outputs: checked.outputs, thresholds: model.thresholds, batchSize: checked.batchSize };
+    return { name: model.name, path: model.path, inputs, outputs: checked.outputs, thresholds: model.thresholds, batchSize: checked.batchSize, keepsNonFinite: model.keepsNonFinite };
   });
 
   const passthroughNames = manifest.passthrough ?? (header ?? []).filter((name) => !featureColumns.has(name));

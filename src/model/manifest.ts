@@ -37,6 +37,12 @@ export interface ManifestModel {
   /** Undefined only on the --model quick path: every output of the model. */
   outputs: ManifestOutput[] | undefined;
   thresholds: ManifestThreshold[];
+  /**
+   * `"nonFinite": "keep"`: write NaN and infinite outputs as they are (CSV NaN/Infinity, NDJSON null). By default a
+   * row with such an output is a reject naming the model and column: a NaN compared with a threshold reads as
+   * "not anomalous".
+   */
+  keepsNonFinite: boolean;
 }
 
 /** Settings a manifest may carry for `run` (for example what `bench --recommend` found). */
@@ -148,7 +154,7 @@ export function parseManifest(json: Json, file: string): Manifest {
   const models = modelsJson.map((modelJson, m): ManifestModel => {
     const where = `$.models[${m}]`;
     const model = read.object(modelJson, where);
-    read.onlyKeys(model, where, ['name', 'path', 'inputs', 'outputs', 'threshold', 'thresholds']);
+    read.onlyKeys(model, where, ['name', 'path', 'inputs', 'outputs', 'threshold', 'thresholds', 'nonFinite']);
     const path = resolve(base, read.string(model.path, `${where}.path`));
     const name = model.name === undefined ? `model${m}` : read.string(model.name, `${where}.name`);
     const inputsJson = read.array(model.inputs, `${where}.inputs`);
@@ -192,7 +198,9 @@ export function parseManifest(json: Json, file: string): Manifest {
       }
       return { column, above: read.number(threshold.above, `${at}.above`), flag: read.string(threshold.flag, `${at}.flag`) };
     });
-    return { name, path, inputs, outputs, thresholds };
+    const nonFinite = model.nonFinite === undefined ? 'reject' : read.string(model.nonFinite, `${where}.nonFinite`);
+    if (nonFinite !== 'reject' && nonFinite !== 'keep') read.fail(`${where}.nonFinite`, `must be 'reject' or 'keep', got '${nonFinite}'`);
+    return { name, path, inputs, outputs, thresholds, keepsNonFinite: nonFinite === 'keep' };
   });
 
   const names = new Set<string>();
@@ -239,6 +247,7 @@ export function manifestForModel(modelFile: string, features: string[] | undefin
         inputs: [{ name: '', type: 'float32', columns: features, fill: undefined }],
         outputs: undefined,
         thresholds: [],
+        keepsNonFinite: false,
       },
     ],
     run: { chunkSize: undefined, workers: undefined },

@@ -45,6 +45,8 @@ export interface BoundModel {
    * last one padded, see score-chunk.ts). Undefined: any number of rows.
    */
   batchSize: number | undefined;
+  /** Write NaN and infinite outputs instead of rejecting their rows (the manifest's `"nonFinite": "keep"`). */
+  keepsNonFinite: boolean;
 }
 
 /** Everything a worker needs to turn a chunk's bytes into output bytes. */

@@ -55,6 +55,11 @@ interface ColumnSource {
   /** A threshold flag (0 or 1). */
   isFlag: boolean;
   isFloat32: boolean;
+  /** For a reject's reason: the model and the output column. */
+  model: string;
+  column: string;
+  /** NaN and infinite values are written, not rejected (the manifest's `"nonFinite": "keep"`). */
+  keepsNonFinite: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -154,19 +159,23 @@ async function runModels(parsed: ParsedChunk, plan: ScoringPlan, models: readonl
       const values = outputs[o]!;
       const width = bound.outputs[o]!.columns.length;
       const isFloat32 = values instanceof Float32Array;
-      for (let c = 0; c < width; c++) columns.push({ values, width, offset: c, isFlag: false, isFloat32 });
+      const names = bound.outputs[o]!.columns;
+      for (let c = 0; c < width; c++) columns.push({ values, width, offset: c, isFlag: false, isFloat32, model: bound.name, column: names[c]!, keepsNonFinite: bound.keepsNonFinite });
     }
     for (const threshold of bound.thresholds) {
       // The flag reads the output column it names, which is already among this model's columns.
       const source = columns[modelStart + bound.outputs.flatMap((o) => o.columns).indexOf(threshold.column)]!;
-      columns.push({ values: thresholdFlags(source, parsed.rows, threshold.above), width: 1, offset: 0, isFlag: true, isFloat32: false });
+      columns.push({ values: thresholdFlags(source, parsed.rows, threshold.above), width: 1, offset: 0, isFlag: true, isFloat32: false, model: bound.name, column: threshold.flag, keepsNonFinite: true });
     }
   }
   return columns;
 }
 
+/** The rows to write: how many, and their pass-through bytes as the parser rendered them. */
+type RowsToWrite = Pick<ParsedChunk, 'rows' | 'passthrough' | 'passthroughEnds'>;
+
 /** Writes the chunk's rows as bytes: pass-through bytes as the parser rendered them, then the output columns. */
-function formatRows(parsed: ParsedChunk, plan: ScoringPlan, columns: ColumnSource[]): Uint8Array {
+function formatRows(parsed: RowsToWrite, plan: ScoringPlan, columns: ColumnSource[]): Uint8Array {
   const format = plan.outputFormat;
   const hasPassthrough = plan.passthrough.length > 0;
   if (format === 'csv' && columns.every((c) => c.isFlag || c.isFloat32)) {
@@ -199,6 +208,52 @@ function formatRows(parsed: ParsedChunk, plan: ScoringPlan, columns: ColumnSourc
   return out.view();
 }
 
+/**
+ * The rows whose output a model gave as NaN or infinite, and why, unless the model keeps such values. One loop
+ * per column, of its own for the same reason as thresholdFlags.
+ */
+function findNonFiniteRows(columns: readonly ColumnSource[], rows: number): Map<number, string> {
+  const found = new Map<number, string>();
+  for (const column of columns) {
+    if (column.isFlag || column.keepsNonFinite) continue;
+    const { values, width, offset } = column;
+    for (let row = 0; row < rows; row++) {
+      const value = values[row * width + offset];
+      if (typeof value === 'number' && !Number.isFinite(value) && !found.has(row)) {
+        found.set(row, `model ${column.model}: output column '${column.column}' is ${String(value)}`);
+      }
+    }
+  }
+  return found;
+}
+
+/** The rows not in `dropped`, as formatRows takes them: pass-through bytes and every column's values. */
+function withoutRows(parsed: ParsedChunk, columns: readonly ColumnSource[], dropped: ReadonlyMap<number, string>): { rows: RowsToWrite; columns: ColumnSource[] } {
+  const kept: number[] = [];
+  for (let row = 0; row < parsed.rows; row++) if (!dropped.has(row)) kept.push(row);
+  const ends = new Int32Array(kept.length);
+  const pieces: Uint8Array[] = [];
+  let length = 0;
+  for (const [k, row] of kept.entries()) {
+    const piece = parsed.passthrough.subarray(row === 0 ? 0 : parsed.passthroughEnds[row - 1]!, parsed.passthroughEnds[row]!);
+    pieces.push(piece);
+    length += piece.length;
+    ends[k] = length;
+  }
+  const passthrough = new Uint8Array(length);
+  let at = 0;
+  for (const piece of pieces) {
+    passthrough.set(piece, at);
+    at += piece.length;
+  }
+  const keptColumns = columns.map((column) => {
+    const values = allocateLike(column.values, kept.length) as (number | bigint)[];
+    for (const [k, row] of kept.entries()) values[k] = column.values[row * column.width + column.offset]!;
+    return { ...column, values, width: 1, offset: 0 };
+  });
+  return { rows: { rows: kept.length, passthrough, passthroughEnds: ends }, columns: keptColumns };
+}
+
 export async function scoreChunk(chunk: Uint8Array, firstLine: number, plan: ScoringPlan, models: readonly LoadedModel[]): Promise<ScoredChunk> {
   const scratch = takeScratch();
   try {
@@ -224,7 +279,16 @@ async function scoreChunkWith(scratch: Scratch, chunk: Uint8Array, firstLine: nu
   let rowsOut = parsed.rows;
   if (parsed.rows > 0) {
     try {
-      output = formatRows(parsed, plan, await runModels(parsed, plan, models));
+      const columns = await runModels(parsed, plan, models);
+      const nonFinite = findNonFiniteRows(columns, parsed.rows);
+      if (nonFinite.size === 0) {
+        output = formatRows(parsed, plan, columns);
+      } else {
+        const kept = withoutRows(parsed, columns, nonFinite);
+        output = formatRows(kept.rows, plan, kept.columns);
+        for (const [row, reason] of [...nonFinite].sort((a, b) => a[0] - b[0])) rejects += formatReject(parsed.lines[row]!, reason, parsed.recordOf(row));
+        rowsOut = kept.rows.rows;
+      }
     } catch (error) {
       // A server that cannot be reached is the run's problem, not this chunk's rows'.
       if (error instanceof RemoteUnavailable) throw error;

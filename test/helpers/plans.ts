@@ -19,6 +19,7 @@ export function csvPlan(header: string[], features: string[], options: Partial<S
         outputs: [{ name: 'y', columns: ['y'] }],
         thresholds: [],
         batchSize: undefined,
+        keepsNonFinite: false,
       },
     ],
     outputColumns: [...passthrough.map((p) => p.name), 'y'],

@@ -13,6 +13,7 @@ const model: ManifestModel = {
   ],
   outputs: [{ name: 'y', columns: ['y'] }],
   thresholds: [],
+  keepsNonFinite: false,
 };
 
 function signature(a: (number | string)[], b: (number | string)[], y: (number | string)[]): ModelSignature {

@@ -119,6 +119,7 @@ describe('fast CSV path against csv-parse (conformance corpus)', () => {
           outputs: [{ name: 'z', columns: ['z'] }],
           thresholds: [],
           batchSize: undefined,
+          keepsNonFinite: false,
         },
       ],
     });
