@@ -41,6 +41,8 @@ export class ChunkFailure extends Error {
 }
 
 const WORKER_FILE = new URL('./worker.js', import.meta.url).href;
+/** How long destroy() waits for running tasks: longer than any chunk here, short enough for a signal's exit. */
+const DESTROY_GRACE_MS = 5_000;
 let nextPoolId = 0;
 let nextKey = 0;
 
@@ -62,6 +64,7 @@ export class ScoringPool {
   #free: number;
   readonly #waiting: (() => void)[] = [];
   #isDestroyed = false;
+  readonly #running = new Set<Promise<WorkerResult>>();
 
   constructor(options: PoolOptions) {
     // Before any worker exists: its sessions read the process environment, which a worker cannot change.
@@ -97,7 +100,7 @@ export class ScoringPool {
     // With one task per worker in flight at once, each worker takes one ready task.
     let results: WorkerResult[];
     try {
-      results = await Promise.all(Array.from({ length: this.workers }, () => this.#pool.run({ kind: 'ready' }) as Promise<WorkerResult>));
+      results = await Promise.all(Array.from({ length: this.workers }, () => this.#dispatch({ kind: 'ready' })));
     } catch (error) {
       throw new BatchInferError('MODEL_LOAD', `a worker failed to start: ${(error as Error).message}`);
     }
@@ -112,7 +115,7 @@ export class ScoringPool {
   /** Hands every worker a sample of the run's rows to score and throw away; resolves when all are done. */
   async warmUp(bytes: Uint8Array, plan: ScoringPlan, chunkBytes: number): Promise<number> {
     const start = performance.now();
-    await Promise.all(Array.from({ length: this.workers }, () => this.#pool.run({ kind: 'warm-up', bytes: this.#handOver(bytes)[0], plan, chunkBytes })));
+    await Promise.all(Array.from({ length: this.workers }, () => this.#dispatch({ kind: 'warm-up', bytes: this.#handOver(bytes)[0], plan, chunkBytes })));
     return performance.now() - start;
   }
 
@@ -148,6 +151,11 @@ export class ScoringPool {
   /** One task on some worker, at most one per worker slot; failures become ChunkFailure or fatal errors. */
   async #run(message: (key: number) => WorkerTask, transferList: ArrayBuffer[], timeoutMs: number | undefined, onDispatched?: () => void): Promise<WorkerResult & { ok: true }> {
     await this.#acquire();
+    if (this.#isDestroyed) {
+      // Queued before destroy(): it must not start a task on a thread that is about to be stopped.
+      this.#release();
+      throw new ChunkFailure('the pool was stopped');
+    }
     onDispatched?.();
     const key = nextKey++;
     const submission: Submission = { controller: new AbortController(), reason: undefined, workerId: undefined };
@@ -155,7 +163,7 @@ export class ScoringPool {
     const timer =
       timeoutMs === undefined ? undefined : setTimeout(() => this.#abort(key, `no result within the chunk timeout (${timeoutMs} ms)`), timeoutMs);
     try {
-      const result = (await this.#pool.run(message(key), { transferList, signal: submission.controller.signal })) as WorkerResult;
+      const result = await this.#dispatch(message(key), { transferList, signal: submission.controller.signal });
       if (!result.ok) {
         if (result.code === 'MODEL_LOAD') throw new BatchInferError('MODEL_LOAD', result.message);
         if (result.code === 'REMOTE_UNAVAILABLE') throw new BatchInferError('REMOTE_UNAVAILABLE', result.message);
@@ -173,12 +181,34 @@ export class ScoringPool {
   }
 
 
-  async destroy(): Promise<void> {
+  /**
+   * Stops the workers, once the tasks they are running have settled (for at most `graceMs`). A thread stopped
+   * inside session.run() takes the whole process down natively ("terminate called after throwing an instance of
+   * 'Napi::Error'"), whichever caller gave up waiting for its task: so every shutdown path comes through here.
+   */
+  async destroy(graceMs = DESTROY_GRACE_MS): Promise<void> {
     if (this.#isDestroyed) return;
     this.#isDestroyed = true;
+    if (this.#running.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      await Promise.race([Promise.allSettled(this.#running), grace]);
+      clearTimeout(timer);
+    }
     this.#announcements?.close();
     await this.#pool.destroy();
     if (this.isolation === 'thread') adjustStdioListeners(-this.workers);
+  }
+
+  /** Every task goes to tinypool through here, so that destroy() knows what is still running. */
+  #dispatch(task: WorkerTask, options: { transferList?: ArrayBuffer[]; signal?: AbortSignal } = {}): Promise<WorkerResult> {
+    const running = this.#pool.run(task, options) as Promise<WorkerResult>;
+    this.#running.add(running);
+    const forget = (): void => {
+      this.#running.delete(running);
+    };
+    running.then(forget, forget);
+    return running;
   }
 
   #abort(key: number, reason: string): void {
