@@ -16,7 +16,7 @@ import { BatchInferError } from '../errors.js';
 import { RecordSplitter, type RawChunk } from '../input/split-records.js';
 import type { Manifest } from '../model/manifest.js';
 import { loadModels, releaseModels } from '../model/model-session.js';
-import { DEFAULT_BATCH_ROWS } from '../config/options.js';
+import { DEFAULT_BATCH_ROWS } from '../config/option-table.js';
 import type { CsvParser, InputFormat } from '../model/scoring-plan.js';
 import { ScoringPool, type Isolation } from '../pool/scoring-pool.js';
 import { scoreChunk } from '../scoring/score-chunk.js';

@@ -1,24 +1,25 @@
 /**
- * A command's options as commander parsed them, layered with BATCH_INFER_* variables and a --config file.
+ * A command's options as commander parsed them, handed to the option reader with the environment: commander
+ * only splits argv, every value is parsed and checked in src/config/ with where it came from.
  */
 
 import type { Command } from 'commander';
-import { layerOptions, readConfigFile, readEnvironment, RUN_OPTION_NAMES, type RawOptions } from '../config/options.js';
+import type { RawScalar } from '../config/parse-values.js';
+import { optionsOf, type CommandName } from '../config/option-table.js';
+import { readOptions, type ReadOptions } from '../config/read-options.js';
 
-/** The options given on the command line (not commander's defaults), as raw values. */
-export function flagsFromCommand(command: Command): RawOptions {
-  const values = command.opts<Record<string, string | boolean>>();
-  const out: RawOptions = {};
-  for (const name of RUN_OPTION_NAMES) {
-    if (command.getOptionValueSource(name) === 'cli' && values[name] !== undefined) out[name] = { value: values[name], source: 'flag' };
+/** The options given on the command line (not commander's defaults), by option name. */
+export function flagsFromCommand(command: Command, name: CommandName): Record<string, RawScalar> {
+  const values = command.optsWithGlobals<Record<string, RawScalar>>();
+  const flags: Record<string, RawScalar> = {};
+  for (const entry of optionsOf(name)) {
+    const value = values[entry.name];
+    if (command.getOptionValueSourceWithGlobals(entry.name) === 'cli' && value !== undefined) flags[entry.name] = value;
   }
-  return out;
+  return flags;
 }
 
-/** --config FILE (or BATCH_INFER_CONFIG), BATCH_INFER_* variables and flags, layered. */
-export function gatherOptions(command: Command): { raw: RawOptions; configFile: string | undefined } {
-  const values = command.opts<{ config?: string }>();
-  const configFile = values.config ?? process.env.BATCH_INFER_CONFIG;
-  const config = configFile === undefined ? {} : readConfigFile(configFile);
-  return { raw: layerOptions(flagsFromCommand(command), readEnvironment(process.env), config), configFile };
+/** Flags, BATCH_INFER_* variables and the --config file, layered and parsed. */
+export function gatherOptions<C extends CommandName>(command: Command, name: C): ReadOptions<C> {
+  return readOptions(name, flagsFromCommand(command, name), process.env);
 }

@@ -1,7 +1,9 @@
+import type { Command } from 'commander';
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { generateApmSnapshotCsv } from '../synth/apm-snapshot.js';
+import { gatherOptions } from './command-options.js';
 
 export interface GenerateOptions {
   rows: number;
@@ -16,4 +18,11 @@ export async function runGenerate(options: GenerateOptions): Promise<void> {
   // '-' is stdout, as for run's --output.
   const sink = options.output === undefined || options.output === '-' ? process.stdout : createWriteStream(options.output);
   await pipeline(source, sink);
+}
+
+/** `batch-infer generate`: returns the exit code. */
+export async function generateCommand(command: Command): Promise<number> {
+  const { values } = gatherOptions(command, 'generate');
+  await runGenerate({ rows: values.rows.value, seed: values.seed.value, targets: values.targets.value, output: values.output.value });
+  return 0;
 }

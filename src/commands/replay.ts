@@ -3,7 +3,8 @@ import { BatchInferError, ExitCode } from '../errors.js';
 import { findInputs } from '../replay/find-inputs.js';
 import { acquireLock } from './lock.js';
 import { createRunLog } from './run-log.js';
-import { resolveRunOptions } from '../config/options.js';
+import { resolveReplayOptions } from '../config/options.js';
+import { formatExplained } from '../config/read-options.js';
 import { createReplayProgress } from '../terminal/progress.js';
 import { filesRead, refuseSharedFiles, sideFilesWritten } from '../output/output-paths.js';
 import { commitJson, openTimingJson, type OutputSink } from '../output/write-output.js';
@@ -15,23 +16,18 @@ import { onSignals } from './signals.js';
 /** Exit code when some snapshots failed (the others were scored). */
 export const EXIT_SNAPSHOTS_FAILED = 4;
 
-function parseTime(flag: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const time = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(raw) || !/T|\d{2}:\d{2}/.test(raw) ? raw : `${raw}Z`);
-  if (Number.isNaN(time)) throw new BatchInferError('USAGE', `${flag} must be a date-time such as 2026-11-30T12:00 (UTC), got '${raw}'`);
-  return time;
-}
-
 /** `batch-infer replay`: returns the exit code. */
 export async function replayCommand(patterns: string[], command: Command): Promise<number> {
-  const own = command.opts<{ outDir?: string; resume?: boolean; from?: string; to?: string }>();
-  if (own.outDir === undefined) throw new BatchInferError('USAGE', '--out-dir DIR is required');
-  const { raw, configFile } = gatherOptions(command);
-  const resolved = resolveRunOptions(undefined, raw, process.stderr.isTTY === true, configFile);
-  const inputs = findInputs(patterns, { from: parseTime('--from', own.from), to: parseTime('--to', own.to) });
+  const { values, configFile } = gatherOptions(command, 'replay');
+  const resolved = resolveReplayOptions(values, process.stderr.isTTY === true);
+  if (values.printConfig.value) {
+    process.stdout.write(formatExplained(resolved.explained, configFile));
+    return ExitCode.ok;
+  }
+  const inputs = findInputs(patterns, { from: resolved.from, to: resolved.to });
   if (inputs.length === 0) throw new BatchInferError('INPUT_NOT_FOUND', 'no snapshot to replay (check the inputs and --from/--to)');
   refuseSharedFiles(
-    [...filesWrittenByReplay(inputs, own.outDir, resolved.run.outputFormat), ...sideFilesWritten(resolved)],
+    [...filesWrittenByReplay(inputs, resolved.outDir, resolved.run.outputFormat), ...sideFilesWritten(resolved)],
     filesRead(inputs.map(({ path }) => path), resolved.run.manifest, configFile),
   );
   const log = createRunLog(resolved.logFormat);
@@ -49,8 +45,8 @@ export async function replayCommand(patterns: string[], command: Command): Promi
     summary = await runReplay(
       {
         inputs,
-        outDir: own.outDir,
-        isResume: own.resume === true,
+        outDir: resolved.outDir,
+        isResume: resolved.isResume,
         manifest: resolved.run.manifest,
         workers: resolved.run.workers,
         isolation: resolved.run.isolation,

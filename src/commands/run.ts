@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { BatchInferError, ExitCode, describeError } from '../errors.js';
 import { acquireLock } from './lock.js';
 import { createRunLog } from './run-log.js';
-import { envName, flagName, resolveRunOptions } from '../config/options.js';
+import { resolveRunOptions } from '../config/options.js';
+import { formatExplained } from '../config/read-options.js';
 import { gatherOptions } from './command-options.js';
 import { onSignals } from './signals.js';
 import { filesRead, flagFile, refuseSharedFiles, sideFilesWritten } from '../output/output-paths.js';
@@ -19,14 +20,10 @@ export function exitCodeFor(timing: RunTiming): number {
 
 /** `batch-infer run`: returns the exit code. */
 export async function runCommand(input: string | undefined, command: Command): Promise<number> {
-  const { raw, configFile } = gatherOptions(command);
-  const resolved = resolveRunOptions(input, raw, process.stderr.isTTY === true, configFile);
-  if (command.opts<{ printConfig?: boolean }>().printConfig === true) {
-    const width = Math.max(...Object.keys(resolved.explained).map((k) => flagName(k).length));
-    for (const [name, { value, source }] of Object.entries(resolved.explained)) {
-      const where = source === 'env' ? `env ${envName(name)}` : source === 'config' ? `config ${configFile}` : source;
-      process.stdout.write(`${flagName(name).padEnd(width)}  ${JSON.stringify(value) ?? '(unset)'}  [${where}]\n`);
-    }
+  const { values, configFile } = gatherOptions(command, 'run');
+  const resolved = resolveRunOptions(input, values, process.stderr.isTTY === true);
+  if (values.printConfig.value) {
+    process.stdout.write(formatExplained(resolved.explained, configFile));
     return ExitCode.ok;
   }
   // Before the pool starts or any row is read: an output must not destroy an input or another output.

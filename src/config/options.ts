@@ -1,58 +1,15 @@
 /**
- * Options in, one resolved and typed set out. Every option can come from a flag, a BATCH_INFER_* environment
- * variable or a --config JSON file: flags win over the environment, the environment over the file, and the
- * file over the manifest's `run` section and the defaults. Every bad value is named with where it came from.
+ * The high level: from a command's parsed option values (read-options.ts) to what the command runs with, one
+ * typed object per command. Here the manifest is loaded and the defaults that depend on something else are
+ * derived (workers and chunk size from the manifest's `run` section, in-flight chunks from the workers).
  */
 
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { BatchInferError } from '../errors.js';
 import { loadManifest, manifestForModel, type Manifest } from '../model/manifest.js';
-import type { CsvParser, InputFormat, OutputFormat } from '../model/scoring-plan.js';
-import type { Isolation } from '../pool/scoring-pool.js';
 import type { RunOptions } from '../snapshot/run-snapshot.js';
+import { usage } from './parse-values.js';
+import { DEFAULT_CHUNK_SIZE, defaultWorkers, type CommandName, type OptionSource, type OptionValue, type OptionValues } from './option-table.js';
+import { explainValues, type Explained } from './read-options.js';
 
-/**
- * Rows per chunk, by default a target (see balancedChunkRows in score-snapshot.ts): large enough that a chunk's
- * work dwarfs the per-task cost. Since chunks are scored in DEFAULT_BATCH_ROWS slices, the chunk no longer sets
- * the inference batch, and each chunk costs a round trip through the main thread (about 1 ms of a worker's
- * time between chunks here): about 16k rows, in chunks balanced over the workers, beat 8192 (warm replay of
- * 100k rows 71-73 against 75-83 ms; --compare's first-pass speedup median 1.79x against 1.65x).
- */
-export const DEFAULT_CHUNK_SIZE = 16384;
-/**
- * Rows per inference call. A chunk is handed out whole but scored in slices: with the fixture autoencoder, a
- * 4,096-row call's activations (4 MiB per 256-wide layer) miss the caches the parser just filled, and slices
- * of 1,024 rows made a warm replay of 100k rows 8-10% faster (99-105 against 109-117 ms) with identical output.
- */
-export const DEFAULT_BATCH_ROWS = 1024;
-export const DEFAULT_RETRIES = 2;
-/** Far longer than any real record, small enough that one broken line cannot take the memory. */
-export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
-
-/** One worker per core: each worker runs one single-threaded session at a time. */
-export function defaultWorkers(): number {
-  return Math.max(1, availableParallelism());
-}
-
-/** Every option `run` takes, by its camelCase name; the flag is its kebab-case form. */
-export const RUN_OPTION_NAMES = [
-  'manifest', 'model', 'features', 'passthrough', 'format', 'outputFormat', 'parser', 'output', 'rejects',
-  'workers', 'chunkSize', 'batchRows', 'maxInFlight', 'compare', 'timingJson', 'quiet', 'progress', 'warmUp', 'retries',
-  'chunkTimeout', 'isolation', 'maxLineBytes', 'deadline', 'onDeadline', 'lock', 'logFormat',
-  'endpoint', 'modelName', 'concurrency', 'requestTimeout', 'tokenEnv',
-] as const;
-export type RunOptionName = (typeof RUN_OPTION_NAMES)[number];
-
-export type OptionSource = 'flag' | 'env' | 'config' | 'manifest' | 'default';
-
-export interface RawValue {
-  value: string | boolean | number;
-  source: OptionSource;
-}
-
-export type RawOptions = Partial<Record<RunOptionName, RawValue>>;
 
 export type LogFormat = 'human' | 'json';
 
@@ -64,213 +21,181 @@ export interface ResolvedRun {
   logFormat: LogFormat;
   lock: string | undefined;
   /** Every resolved option with where its value came from, for --print-config. */
-  explained: Record<string, { value: unknown; source: OptionSource }>;
+  explained: Explained;
 }
 
-export function flagName(name: string): string {
-  return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+export interface ResolvedReplay extends ResolvedRun {
+  outDir: string;
+  isResume: boolean;
+  /** Epoch milliseconds: only inputs whose file-name time is in [from, to). */
+  from: number | undefined;
+  to: number | undefined;
 }
 
-export function envName(name: string): string {
-  return `BATCH_INFER_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
-}
+type ManifestValues = Pick<OptionValues<'bench'>, 'manifest' | 'model' | 'features' | 'passthrough'>;
 
-function describeSource(name: string, raw: RawValue, configFile: string | undefined): string {
-  switch (raw.source) {
-    case 'env':
-      return envName(name);
-    case 'config':
-      return `${flagName(name)} (from --config ${configFile})`;
-    default:
-      return flagName(name);
-  }
-}
+/** The options run and replay share. */
+type PoolValues = Pick<OptionValues<'run'>, keyof OptionValues<'run'> & keyof OptionValues<'replay'>>;
 
-function usage(message: string): never {
-  throw new BatchInferError('USAGE', message);
-}
-
-export function parsePositiveInteger(flag: string, raw: string | number | boolean): number {
-  const text = String(raw);
-  const value = Number(text);
-  if (typeof raw === 'boolean' || !/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(value) || value <= 0) {
-    usage(`${flag} must be a positive integer, got '${text}'`);
-  }
-  return value;
-}
-
-function parseCount(flag: string, raw: string | number | boolean): number {
-  const text = String(raw);
-  if (typeof raw === 'boolean' || !/^\s*\d+\s*$/.test(text)) usage(`${flag} must be a whole number (0 or more), got '${text}'`);
-  return Number(text);
-}
-
-/** '50s', '500ms', '2m', '1h', or a bare number of seconds; returns milliseconds. */
-export function parseDuration(flag: string, raw: string | number | boolean): number {
-  const text = String(raw).trim();
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
-  if (typeof raw === 'boolean' || match === null) usage(`${flag} must be a duration such as 500ms, 50s or 2m, got '${String(raw)}'`);
-  const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's'] ?? 1000;
-  const ms = Number(match[1]) * scale;
-  if (ms <= 0) usage(`${flag} must be longer than zero, got '${text}'`);
-  return ms;
-}
-
-function parseChoice<T extends string>(flag: string, raw: string | number | boolean, choices: readonly T[]): T {
-  if (!choices.includes(String(raw) as T)) usage(`${flag} must be one of ${choices.join(', ')}, got '${String(raw)}'`);
-  return String(raw) as T;
-}
-
-function parseBoolean(flag: string, raw: string | number | boolean): boolean {
-  if (typeof raw === 'boolean') return raw;
-  const text = String(raw).toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(text)) return true;
-  if (['0', 'false', 'no', 'off', ''].includes(text)) return false;
-  usage(`${flag} must be true or false, got '${String(raw)}'`);
-}
-
-function parseList(flag: string, raw: string | number | boolean): string[] {
-  const items = String(raw).split(',').map((item) => item.trim());
-  if (items.some((item) => item === '')) usage(`${flag} must be a comma-separated list of column names, got '${String(raw)}'`);
-  return items;
-}
-
-/** Options that name files: in a config file, relative to the file (as a manifest's model paths are). */
-const PATH_OPTIONS: readonly RunOptionName[] = ['manifest', 'model', 'output', 'rejects', 'timingJson', 'lock'];
-
-/**
- * Options from a --config JSON file: an object whose keys are option names (camelCase or kebab-case). A relative
- * path in it is taken from the file's directory, so that the same file works from any working directory.
- */
-export function readConfigFile(file: string): RawOptions {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new BatchInferError('CONFIG_INVALID', `--config ${file}: ${reason}`);
-  }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new BatchInferError('CONFIG_INVALID', `--config ${file}: must be a JSON object`);
-  const out: RawOptions = {};
-  for (const [key, value] of Object.entries(json)) {
-    const name = key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as RunOptionName;
-    if (!RUN_OPTION_NAMES.includes(name)) throw new BatchInferError('CONFIG_INVALID', `--config ${file}: unknown option '${key}'`);
-    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-      throw new BatchInferError('CONFIG_INVALID', `--config ${file}: '${key}' must be a string, number or boolean`);
-    }
-    const isRelativePath = PATH_OPTIONS.includes(name) && typeof value === 'string' && value !== '-' && !isAbsolute(value);
-    out[name] = { value: isRelativePath ? resolve(dirname(file), value) : value, source: 'config' };
-  }
-  return out;
-}
-
-/** Options from BATCH_INFER_* variables. */
-export function readEnvironment(env: NodeJS.ProcessEnv): RawOptions {
-  const out: RawOptions = {};
-  for (const name of RUN_OPTION_NAMES) {
-    const value = env[envName(name)];
-    if (value !== undefined) out[name] = { value, source: 'env' };
-  }
-  return out;
-}
-
-/** Flags over environment over config file. */
-export function layerOptions(flags: RawOptions, env: RawOptions, config: RawOptions): RawOptions {
-  return { ...config, ...env, ...flags };
-}
-
-export function resolveManifest(raw: RawOptions, label: (name: RunOptionName) => string): Manifest {
-  const manifest = raw.manifest;
-  const model = raw.model;
-  if (manifest !== undefined && model !== undefined) usage('give --manifest or --model, not both');
-  if (manifest === undefined && model === undefined) usage('--manifest FILE (or --model FILE.onnx) is required');
-  const passthrough = raw.passthrough === undefined ? undefined : String(raw.passthrough.value) === '' ? [] : parseList(label('passthrough'), raw.passthrough.value);
-  if (manifest !== undefined) {
-    if (raw.features !== undefined) usage('--features goes with --model; a manifest names its own columns');
-    const loaded = loadManifest(String(manifest.value));
-    if (passthrough !== undefined) loaded.passthrough = passthrough;
+export function resolveManifest(values: ManifestValues): Manifest {
+  const { manifest, model, features, passthrough } = values;
+  if (manifest.value !== undefined && model.value !== undefined) usage('give --manifest or --model, not both');
+  if (manifest.value !== undefined) {
+    if (features.value !== undefined) usage('--features goes with --model; a manifest names its own columns');
+    const loaded = loadManifest(manifest.value);
+    if (passthrough.value !== undefined) loaded.passthrough = passthrough.value;
     return loaded;
   }
-  return manifestForModel(String(model!.value), raw.features === undefined ? undefined : parseList(label('features'), raw.features.value), passthrough);
+  if (model.value === undefined) usage('--manifest FILE (or --model FILE.onnx) is required');
+  return manifestForModel(model.value, features.value, passthrough.value);
 }
 
-export function resolveRunOptions(input: string | undefined, raw: RawOptions, isStderrTty: boolean, configFile?: string): ResolvedRun {
-  const label = (name: RunOptionName): string => describeSource(name, raw[name]!, configFile);
-  const explained: ResolvedRun['explained'] = {};
-  function pick<T>(name: RunOptionName, parse: (flag: string, value: string | number | boolean) => T, fallback: () => { value: T; source: OptionSource }): T {
-    const given = raw[name];
-    const resolved = given === undefined ? fallback() : { value: parse(label(name), given.value), source: given.source };
-    explained[name] = resolved;
-    return resolved.value;
-  }
-  const manifest = resolveManifest(raw, label);
-  explained.manifest = { value: manifest.source, source: (raw.manifest ?? raw.model)!.source };
-  const workers = pick('workers', parsePositiveInteger, () =>
-    manifest.run.workers === undefined ? { value: defaultWorkers(), source: 'default' } : { value: manifest.run.workers, source: 'manifest' },
-  );
-  const chunkSize = pick('chunkSize', parsePositiveInteger, () =>
-    manifest.run.chunkSize === undefined ? { value: DEFAULT_CHUNK_SIZE, source: 'default' } : { value: manifest.run.chunkSize, source: 'manifest' },
-  );
-  const chunkSizeSource = explained.chunkSize?.source;
-  const string = (_flag: string, value: string | number | boolean): string => String(value);
-  const none = <T>(): { value: T | undefined; source: OptionSource } => ({ value: undefined, source: 'default' });
-  const isQuiet = pick('quiet', parseBoolean, () => ({ value: false, source: 'default' }));
-  const isProgress = pick('progress', parseBoolean, () => ({ value: true, source: 'default' }));
-  const deadlineMs = pick('deadline', parseDuration, none<number>);
+/** A value given (flag, environment, config), else the manifest's, else the default. */
+function givenOr<T>(given: OptionValue<T | undefined>, fromManifest: T | undefined, fallback: () => T): { value: T; source: OptionSource } {
+  if (given.value !== undefined) return { value: given.value, source: given.source };
+  if (fromManifest !== undefined) return { value: fromManifest, source: 'manifest' };
+  return { value: fallback(), source: 'default' };
+}
+
+/** The manifest, with what --print-config says about it. */
+function resolveManifestExplained(values: ManifestValues, explained: Explained): Manifest {
+  const manifest = resolveManifest(values);
+  explained.manifest = { value: manifest.source, source: (values.manifest.value === undefined ? values.model : values.manifest).source };
+  return manifest;
+}
+
+function resolvePoolOptions(command: CommandName, input: string | undefined, values: PoolValues, isStderrTty: boolean): ResolvedRun {
+  const explained = explainValues(command, values);
+  const manifest = resolveManifestExplained(values, explained);
+  const workers = givenOr(values.workers, manifest.run.workers, defaultWorkers);
+  const chunkSize = givenOr(values.chunkSize, manifest.run.chunkSize, () => DEFAULT_CHUNK_SIZE);
+  const maxInFlight = givenOr(values.maxInFlight, undefined, () => workers.value * 4);
+  Object.assign(explained, { workers, chunkSize, maxInFlight });
+  const isQuiet = values.quiet.value;
   const run: RunOptions = {
-    input: { path: input, format: pick('format', (f, v) => parseChoice<InputFormat>(f, v, ['csv', 'ndjson']), none<InputFormat>) },
-    outputFormat: pick('outputFormat', (f, v) => parseChoice<OutputFormat>(f, v, ['csv', 'ndjson']), () => ({ value: 'csv' as const, source: 'default' })),
-    parser: pick('parser', (f, v) => parseChoice<CsvParser>(f, v, ['fast', 'reference']), () => ({ value: 'fast' as const, source: 'default' })),
-    // '-' is stdout, as it is stdin for the input.
-    output: pick('output', (_flag, value) => (String(value) === '-' ? undefined : String(value)), none<string>),
-    rejects: pick('rejects', string, none<string>),
+    input: { path: input, format: values.format.value },
+    outputFormat: values.outputFormat.value,
+    parser: values.parser.value,
+    output: undefined,
+    rejects: undefined,
     manifest,
-    workers,
-    chunkSize,
+    workers: workers.value,
+    chunkSize: chunkSize.value,
     // Balanced over the workers unless the chunk size was chosen (a flag, the environment, a config or the
     // manifest): then every chunk has exactly that many rows.
-    balanceFor: chunkSizeSource === 'default' ? workers : undefined,
-    batchRows: pick('batchRows', parsePositiveInteger, () => ({ value: DEFAULT_BATCH_ROWS, source: 'default' })),
-    maxInFlight: pick('maxInFlight', parsePositiveInteger, () => ({ value: workers * 4, source: 'default' })),
-    maxRecordBytes: pick('maxLineBytes', parsePositiveInteger, () => ({ value: DEFAULT_MAX_LINE_BYTES, source: 'default' })),
-    retries: pick('retries', parseCount, () => ({ value: DEFAULT_RETRIES, source: 'default' })),
-    chunkTimeoutMs: pick('chunkTimeout', parseDuration, none<number>),
-    isolation: pick('isolation', (f, v) => parseChoice<Isolation>(f, v, ['thread', 'process']), () => ({ value: 'thread' as const, source: 'default' })),
-    compare: pick('compare', parseBoolean, () => ({ value: false, source: 'default' })),
-    warmUp: pick('warmUp', parseBoolean, () => ({ value: true, source: 'default' })),
-    deadline:
-      deadlineMs === undefined
-        ? undefined
-        : {
-            // Measured from process start, as a scheduler sees it.
-            at: deadlineMs,
-            mode: pick('onDeadline', (f, v) => parseChoice(f, v, ['finish', 'abort'] as const), () => ({ value: 'finish' as const, source: 'default' })),
-          },
+    balanceFor: chunkSize.source === 'default' ? workers.value : undefined,
+    batchRows: values.batchRows.value,
+    maxInFlight: maxInFlight.value,
+    maxRecordBytes: values.maxLineBytes.value,
+    retries: values.retries.value,
+    chunkTimeoutMs: values.chunkTimeout.value,
+    isolation: values.isolation.value,
+    compare: false,
+    warmUp: values.warmUp.value,
+    deadline: undefined,
     signal: undefined,
     remote: undefined,
   };
-  const endpoint = pick('endpoint', string, none<string>);
-  const remoteSettings = {
-    modelName: pick('modelName', string, none<string>),
-    concurrency: pick('concurrency', parsePositiveInteger, none<number>),
-    timeoutMs: pick('requestTimeout', parseDuration, () => ({ value: 30_000, source: 'default' })),
-    tokenEnv: pick('tokenEnv', string, () => ({ value: 'BATCH_INFER_TOKEN', source: 'default' })),
+  return {
+    run,
+    timingJson: values.timingJson.value,
+    isQuiet,
+    // Like knip: a bar only on a terminal, and never when asked for quiet or no progress.
+    isShowProgress: isStderrTty && !isQuiet && values.progress.value,
+    logFormat: values.logFormat.value,
+    lock: values.lock.value,
+    explained,
   };
-  if (endpoint !== undefined) {
-    if (!/^https?:\/\/[^/]+/.test(endpoint)) usage(`${label('endpoint')} must be an http:// or https:// URL, got '${endpoint}'`);
-    run.remote = { endpoint, ...remoteSettings, retries: run.retries };
+}
+
+export function resolveRunOptions(input: string | undefined, values: OptionValues<'run'>, isStderrTty: boolean): ResolvedRun {
+  const resolved = resolvePoolOptions('run', input, values, isStderrTty);
+  const run = resolved.run;
+  // '-' is stdout, as it is stdin for the input.
+  run.output = values.output.value === '-' ? undefined : values.output.value;
+  run.rejects = values.rejects.value;
+  run.compare = values.compare.value;
+  // Measured from process start, as a scheduler sees it.
+  if (values.deadline.value !== undefined) run.deadline = { at: values.deadline.value, mode: values.onDeadline.value };
+  if (values.endpoint.value !== undefined) {
+    run.remote = {
+      endpoint: values.endpoint.value,
+      modelName: values.modelName.value,
+      concurrency: values.concurrency.value,
+      timeoutMs: values.requestTimeout.value,
+      tokenEnv: values.tokenEnv.value,
+      retries: run.retries,
+    };
     // A server's parallelism is its concurrency, not the workers: chunks keep the size asked for.
     run.balanceFor = undefined;
   }
-  if (deadlineMs === undefined) pick('onDeadline', (f, v) => parseChoice(f, v, ['finish', 'abort'] as const), () => ({ value: 'finish' as const, source: 'default' }));
+  return resolved;
+}
+
+export function resolveReplayOptions(values: OptionValues<'replay'>, isStderrTty: boolean): ResolvedReplay {
+  if (values.outDir.value === undefined) usage('--out-dir DIR is required');
   return {
-    run,
-    timingJson: pick('timingJson', string, none<string>),
+    ...resolvePoolOptions('replay', undefined, values, isStderrTty),
+    outDir: values.outDir.value,
+    isResume: values.resume.value,
+    from: values.from.value,
+    to: values.to.value,
+  };
+}
+
+export interface ResolvedBench {
+  manifest: Manifest;
+  /** Synthesize this many rows instead of reading an input. */
+  rows: number | undefined;
+  seed: number;
+  format: OptionValues<'bench'>['format']['value'];
+  parser: OptionValues<'bench'>['parser']['value'];
+  isolation: OptionValues<'bench'>['isolation']['value'];
+  chunkSizes: number[];
+  workers: number[];
+  warmup: number;
+  rule: { repeats: number; stabilityPercent: number; maxRepeats: number };
+  baseline: string | undefined;
+  maxRegression: number;
+  /** Report files by option name (json, saveBaseline, csv, markdown, svg, recommend); undefined: not written. */
+  reports: Record<'json' | 'saveBaseline' | 'csv' | 'markdown' | 'svg' | 'recommend', string | undefined>;
+  isQuiet: boolean;
+  isShowProgress: boolean;
+  explained: Explained;
+}
+
+export function resolveBenchOptions(input: string | undefined, values: OptionValues<'bench'>, isStderrTty: boolean): ResolvedBench {
+  if (input !== undefined && values.rows.value !== undefined) usage(`give an input file or ${values.rows.label} N, not both`);
+  const { repeats, maxRepeats } = values;
+  if (maxRepeats.value < repeats.value) usage(`${maxRepeats.label} ${maxRepeats.value} is below ${repeats.label} ${repeats.value}`);
+  const explained = explainValues('bench', values);
+  const manifest = resolveManifestExplained(values, explained);
+  const workers = givenOr(values.workers, undefined, () => Array.from({ length: defaultWorkers() }, (_, i) => i + 1));
+  explained.workers = workers;
+  const isQuiet = values.quiet.value;
+  return {
+    manifest,
+    rows: values.rows.value,
+    seed: values.seed.value,
+    format: values.format.value,
+    parser: values.parser.value,
+    isolation: values.isolation.value,
+    chunkSizes: values.chunkSizes.value,
+    workers: workers.value,
+    warmup: values.warmup.value,
+    rule: { repeats: repeats.value, stabilityPercent: values.stability.value, maxRepeats: maxRepeats.value },
+    baseline: values.baseline.value,
+    maxRegression: values.maxRegression.value,
+    reports: {
+      json: values.json.value,
+      saveBaseline: values.saveBaseline.value,
+      csv: values.csv.value,
+      markdown: values.markdown.value,
+      svg: values.svg.value,
+      recommend: values.recommend.value,
+    },
     isQuiet,
-    // Like knip: a bar only on a terminal, and never when asked for quiet or no progress.
-    isShowProgress: isStderrTty && !isQuiet && isProgress,
-    logFormat: pick('logFormat', (f, v) => parseChoice<LogFormat>(f, v, ['human', 'json']), () => ({ value: 'human' as const, source: 'default' })),
-    lock: pick('lock', string, none<string>),
+    isShowProgress: isStderrTty && !isQuiet && values.progress.value,
     explained,
   };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_CHUNK_SIZE } from '../../src/config/options.js';
+import { DEFAULT_CHUNK_SIZE } from '../../src/config/option-table.js';
 import { balancedChunkRows } from '../../src/snapshot/score-snapshot.js';
 
 describe('balancedChunkRows', () => {

@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runCli } from '../helpers/cli.js';
+import { MODELS, SNAPSHOT, tempDir } from '../helpers/paths.js';
+
+const AE = join(MODELS, 'autoencoder.manifest.json');
+
+function assertRefused(result: ReturnType<typeof runCli>, message: string): void {
+  assert.equal(result.code, 2, result.stderr);
+  assert.equal(result.stderr, `batch-infer: ${message}\n`);
+  assert.equal(result.stdout, '');
+}
+
+describe('options a command does not take are refused, not ignored', () => {
+  it('replay refuses BATCH_INFER_ENDPOINT, BATCH_INFER_DEADLINE and BATCH_INFER_COMPARE before scoring anything', (t) => {
+    const out = join(tempDir(t), 'out');
+    for (const [variable, flag] of [['BATCH_INFER_ENDPOINT', '--endpoint'], ['BATCH_INFER_DEADLINE', '--deadline'], ['BATCH_INFER_COMPARE', '--compare']]) {
+      const result = runCli(['replay', SNAPSHOT, '-m', AE, '--out-dir', out], { env: { [variable!]: '1' } });
+      assertRefused(result, `${variable} is set, but replay does not take ${flag}`);
+    }
+    assert.equal(existsSync(out), false, 'nothing written');
+  });
+
+  it('bench refuses BATCH_INFER_CHUNK_SIZE (run and replay take it, bench sweeps --chunk-sizes)', () => {
+    assertRefused(runCli(['bench', '--rows', '100', '-m', AE], { env: { BATCH_INFER_CHUNK_SIZE: '500' } }), 'BATCH_INFER_CHUNK_SIZE is set, but bench does not take --chunk-size');
+  });
+
+  it('replay and bench refuse a --config key they do not take, naming the file and the key', (t) => {
+    const dir = tempDir(t);
+    const config = join(dir, 'c.json');
+    writeFileSync(config, JSON.stringify({ deadline: '50s' }));
+    assertRefused(runCli(['replay', SNAPSHOT, '-m', AE, '--out-dir', join(dir, 'out'), '--config', config]), `--config ${config} sets 'deadline', but replay does not take --deadline`);
+    writeFileSync(config, JSON.stringify({ 'timing-json': 't.json' }));
+    assertRefused(runCli(['bench', '--rows', '100', '-m', AE, '--config', config]), `--config ${config} sets 'timing-json', but bench does not take --timing-json`);
+  });
+
+  it('replay has no --endpoint flag', (t) => {
+    const result = runCli(['replay', SNAPSHOT, '-m', AE, '--out-dir', join(tempDir(t), 'out'), '--endpoint', 'http://127.0.0.1:1']);
+    assertRefused(result, "unknown option '--endpoint'");
+  });
+});
+
+describe('every scoring command reads flags, BATCH_INFER_* and --config the same way', () => {
+  it('bench --print-config shows values from the environment and the config file, flags first', (t) => {
+    const config = join(tempDir(t), 'c.json');
+    writeFileSync(config, JSON.stringify({ repeats: 5, 'chunk-sizes': '500,1000', workers: '1' }));
+    const result = runCli(['bench', '--rows', '100', '--config', config, '--workers', '2', '--print-config'], { env: { BATCH_INFER_MANIFEST: AE, BATCH_INFER_REPEATS: '4' } });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^--repeats\s+4\s+\[env BATCH_INFER_REPEATS\]$/m);
+    assert.match(result.stdout, /^--chunk-sizes\s+\[500,1000\]\s+\[config .*c\.json\]$/m);
+    assert.match(result.stdout, /^--workers\s+\[2\]\s+\[flag\]$/m);
+    assert.equal(result.stderr, '');
+  });
+
+  it('generate reads flags only: a BATCH_INFER_ROWS set for bench does not change it', () => {
+    const result = runCli(['generate', '--rows', '3'], { env: { BATCH_INFER_ROWS: 'not a number', BATCH_INFER_SEED: '7' } });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trimEnd().split('\n').length, 4);
+  });
+});
