@@ -2,8 +2,10 @@ import { CommanderError } from 'commander';
 import { detachOneBufferEarly } from './pool/detach-early.js';
 import { ExitCode, describeError, isBatchInferError } from './errors.js';
 import { createProgram } from './commands/program.js';
+import { guardStandardStreams } from './output/standard-streams.js';
 
 detachOneBufferEarly();
+guardStandardStreams();
 
 async function main(argv: string[]): Promise<number> {
   try {

@@ -19,6 +19,7 @@ import {
   parseText,
   parseUrl,
   parseUtcTime,
+  parseWorkerCount,
   parseWorkerList,
   type Parser,
 } from './parse-values.js';
@@ -112,7 +113,7 @@ export const OPTION_TABLE = [
   option({ name: 'to', valueName: 'time', commands: ['replay'], parse: parseUtcTime, help: "only inputs whose file-name time is before this (UTC)" }),
   // Scoring through a pool.
   option({ name: 'outputFormat', valueName: 'format', commands: POOL, parse: formats, default: 'csv', help: 'output format: csv or ndjson' }),
-  option({ name: 'workers', short: 'w', valueName: 'n', commands: POOL, parse: parsePositiveInteger, help: 'worker threads', defaultHelp: "the manifest's run.workers, else available cores" }),
+  option({ name: 'workers', short: 'w', valueName: 'n', commands: POOL, parse: parseWorkerCount, help: 'worker threads (at most 4 per core)', defaultHelp: "the manifest's run.workers, else available cores" }),
   option({ name: 'chunkSize', short: 'c', valueName: 'n', commands: POOL, parse: parsePositiveInteger, help: 'rows per chunk, exactly', defaultHelp: `the manifest's run.chunkSize, else about ${DEFAULT_CHUNK_SIZE}, balanced over the workers` }),
   option({ name: 'batchRows', valueName: 'n', commands: POOL, parse: parsePositiveInteger, default: DEFAULT_BATCH_ROWS, help: 'rows per inference call within a chunk' }),
   option({ name: 'maxInFlight', valueName: 'n', commands: POOL, parse: parsePositiveInteger, help: 'chunks read but not yet written', defaultHelp: '4 x workers' }),

@@ -6,7 +6,7 @@
 
 import { loadManifest, manifestForModel, type Manifest } from '../model/manifest.js';
 import type { RunOptions } from '../snapshot/run-snapshot.js';
-import { usage } from './parse-values.js';
+import { checkWorkerCount, usage } from './parse-values.js';
 import { DEFAULT_CHUNK_SIZE, defaultWorkers, type CommandName, type OptionSource, type OptionValue, type OptionValues } from './option-table.js';
 import { explainValues, type Explained } from './read-options.js';
 
@@ -68,6 +68,7 @@ function resolvePoolOptions(command: CommandName, input: string | undefined, val
   const explained = explainValues(command, values);
   const manifest = resolveManifestExplained(values, explained);
   const workers = givenOr(values.workers, manifest.run.workers, defaultWorkers);
+  if (workers.source === 'manifest') checkWorkerCount(`${manifest.source}: $.run.workers`, workers.value);
   const chunkSize = givenOr(values.chunkSize, manifest.run.chunkSize, () => DEFAULT_CHUNK_SIZE);
   const maxInFlight = givenOr(values.maxInFlight, undefined, () => workers.value * 4);
   Object.assign(explained, { workers, chunkSize, maxInFlight });

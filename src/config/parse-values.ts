@@ -4,6 +4,7 @@
  * a one-line usage error naming both ("--chunk-size must be a positive integer, got 'abc'").
  */
 
+import { availableParallelism } from 'node:os';
 import { BatchInferError } from '../errors.js';
 
 export type RawScalar = string | number | boolean;
@@ -100,9 +101,33 @@ export function parseChunkSizes(label: string, raw: RawScalar): number[] {
   return parseIntegerList(text, () => usage(`${label} must be positive integers ('500,2000') or a range ('256:65536'), got '${text}'`));
 }
 
+/**
+ * The most workers a run may have: 4 per core. Each worker loads every model (an IsolationForest is ~100 MB in
+ * each), so `--workers 1000` took 22 GB and a load of 577 here before it was killed, and no more threads than
+ * a few per core ever scored faster.
+ */
+export function maxWorkers(cores = availableParallelism()): number {
+  return Math.max(4, 4 * cores);
+}
+
+export function checkWorkerCount(label: string, count: number): void {
+  const cores = availableParallelism();
+  if (count > maxWorkers(cores)) {
+    usage(`${label} ${count} is more than ${maxWorkers(cores)} (4 per core, ${cores} cores here): each worker loads every model`);
+  }
+}
+
+export function parseWorkerCount(label: string, raw: RawScalar): number {
+  const count = parsePositiveInteger(label, raw);
+  checkWorkerCount(label, count);
+  return count;
+}
+
 export function parseWorkerList(label: string, raw: RawScalar): number[] {
   const text = String(raw);
-  return parseIntegerList(text, () => usage(`${label} must be positive integers such as '1,2,4', got '${text}'`));
+  const counts = parseIntegerList(text, () => usage(`${label} must be positive integers such as '1,2,4', got '${text}'`));
+  for (const count of counts) checkWorkerCount(label, count);
+  return counts;
 }
 
 /** Distinct positive integers, ascending. */

@@ -9,6 +9,7 @@ import { closeSync, fstatSync, openSync, renameSync, rmSync, writeSync, writevSy
 import { basename, dirname, join, resolve } from 'node:path';
 import { BatchInferError } from '../errors.js';
 import { realDestination, statIfAny } from './output-paths.js';
+import { markStdoutAsData } from './standard-streams.js';
 
 export interface OutputSink {
   /** Writes bytes, waiting when the destination is slow (backpressure). */
@@ -38,6 +39,7 @@ export function removeTemporaryFiles(): void {
 }
 
 export function openStdoutSink(): OutputSink {
+  markStdoutAsData();
   let failure: Error | undefined;
   // A reader that goes away (`| head`) closes the pipe: say so in one line rather than crash on EPIPE.
   const onError = (error: Error): void => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
@@ -58,5 +59,24 @@ describe('every scoring command reads flags, BATCH_INFER_* and --config the same
     const result = runCli(['generate', '--rows', '3'], { env: { BATCH_INFER_ROWS: 'not a number', BATCH_INFER_SEED: '7' } });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout.trimEnd().split('\n').length, 4);
+  });
+});
+
+describe('the worker count is bounded', () => {
+  const limit = Math.max(4, 4 * availableParallelism());
+  const cores = availableParallelism();
+  it('refuses more than 4 workers per core from a flag, a variable, bench and the manifest, before any pool starts', (t) => {
+    const message = (label: string, count: number): string => `${label} ${count} is more than ${limit} (4 per core, ${cores} cores here): each worker loads every model`;
+    assertRefused(runCli(['run', SNAPSHOT, '-m', AE, '--workers', '1000']), message('--workers', 1000));
+    assertRefused(runCli(['run', SNAPSHOT, '-m', AE], { env: { BATCH_INFER_WORKERS: String(limit + 1) } }), message('BATCH_INFER_WORKERS', limit + 1));
+    assertRefused(runCli(['bench', '--rows', '100', '-m', AE, '-w', `1,${limit + 1}`]), message('--workers', limit + 1));
+    const manifest = join(tempDir(t), 'm.json');
+    writeFileSync(manifest, JSON.stringify({ ...JSON.parse(readFileSync(AE, 'utf8')), run: { workers: limit + 1 } }).replaceAll('"path":"', `"path":"${MODELS}/`));
+    assertRefused(runCli(['run', SNAPSHOT, '-m', manifest]), message(`${manifest}: $.run.workers`, limit + 1));
+  });
+
+  it('takes exactly the limit', () => {
+    const result = runCli(['run', SNAPSHOT, '-m', AE, '--workers', String(limit), '-q', '-o', '/dev/null']);
+    assert.equal(result.code, 0, result.stderr);
   });
 });
