@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { openFileSink } from '../output/write-output.js';
 import { generateApmSnapshotCsv } from '../synth/apm-snapshot.js';
 import { gatherOptions } from './command-options.js';
 
@@ -14,10 +14,22 @@ export interface GenerateOptions {
 
 /** Writes a seeded APM snapshot (CSV) to a file or stdout. */
 export async function runGenerate(options: GenerateOptions): Promise<void> {
-  const source = Readable.from(generateApmSnapshotCsv({ rows: options.rows, seed: options.seed, targets: options.targets }));
-  // '-' is stdout, as for run's --output.
-  const sink = options.output === undefined || options.output === '-' ? process.stdout : createWriteStream(options.output);
-  await pipeline(source, sink);
+  const pieces = generateApmSnapshotCsv({ rows: options.rows, seed: options.seed, targets: options.targets });
+  // '-' is stdout, as for run's --output. A reader that closes the pipe early ends the command quietly.
+  if (options.output === undefined || options.output === '-') {
+    await pipeline(Readable.from(pieces), process.stdout);
+    return;
+  }
+  // A file is written like run's outputs: whole under a temporary name, then renamed into place; a missing
+  // directory is one line naming --output.
+  const sink = openFileSink(options.output, '--output');
+  try {
+    for (const piece of pieces) await sink.write(piece);
+    await sink.commit();
+  } catch (error) {
+    sink.abort();
+    throw error;
+  }
 }
 
 /** `batch-infer generate`: returns the exit code. */

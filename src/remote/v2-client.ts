@@ -115,12 +115,31 @@ export interface ServerInfo {
 }
 
 /** GET /v2/health/ready, then GET /v2 for the server's extensions. */
+/**
+ * A V2 answer's JSON object, or a RemoteRejected naming what came instead: a proxy's or another server's HTML
+ * page answered 200 at the wrong URL, and a JSON syntax error would say nothing useful.
+ */
+function parseJsonObject<T>(body: Buffer, response: Response, what: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    json = undefined;
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    const type = response.headers.get('content-type') ?? 'no Content-Type';
+    const start = body.toString('utf8', 0, Math.min(body.length, 60)).replace(/\s+/g, ' ').trim();
+    throw new RemoteRejected(`${what}: the answer is not a JSON object (${type}: '${start}'); is this an Open Inference Protocol (KServe V2) server?`);
+  }
+  return json as T;
+}
+
 export async function checkReady(settings: RemoteSettings): Promise<ServerInfo> {
   const { response, body } = await requestWithRetries(settings, '/v2/health/ready');
   if (response.status !== 200) throw new RemoteUnavailable(`--endpoint ${settings.endpoint}: not ready (GET /v2/health/ready: HTTP ${response.status} ${errorText(body)})`);
   const server = await requestWithRetries(settings, '/v2');
   if (server.response.status !== 200) return { extensions: [] };
-  const json = JSON.parse(server.body.toString('utf8')) as { extensions?: string[] };
+  const json = parseJsonObject<{ extensions?: string[] }>(server.body, server.response, `--endpoint ${settings.endpoint}: GET /v2`);
   return { extensions: json.extensions ?? [] };
 }
 
@@ -135,7 +154,9 @@ export async function fetchMetadata(settings: RemoteSettings): Promise<ModelMeta
   const { response, body } = await requestWithRetries(settings, `/v2/models/${encodeURIComponent(settings.modelName)}`);
   if (response.status === 404) throw new RemoteRejected(`--endpoint ${settings.endpoint}: the server has no model '${settings.modelName}' (use --model-name or the manifest's model names)`);
   if (response.status !== 200) throw new RemoteRejected(`--endpoint ${settings.endpoint}: model '${settings.modelName}' metadata: HTTP ${response.status} ${errorText(body)}`);
-  const json = JSON.parse(body.toString('utf8')) as { inputs?: V2TensorJson[]; outputs?: V2TensorJson[]; parameters?: { replicas?: number } };
+  const what = `--endpoint ${settings.endpoint}: model '${settings.modelName}' metadata`;
+  const json = parseJsonObject<{ inputs?: V2TensorJson[]; outputs?: V2TensorJson[]; parameters?: { replicas?: number } }>(body, response, what);
+  if (!Array.isArray(json.inputs) || !Array.isArray(json.outputs)) throw new RemoteRejected(`${what}: the answer has no 'inputs' and 'outputs' lists`);
   const toSignature = (t: V2TensorJson): ValueSignature => ({
     name: t.name,
     type: FROM_V2[t.datatype] ?? t.datatype,
@@ -176,7 +197,8 @@ export async function infer(
   if (response.status !== 200) throw new RemoteRejected(`model '${settings.modelName}': HTTP ${response.status} ${errorText(reply)}`);
   const headerLength = response.headers.get(BINARY_HEADER);
   const jsonLength = headerLength === null ? reply.length : Number(headerLength);
-  const parsed = JSON.parse(reply.subarray(0, jsonLength).toString('utf8')) as { outputs: V2TensorJson[] };
+  const parsed = parseJsonObject<{ outputs?: V2TensorJson[] }>(reply.subarray(0, jsonLength), response, `model '${settings.modelName}': POST ${path}`);
+  if (!Array.isArray(parsed.outputs)) throw new RemoteRejected(`model '${settings.modelName}': POST ${path}: the answer has no 'outputs' list`);
   const outputs = new Map<string, RemoteTensor>();
   let offset = jsonLength;
   for (const tensor of parsed.outputs) {
