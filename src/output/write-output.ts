@@ -5,7 +5,7 @@
  * replaced, the link stays.
  */
 
-import { closeSync, fstatSync, openSync, renameSync, rmSync, writeSync, writevSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, renameSync, rmSync, writeSync, writevSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BatchInferError } from '../errors.js';
 import { realDestination, statIfAny } from './output-paths.js';
@@ -32,6 +32,56 @@ export function isOwnTemporaryName(name: string): boolean {
 
 /** Temporary files still open, removed on any exit path (see removeTemporaryFiles). */
 const temporaryFiles = new Set<string>();
+
+/**
+ * Temporary files of dead processes, per directory and per destination name: found with one listing per
+ * directory (replay opens two files a snapshot in one directory), removed when that destination is next written.
+ */
+const staleTemporaryFiles = new Map<string, Map<string, string[]>>();
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // Alive, but someone else's.
+  }
+}
+
+function findStaleTemporaryFiles(directory: string): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  let names: string[];
+  try {
+    names = readdirSync(directory);
+  } catch {
+    return found;
+  }
+  for (const name of names) {
+    const match = /^\.(.+)\.(\d+)\.[0-9a-z]+\.tmp$/.exec(name);
+    if (match === null) continue;
+    const pid = Number(match[2]);
+    if (pid === process.pid || isAlive(pid)) continue;
+    found.set(match[1]!, [...(found.get(match[1]!) ?? []), name]);
+  }
+  return found;
+}
+
+/**
+ * A run killed with SIGKILL (or by the OOM killer) leaves its temporary file beside the destination: the next
+ * write to the same destination removes those whose process is gone, and nothing else. (A process id reused by
+ * a live process keeps its file: it cannot be told apart.)
+ */
+function removeStaleTemporaryFiles(target: string): void {
+  const directory = dirname(target);
+  let stale = staleTemporaryFiles.get(directory);
+  if (stale === undefined) {
+    stale = findStaleTemporaryFiles(directory);
+    staleTemporaryFiles.set(directory, stale);
+  }
+  const name = basename(target);
+  for (const file of stale.get(name) ?? []) rmSync(join(directory, file), { force: true });
+  stale.delete(name);
+}
 
 export function removeTemporaryFiles(): void {
   for (const file of temporaryFiles) rmSync(file, { force: true });
@@ -126,6 +176,7 @@ export function openFileSink(destination: string, flag: string): OutputSink {
   if (isSpecial && isStdout(kind)) return openStdoutSink();
   const target = isSpecial ? resolve(destination) : realDestination(destination);
   const temporary = isSpecial ? target : temporaryPathFor(target);
+  if (!isSpecial) removeStaleTemporaryFiles(target);
   let fd: number | undefined;
   try {
     // Opened now so that a missing directory or a permission problem is reported before any work.

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
@@ -13,5 +14,20 @@ describe('user mistakes get one line naming the flag', () => {
     assert.equal(result.code, 2);
     assert.equal(result.stderr, `batch-infer: --output ${file}: no such directory\n`);
     assert.equal(existsSync(file), false);
+  });
+});
+
+describe('temporary files a killed run left behind', () => {
+  it('are removed when the same destination is next written, if their process is gone; nothing else is', (t) => {
+    const dir = tempDir(t);
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const stale = `.out.csv.${dead}.k1.tmp`;
+    const otherDestination = `.other.csv.${dead}.k2.tmp`;
+    const alive = `.out.csv.${process.pid}.k3.tmp`;
+    const notOurs = `.out.csv.tmp`;
+    for (const name of [stale, otherDestination, alive, notOurs]) writeFileSync(join(dir, name), 'partial');
+    const result = runCli(['generate', '--rows', '10', '-o', join(dir, 'out.csv')]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(readdirSync(dir).sort(), [otherDestination, alive, notOurs, 'out.csv'].sort());
   });
 });
