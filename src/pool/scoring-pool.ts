@@ -30,6 +30,8 @@ export interface PoolStarted {
   startupMs: number;
   /** Each worker's own model-load time. */
   loadMs: number[];
+  /** The workers that loaded the models: thread ids, or process ids with --isolation process. */
+  workerIds: number[];
 }
 
 /** A chunk that did not come back scored; worth another try on a fresh worker. */
@@ -109,7 +111,7 @@ export class ScoringPool {
       if (!result.ok) throw new BatchInferError('MODEL_LOAD', result.message);
       if (result.kind === 'ready') ready.push(result);
     }
-    return { signatures: ready[0]?.signatures ?? [], startupMs: performance.now() - this.#createdAt, loadMs: ready.map((r) => r.loadMs) };
+    return { signatures: ready[0]?.signatures ?? [], startupMs: performance.now() - this.#createdAt, loadMs: ready.map((r) => r.loadMs), workerIds: ready.map((r) => r.workerId) };
   }
 
   /** Hands every worker a sample of the run's rows to score and throw away; resolves when all are done. */

@@ -12,6 +12,13 @@ const AE = join(MODELS, 'autoencoder.manifest.json');
 const SAME = join(tmpdir(), 'bench-same-report.txt');
 const QUICK = ['--rows', '3000', '-m', AE, '--chunk-sizes', '500,1000', '--workers', '1,2', '--warmup', '0', '--repeats', '2', '--max-repeats', '3', '--stability', '50'];
 
+/** The middle run, or the mean of the middle two. */
+function medianOf(runs: number[]): number {
+  const sorted = [...runs].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
 /** Well-formed XML by a tag stack: every opened element is closed, in order. */
 function assertWellFormedXml(text: string): void {
   const stack: string[] = [];
@@ -36,8 +43,12 @@ describe('batch-infer bench', () => {
     assert.deepEqual(bench.sequential.map((s) => s.chunkSize), [500, 1000]);
     for (const c of bench.configs) {
       const seq = bench.sequential.find((s) => s.chunkSize === c.chunkSize)!;
-      assert.ok(Math.abs(c.speedup - seq.medianMs / c.medianMs) < 1e-9, 'speedup = sequential / parallel');
-      assert.ok(Math.abs(c.efficiency - c.speedup / c.workers) < 1e-9);
+      // From the raw runs, not from the medians printed beside the speedup: a wrong median, the baseline of
+      // another chunk size, or the ratio turned over would show here.
+      const fromRuns = medianOf(seq.runs) / medianOf(c.runs);
+      assert.ok(Math.abs(c.speedup - fromRuns) <= 1e-9 * fromRuns, `${c.workers}x${c.chunkSize}: speedup ${c.speedup}, the runs give ${fromRuns}`);
+      assert.ok(Math.abs(c.efficiency * c.workers - fromRuns) <= 1e-9 * fromRuns, `${c.workers}x${c.chunkSize}: efficiency ${c.efficiency}`);
+      assert.ok(c.busyShare <= 1.01, `${c.workers}x${c.chunkSize}: workers busy ${c.busyShare} of the time, more than all of it`);
       assert.ok(c.runs.length >= 2 && c.runs.length <= 3);
       assert.ok(c.minMs <= c.medianMs && c.medianMs <= c.maxMs);
       assert.ok(c.latencyP50Ms <= c.latencyP95Ms && c.latencyP95Ms <= c.latencyP99Ms);

@@ -6,11 +6,12 @@ import { parse } from 'csv-parse/sync';
 import { BatchInferError } from '../../src/errors.js';
 import { loadManifest } from '../../src/model/manifest.js';
 import { scoreSnapshot, startPool, type PoolHandle, type SnapshotOptions } from '../../src/snapshot/score-snapshot.js';
-import { createRandom } from '../../src/synth/apm-snapshot.js';
+import { createCaseRandom, describeReproduction, readFuzzSettings } from '../helpers/fuzz-settings.js';
 import { MemorySink } from '../helpers/memory-sink.js';
 import { MODELS, SNAPSHOT } from '../helpers/paths.js';
 
-const CASES = Number(process.env.FUZZ_CASES ?? 2000);
+// 200 cases in `npm test`; `npm run test:fuzz` runs 2,000.
+const settings = readFuzzSettings(200);
 const lines = readFileSync(SNAPSHOT, 'utf8').trimEnd().split('\n');
 const header = lines[0]!;
 const body = lines.slice(1, 400);
@@ -68,7 +69,56 @@ function countRecords(bytes: Buffer, limit: number): number | undefined {
   return records;
 }
 
-describe('fuzz: thousands of mutated snapshots, seeded', () => {
+/** Scores one mutated snapshot and checks that every record is accounted for; says how the case ended. */
+async function runCase(handle: PoolHandle, n: number, where: string): Promise<'scored' | 'withRejects' | 'refused'> {
+  const random = createCaseRandom(settings.seed, n);
+  const rows = body.slice(0, 1 + Math.floor(random() * body.length));
+  const bytes = [...Buffer.from(`${header}\n${rows.join(random() < 0.2 ? '\r\n' : '\n')}\n`)];
+  const mutations = 1 + Math.floor(random() * 4);
+  for (let m = 0; m < mutations; m++) MUTATIONS[Math.floor(random() * MUTATIONS.length)]!(bytes, random);
+  const input = Buffer.from(bytes);
+  const output = new MemorySink();
+  const rejects = new MemorySink();
+  const limit = 2048;
+  const options: SnapshotOptions = {
+    input: { path: `case-${n}.csv`, format: 'csv', source: [input] },
+    outputFormat: 'csv',
+    parser: random() < 0.8 ? 'fast' : 'reference',
+    output,
+    rejects,
+    chunkSize: 1 + Math.floor(random() * 150),
+    balanceFor: undefined,
+    batchRows: 1 + Math.floor(random() * 40),
+    maxInFlight: 4,
+    maxRecordBytes: limit,
+    retries: 0,
+    chunkTimeoutMs: 20_000,
+    compare: false,
+    warmUp: false,
+    deadline: undefined,
+    signal: undefined,
+  };
+  let timing;
+  try {
+    timing = await scoreSnapshot(handle, options);
+  } catch (error) {
+    // A damaged header (or an empty input) is a usage error: exit 2, never a crash.
+    assert.ok(error instanceof BatchInferError, `${where}: ${String(error)}`);
+    assert.equal(error.exitCode, 2, `${where}: ${error.message}`);
+    assert.ok(output.isAborted || !output.isCommitted, `${where}: no output committed`);
+    return 'refused';
+  }
+  const written = parse(output.text(), { columns: true, relax_column_count: false }) as unknown[];
+  const rejected = parse(rejects.text(), { columns: true }) as { line: string; reason: string }[];
+  assert.equal(written.length, timing.rowsOut, `${where}: rows written`);
+  assert.equal(rejected.length, timing.rowsRejected, `${where}: rejects written`);
+  assert.equal(timing.rows, timing.rowsOut + timing.rowsRejected, `${where}: rows in = out + rejected`);
+  const expected = countRecords(input, limit);
+  if (expected !== undefined) assert.equal(timing.rows, expected, `${where}: every record accounted for`);
+  return timing.rowsRejected > 0 ? 'withRejects' : 'scored';
+}
+
+describe('fuzz: mutated snapshots, seeded', () => {
   let handle: PoolHandle;
   before(async () => {
     handle = await startPool(loadManifest(join(MODELS, 'manifest.json')), 2, 'thread');
@@ -77,58 +127,18 @@ describe('fuzz: thousands of mutated snapshots, seeded', () => {
     await handle.pool.destroy();
   });
 
-  it(`accounts for every row and never fails except with a usage error (${CASES} cases)`, async () => {
-    const random = createRandom(20261130);
+  it(`accounts for every row and never fails except with a usage error (${settings.cases.length} cases)`, async (t) => {
+    t.diagnostic(`FUZZ_SEED=${settings.seed} FUZZ_CASES=${settings.cases.length}`);
     const outcomes = { scored: 0, withRejects: 0, refused: 0 };
-    for (let n = 0; n < CASES; n++) {
-      const rows = body.slice(0, 1 + Math.floor(random() * body.length));
-      const bytes = [...Buffer.from(`${header}\n${rows.join(random() < 0.2 ? '\r\n' : '\n')}\n`)];
-      const mutations = 1 + Math.floor(random() * 4);
-      for (let m = 0; m < mutations; m++) MUTATIONS[Math.floor(random() * MUTATIONS.length)]!(bytes, random);
-      const input = Buffer.from(bytes);
-      const output = new MemorySink();
-      const rejects = new MemorySink();
-      const limit = 2048;
-      const options: SnapshotOptions = {
-        input: { path: `case-${n}.csv`, format: 'csv', source: [input] },
-        outputFormat: 'csv',
-        parser: random() < 0.8 ? 'fast' : 'reference',
-        output,
-        rejects,
-        chunkSize: 1 + Math.floor(random() * 150),
-        balanceFor: undefined,
-        batchRows: 1 + Math.floor(random() * 40),
-        maxInFlight: 4,
-        maxRecordBytes: limit,
-        retries: 0,
-        chunkTimeoutMs: 20_000,
-        compare: false,
-        warmUp: false,
-        deadline: undefined,
-        signal: undefined,
-      };
-      let timing;
-      try {
-        timing = await scoreSnapshot(handle, options);
-      } catch (error) {
-        // A damaged header (or an empty input) is a usage error: exit 2, never a crash.
-        assert.ok(error instanceof BatchInferError, `case ${n}: ${String(error)}`);
-        assert.equal(error.exitCode, 2, `case ${n}: ${error.message}`);
-        assert.ok(output.isAborted || !output.isCommitted, `case ${n}: no output committed`);
-        outcomes.refused++;
-        continue;
-      }
-      const written = parse(output.text(), { columns: true, relax_column_count: false }) as unknown[];
-      const rejected = parse(rejects.text(), { columns: true }) as { line: string; reason: string }[];
-      assert.equal(written.length, timing.rowsOut, `case ${n}: rows written`);
-      assert.equal(rejected.length, timing.rowsRejected, `case ${n}: rejects written`);
-      assert.equal(timing.rows, timing.rowsOut + timing.rowsRejected, `case ${n}: rows in = out + rejected`);
-      const expected = countRecords(input, limit);
-      if (expected !== undefined) assert.equal(timing.rows, expected, `case ${n}: every record accounted for`);
-      if (timing.rowsRejected > 0) outcomes.withRejects++;
-      else outcomes.scored++;
+    for (const n of settings.cases) {
+      const where = describeReproduction(settings, n, import.meta.url);
+      const outcome = await runCase(handle, n, where);
+      outcomes[outcome]++;
     }
     // The mutations must really exercise all three outcomes, or this test proves little.
-    assert.ok(outcomes.scored > 0 && outcomes.withRejects > CASES / 4 && outcomes.refused > 0, JSON.stringify(outcomes));
+    const total = settings.cases.length;
+    if (settings.isFullRun && total >= 100) {
+      assert.ok(outcomes.scored > 0 && outcomes.withRejects > total / 4 && outcomes.refused > 0, `seed ${settings.seed}: ${JSON.stringify(outcomes)}`);
+    }
   });
 });

@@ -65,6 +65,7 @@ describe('fast CSV path against csv-parse (conformance corpus)', () => {
     ['quote or CR past a long field\'s first eight bytes', 'abcdefghij"k,1,2\nabcdefghijklmnopq\rr,1,2\nabcdefghijklmnopqrstuvwxyz,1,2\n'],
     ['non-ASCII pass-through', 'café ☕,1,2\n"naïve, quoted",3,4\n'],
     ['trailing comma', 'r,1,2,\n'],
+    ['a BOM starting the chunk (data: the reader drops only the input\'s own)', '\uFEFFr1,1,2\n\uFEFFr2,\uFEFF3,4\n'],
   ];
   for (const [name, text] of corpus) {
     it(`gives the same numbers and rejects: ${name}`, () => assertSameParse(text));

@@ -17,6 +17,9 @@ import type { Scratch } from './scratch.js';
 export type { ParsedChunk } from './chunk-builder.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+// A BOM inside a CSV input is data (the splitter drops the input's own): TextDecoder would drop one that starts
+// a chunk or a record read alone, where the fast path keeps it.
+const csvUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 const CSV_OPTIONS: Options = {
   relax_column_count: true,
@@ -39,7 +42,7 @@ export function recordText(bytes: Uint8Array, spans: RecordSpans, r: number): st
 /** Reads the fields of every record: the whole chunk at once when it is well-formed, else record by record. */
 function readCsvRecords(bytes: Uint8Array, spans: RecordSpans): (string[] | string)[] {
   try {
-    const text = utf8.decode(bytes);
+    const text = csvUtf8.decode(bytes);
     const records = parseCsvText(text, CSV_OPTIONS) as string[][];
     if (records.length === spans.count) return records;
   } catch {
@@ -52,7 +55,7 @@ function readCsvRecords(bytes: Uint8Array, spans: RecordSpans): (string[] | stri
 export function readCsvRecord(bytes: Uint8Array, spans: RecordSpans, r: number): string[] | string {
   let text: string;
   try {
-    text = utf8.decode(bytes.subarray(spans.starts[r]!, spans.ends[r]!));
+    text = csvUtf8.decode(bytes.subarray(spans.starts[r]!, spans.ends[r]!));
   } catch {
     return 'invalid UTF-8';
   }

@@ -12,7 +12,7 @@ interface PeerResult {
   warmMs?: number;
 }
 
-// The peer benchmark is not part of the suite; this runs it on a tiny input so that it cannot rot.
+// `npm run test:peers`: the peer benchmark on a tiny input, so that it cannot rot.
 describe('peer benchmark smoke test', () => {
   it('runs every peer on a tiny input and finds the same predictions everywhere', (t) => {
     const out = tempDir(t);
