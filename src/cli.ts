@@ -1,11 +1,33 @@
 import { CommanderError } from 'commander';
 import { detachOneBufferEarly } from './pool/detach-early.js';
-import { ExitCode, describeError, isBatchInferError } from './errors.js';
+import { activeRunLog, createRunLog } from './commands/run-log.js';
+import { ExitCode, describeError, exitCodeOf, isBatchInferError } from './errors.js';
 import { createProgram } from './commands/program.js';
 import { guardStandardStreams } from './output/standard-streams.js';
 
 detachOneBufferEarly();
 guardStandardStreams();
+
+/** --log-format json as given before the options were resolved (an error can come first). */
+function isJsonLogAsked(argv: readonly string[]): boolean {
+  const at = argv.indexOf('--log-format');
+  return (at !== -1 && argv[at + 1] === 'json') || argv.includes('--log-format=json') || process.env.BATCH_INFER_LOG_FORMAT === 'json';
+}
+
+/** One message per failure: a line for people, or one 'error' event when the logs are JSON. */
+function reportFailure(error: unknown, argv: readonly string[]): void {
+  const isKnown = isBatchInferError(error);
+  const message = isKnown ? describeError(error) : `internal error: ${describeError(error)}`;
+  const log = activeRunLog() ?? (isJsonLogAsked(argv) ? createRunLog('json') : undefined);
+  if (log?.format === 'json') {
+    log.event('error', { code: isKnown ? error.code : 'INTERNAL', exitCode: exitCodeOf(error), message });
+    return;
+  }
+  process.stderr.write(`batch-infer: ${message}\n`);
+  const stack = error instanceof Error ? error.stack : undefined;
+  if (argv.includes('--debug') && stack !== undefined) process.stderr.write(`${stack}\n`);
+  else if (!isKnown) process.stderr.write('batch-infer: run again with --debug for a stack trace\n');
+}
 
 async function main(argv: string[]): Promise<number> {
   try {
@@ -16,16 +38,8 @@ async function main(argv: string[]): Promise<number> {
       // Help and version end with code 0; every other commander error is a usage error (documented as 2).
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
-    const isDebug = argv.includes('--debug');
-    if (isBatchInferError(error)) {
-      process.stderr.write(`batch-infer: ${describeError(error)}\n`);
-      if (isDebug && error.stack) process.stderr.write(`${error.stack}\n`);
-      return error.exitCode;
-    }
-    process.stderr.write(`batch-infer: internal error: ${describeError(error)}\n`);
-    if (isDebug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-    else process.stderr.write('batch-infer: run again with --debug for a stack trace\n');
-    return ExitCode.usage;
+    reportFailure(error, argv);
+    return exitCodeOf(error);
   }
 }
 

@@ -8,6 +8,8 @@ export const ExitCode = {
   rowsRejected: 1,
   usage: 2,
   deadline: 3,
+  snapshotsFailed: 4,
+  tooManyRejects: 5,
   locked: 75,
   interrupted: 130,
   terminated: 143,
@@ -46,6 +48,11 @@ export class BatchInferError extends Error {
 
 export function isBatchInferError(error: unknown): error is BatchInferError {
   return error instanceof BatchInferError;
+}
+
+/** The exit status a thrown error ends the command with. */
+export function exitCodeOf(error: unknown): number {
+  return isBatchInferError(error) ? error.exitCode : ExitCode.usage;
 }
 
 /** The message of anything thrown, on one line. */

@@ -1,20 +1,14 @@
 import type { Command } from 'commander';
 import { BatchInferError, ExitCode } from '../errors.js';
 import { findInputs } from '../replay/find-inputs.js';
-import { acquireLock } from './lock.js';
-import { createRunLog } from './run-log.js';
-import { resolveReplayOptions } from '../config/options.js';
+import { resolveReplayOptions, type ResolvedReplay } from '../config/options.js';
 import { formatExplained } from '../config/read-options.js';
 import { createReplayProgress } from '../terminal/progress.js';
 import { filesRead, refuseSharedFiles, sideFilesWritten } from '../output/output-paths.js';
-import { commitJson, openTimingJson, type OutputSink } from '../output/write-output.js';
-import { filesWrittenByReplay, runReplay, type ReplaySummary } from '../replay/run-replay.js';
+import { filesWrittenByReplay, runReplay, type ReplayOptions, type ReplaySummary } from '../replay/run-replay.js';
 import { formatReplaySummary } from '../terminal/summary-tables.js';
 import { gatherOptions } from './command-options.js';
-import { onSignals } from './signals.js';
-
-/** Exit code when some snapshots failed (the others were scored). */
-export const EXIT_SNAPSHOTS_FAILED = 4;
+import { runScheduledJob } from './scheduled-job.js';
 
 /** `batch-infer replay`: returns the exit code. */
 export async function replayCommand(patterns: string[], command: Command): Promise<number> {
@@ -30,65 +24,65 @@ export async function replayCommand(patterns: string[], command: Command): Promi
     [...filesWrittenByReplay(inputs, resolved.outDir, resolved.run.outputFormat), ...sideFilesWritten(resolved)],
     filesRead(inputs.map(({ path }) => path), resolved.run.manifest, configFile),
   );
-  const log = createRunLog(resolved.logFormat);
-  const lock = resolved.lock === undefined ? undefined : acquireLock(resolved.lock);
-  const controller = new AbortController();
-  const removeSignalHandlers = onSignals(controller);
-  const bars = createReplayProgress(resolved.isShowProgress && resolved.logFormat === 'human', inputs.length);
-  let finished = 0;
-  let rowsSoFar = 0;
-  let summary: ReplaySummary;
-  let timingJson: OutputSink | undefined;
-  log.event('start', { snapshots: inputs.length, workers: resolved.run.workers });
-  try {
-    timingJson = openTimingJson(resolved.timingJson);
-    summary = await runReplay(
-      {
-        inputs,
-        outDir: resolved.outDir,
-        isResume: resolved.isResume,
-        manifest: resolved.run.manifest,
-        workers: resolved.run.workers,
-        isolation: resolved.run.isolation,
-        inputFormat: resolved.run.input.format,
-        outputFormat: resolved.run.outputFormat,
-        parser: resolved.run.parser,
-        batchRows: resolved.run.batchRows,
-        chunkSize: resolved.run.chunkSize,
-        balanceFor: resolved.run.balanceFor,
-        maxInFlight: resolved.run.maxInFlight,
-        maxRecordBytes: resolved.run.maxRecordBytes,
-        retries: resolved.run.retries,
-        chunkTimeoutMs: resolved.run.chunkTimeoutMs,
-        warmUp: resolved.run.warmUp,
-        signal: controller.signal,
-      },
-      {
-        onSnapshotStart: (_index, input) => bars.startSnapshot(input),
-        onProgress: (p) => bars.update(p),
-        onSnapshotDone: (result) => {
-          finished++;
-          rowsSoFar += result.rows;
-          bars.snapshotDone(finished, rowsSoFar);
-          log.event('snapshot', { ...result });
-          // A failed snapshot is an error: shown even with --quiet.
-          if (result.status === 'failed' && resolved.logFormat === 'human') {
-            process.stderr.write(`batch-infer: skipped ${result.input}: ${result.error}\n`);
-          }
+  return runScheduledJob({ command: 'replay', ...resolved }, { snapshots: inputs.length, workers: resolved.run.workers }, async (job) => {
+    const bars = createReplayProgress(resolved.isShowProgress && resolved.logFormat === 'human', inputs.length);
+    let finished = 0;
+    let rowsSoFar = 0;
+    let summary: ReplaySummary;
+    try {
+      summary = await runReplay(
+        { ...replayOptionsOf(resolved), inputs, signal: job.signal },
+        {
+          onSnapshotStart: (_index, input) => bars.startSnapshot(input),
+          onProgress: (p) => bars.update(p),
+          onSnapshotDone: (result) => {
+            finished++;
+            rowsSoFar += result.rows;
+            bars.snapshotDone(finished, rowsSoFar);
+            job.log.event('snapshot', { ...result });
+            // A failed snapshot is an error: shown even with --quiet.
+            if (result.status === 'failed' && resolved.logFormat === 'human') {
+              process.stderr.write(`batch-infer: skipped ${result.input}: ${result.error}\n`);
+            }
+          },
         },
-      },
-    );
-  } catch (error) {
-    timingJson?.abort();
-    throw error;
-  } finally {
-    bars.stop();
-    removeSignalHandlers();
-    lock?.release();
-  }
-  if (timingJson !== undefined) await commitJson(timingJson, summary);
-  log.event('summary', { ...summary, results: undefined });
-  if (!resolved.isQuiet && resolved.logFormat === 'human') process.stderr.write(formatReplaySummary(summary));
-  if (summary.failed > 0) return EXIT_SNAPSHOTS_FAILED;
-  return summary.rowsRejected > 0 ? ExitCode.rowsRejected : ExitCode.ok;
+      );
+    } finally {
+      bars.stop();
+    }
+    job.log.event('summary', { ...summary, results: undefined });
+    if (!resolved.isQuiet && resolved.logFormat === 'human') process.stderr.write(formatReplaySummary(summary));
+    return {
+      timing: summary,
+      rowsIn: summary.rows,
+      rowsScored: summary.rowsOut,
+      rowsRejected: summary.rowsRejected,
+      phasesMs: { startup: summary.startupMs, wall: summary.wallMs },
+      inferMsByModel: {},
+      exitCode: summary.failed > 0 ? ExitCode.snapshotsFailed : summary.rowsRejected > 0 ? ExitCode.rowsRejected : ExitCode.ok,
+    };
+  });
+}
+
+/** What runReplay takes of the resolved options (the inputs and the signal come from the command). */
+function replayOptionsOf(resolved: ResolvedReplay): Omit<ReplayOptions, 'inputs' | 'signal'> {
+  const run = resolved.run;
+  return {
+    outDir: resolved.outDir,
+    isResume: resolved.isResume,
+    manifest: run.manifest,
+    workers: run.workers,
+    isolation: run.isolation,
+    inputFormat: run.input.format,
+    outputFormat: run.outputFormat,
+    parser: run.parser,
+    batchRows: run.batchRows,
+    chunkSize: run.chunkSize,
+    balanceFor: run.balanceFor,
+    maxInFlight: run.maxInFlight,
+    maxRecordBytes: run.maxRecordBytes,
+    retries: run.retries,
+    chunkTimeoutMs: run.chunkTimeoutMs,
+    warmUp: run.warmUp,
+  };
 }

@@ -10,6 +10,19 @@ export interface RunLog {
   event(name: string, fields?: Record<string, unknown>): void;
 }
 
+let active: RunLog | undefined;
+
+/** The log of the command under way, if it has one yet: cli.ts reports a failure through it. */
+export function activeRunLog(): RunLog | undefined {
+  return active;
+}
+
+/** A command's log, which also becomes the one cli.ts reports a failure through. */
+export function startRunLog(format: LogFormat): RunLog {
+  active = createRunLog(format);
+  return active;
+}
+
 export function createRunLog(format: LogFormat, write: (line: string) => void = (line) => process.stderr.write(line)): RunLog {
   return {
     format,

@@ -1,13 +1,10 @@
 import type { Command } from 'commander';
-import { BatchInferError, ExitCode, describeError } from '../errors.js';
-import { acquireLock } from './lock.js';
-import { createRunLog } from './run-log.js';
+import { BatchInferError, ExitCode } from '../errors.js';
 import { resolveRunOptions } from '../config/options.js';
 import { formatExplained } from '../config/read-options.js';
 import { gatherOptions } from './command-options.js';
-import { onSignals } from './signals.js';
+import { runScheduledJob } from './scheduled-job.js';
 import { filesRead, flagFile, refuseSharedFiles, sideFilesWritten } from '../output/output-paths.js';
-import { commitJson, openTimingJson, type OutputSink } from '../output/write-output.js';
 import { createRunProgress } from '../terminal/progress.js';
 import { runSnapshot } from '../snapshot/run-snapshot.js';
 import { formatTimingTable } from '../terminal/summary-tables.js';
@@ -31,50 +28,50 @@ export async function runCommand(input: string | undefined, command: Command): P
     [...flagFile('--output', resolved.run.output), ...flagFile('--rejects', resolved.run.rejects), ...sideFilesWritten(resolved)],
     filesRead([input], resolved.run.manifest, configFile),
   );
-  const log = createRunLog(resolved.logFormat);
-  const lock = resolved.lock === undefined ? undefined : acquireLock(resolved.lock);
-  const controller = new AbortController();
-  const removeSignalHandlers = onSignals(controller);
-  const progress = createRunProgress(resolved.isShowProgress && resolved.logFormat === 'human');
-  log.event('start', { input: input ?? 'stdin', workers: resolved.run.workers, chunkSize: resolved.run.chunkSize, lockTakenOver: lock?.wasStale ?? false });
-  let timing: RunTiming;
-  let timingJson: OutputSink | undefined;
-  try {
-    timingJson = openTimingJson(resolved.timingJson);
-    timing = await runSnapshot(
-      { ...resolved.run, signal: controller.signal },
-      {
-        onProgress: (p) => progress.update(p),
-        onPhase: (phase, fields) => {
-          log.event(phase, fields);
-          if (phase === 'notice' && !resolved.isQuiet && resolved.logFormat === 'human') process.stderr.write(`batch-infer: ${String(fields.message)}\n`);
+  // The chunk size the run will use when it is fixed; a balanced one is known once the input's size is, and the
+  // summary event and the timing JSON report it.
+  const chunking = resolved.run.balanceFor === undefined ? { chunkSize: resolved.run.chunkSize } : { chunkSizeTarget: resolved.run.chunkSize, isChunkSizeBalanced: true };
+  return runScheduledJob({ command: 'run', ...resolved }, { input: input ?? 'stdin', workers: resolved.run.workers, ...chunking }, async (job) => {
+    const progress = createRunProgress(resolved.isShowProgress && resolved.logFormat === 'human');
+    let timing: RunTiming;
+    try {
+      timing = await runSnapshot(
+        { ...resolved.run, signal: job.signal },
+        {
+          onProgress: (p) => progress.update(p),
+          onPhase: (phase, fields) => (phase === 'notice' ? job.notice(String(fields.message)) : job.log.event(phase, fields)),
         },
-      },
-    );
-  } catch (error) {
-    timingJson?.abort();
-    log.event('error', { message: describeError(error), code: error instanceof BatchInferError ? error.code : 'INTERNAL' });
-    throw error;
-  } finally {
-    progress.stop();
-    removeSignalHandlers();
-    lock?.release();
-  }
-  if (timingJson !== undefined) await commitJson(timingJson, timing);
-  log.event('summary', { ...timing });
-  if (!resolved.isQuiet && resolved.logFormat === 'human') {
-    process.stderr.write(formatTimingTable(timing));
-    if (timing.rowsRejected > 0) {
-      const where = resolved.run.rejects === undefined ? ' (use --rejects FILE to keep them)' : ` (written to ${String(resolved.run.rejects)})`;
-      process.stderr.write(`batch-infer: ${timing.rowsRejected} of ${timing.rows} rows rejected${where}\n`);
+      );
+    } finally {
+      progress.stop();
     }
-    if (timing.deadlineExceeded === true) {
-      const what = timing.deadlineMode === 'abort' ? 'stopped taking chunks; unscored rows are rejects with reason deadline' : 'finished anyway';
-      process.stderr.write(`batch-infer: deadline passed, overran by ${Math.round(timing.overrunMs ?? 0)} ms (${what})\n`);
+    job.log.event('summary', { ...timing });
+    if (!resolved.isQuiet && resolved.logFormat === 'human') process.stderr.write(describeRun(timing, resolved.run.rejects));
+    if (timing.identical === false) {
+      throw new BatchInferError('RESULTS_DIFFER', 'sequential and parallel predictions differ', { exitCode: ExitCode.usage });
     }
+    return {
+      timing,
+      rowsIn: timing.rows,
+      rowsScored: timing.rowsOut,
+      rowsRejected: timing.rowsRejected,
+      phasesMs: { startup: timing.startupMs, warm_up: timing.warmUpMs, parallel: timing.parallelMs, wall: timing.wallMs, ...(timing.sequentialMs === undefined ? {} : { sequential: timing.sequentialMs }) },
+      inferMsByModel: timing.inferMsByModel ?? {},
+      exitCode: exitCodeFor(timing),
+    };
+  });
+}
+
+/** The timing table and what people must know about the rows and the deadline. */
+function describeRun(timing: RunTiming, rejects: unknown): string {
+  let text = formatTimingTable(timing);
+  if (timing.rowsRejected > 0) {
+    const where = rejects === undefined ? ' (use --rejects FILE to keep them)' : ` (written to ${String(rejects)})`;
+    text += `batch-infer: ${timing.rowsRejected} of ${timing.rows} rows rejected${where}\n`;
   }
-  if (timing.identical === false) {
-    throw new BatchInferError('RESULTS_DIFFER', 'sequential and parallel predictions differ', { exitCode: ExitCode.usage });
+  if (timing.deadlineExceeded === true) {
+    const what = timing.deadlineMode === 'abort' ? 'stopped taking chunks; unscored rows are rejects with reason deadline' : 'finished anyway';
+    text += `batch-infer: deadline passed, overran by ${Math.round(timing.overrunMs ?? 0)} ms (${what})\n`;
   }
-  return exitCodeFor(timing);
+  return text;
 }

@@ -16,6 +16,7 @@ import {
   parsePassthrough,
   parsePercent,
   parsePositiveInteger,
+  parseRejectLimit,
   parseText,
   parseUrl,
   parseUtcTime,
@@ -90,6 +91,11 @@ export const DEFAULT_CHUNK_SIZE = 16384;
  */
 export const DEFAULT_BATCH_ROWS = 1024;
 export const DEFAULT_RETRIES = 2;
+/**
+ * Beyond half the rows rejected, something systematic is wrong (a model that fails on every row, a wrong
+ * column): such a run must not exit like one with a few bad rows.
+ */
+export const DEFAULT_MAX_REJECTS = '50%';
 /** Far longer than any real record, small enough that one broken line cannot take the memory. */
 export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
 
@@ -113,7 +119,7 @@ export const OPTION_TABLE = [
   option({ name: 'to', valueName: 'time', commands: ['replay'], parse: parseUtcTime, help: "only inputs whose file-name time is before this (UTC)" }),
   // Scoring through a pool.
   option({ name: 'outputFormat', valueName: 'format', commands: POOL, parse: formats, default: 'csv', help: 'output format: csv or ndjson' }),
-  option({ name: 'workers', short: 'w', valueName: 'n', commands: POOL, parse: parseWorkerCount, help: 'worker threads (at most 4 per core)', defaultHelp: "the manifest's run.workers, else available cores" }),
+  option({ name: 'workers', short: 'w', valueName: 'n', commands: POOL, parse: parseWorkerCount, help: 'worker threads (at most 4 per core, and 16 on any machine)', defaultHelp: "the manifest's run.workers, else available cores" }),
   option({ name: 'chunkSize', short: 'c', valueName: 'n', commands: POOL, parse: parsePositiveInteger, help: 'rows per chunk, exactly', defaultHelp: `the manifest's run.chunkSize, else about ${DEFAULT_CHUNK_SIZE}, balanced over the workers` }),
   option({ name: 'batchRows', valueName: 'n', commands: POOL, parse: parsePositiveInteger, default: DEFAULT_BATCH_ROWS, help: 'rows per inference call within a chunk' }),
   option({ name: 'maxInFlight', valueName: 'n', commands: POOL, parse: parsePositiveInteger, help: 'chunks read but not yet written', defaultHelp: '4 x workers' }),
@@ -153,6 +159,9 @@ export const OPTION_TABLE = [
   option({ name: 'targets', valueName: 'n', commands: ['generate'], parse: parsePositiveInteger, default: 50, help: 'monitored targets per minute' }),
   option({ name: 'output', short: 'o', valueName: 'file', commands: ['generate'], parse: parseText, help: "write to FILE instead of stdout; '-' is stdout" }),
   // Side files, logs and the terminal.
+  option({ name: 'maxRejects', valueName: 'n|p%', commands: POOL, parse: parseRejectLimit, default: parseRejectLimit('', DEFAULT_MAX_REJECTS), defaultHelp: DEFAULT_MAX_REJECTS, help: 'beyond this many rejected rows (or share of the rows) the run fails with exit 5, its output still written' }),
+  option({ name: 'metricsFile', valueName: 'file', isPath: true, commands: POOL, parse: parseText, help: "write the run's figures for Prometheus (node_exporter textfile collector), atomically" }),
+  option({ name: 'heartbeat', valueName: 'url', commands: POOL, parse: parseUrl, help: 'ping URL/start, then URL on success or URL/<exit status> on failure (healthchecks.io style)' }),
   option({ name: 'lock', valueName: 'file', isPath: true, commands: POOL, parse: parseText, help: 'exit at once with code 75 if another run holds this lock' }),
   option({ name: 'timingJson', valueName: 'file', isPath: true, commands: POOL, parse: parseText, help: 'write the timing figures as JSON' }),
   option({ name: 'logFormat', valueName: 'format', commands: POOL, parse: choiceOf(['human', 'json']), default: 'human', help: "'human' or 'json': one JSON object per line on stderr" }),

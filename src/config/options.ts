@@ -6,7 +6,7 @@
 
 import { loadManifest, manifestForModel, type Manifest } from '../model/manifest.js';
 import type { RunOptions } from '../snapshot/run-snapshot.js';
-import { checkWorkerCount, usage } from './parse-values.js';
+import { checkWorkerCount, usage, type RejectLimit } from './parse-values.js';
 import { DEFAULT_CHUNK_SIZE, defaultWorkers, type CommandName, type OptionSource, type OptionValue, type OptionValues } from './option-table.js';
 import { explainValues, type Explained } from './read-options.js';
 
@@ -20,6 +20,9 @@ export interface ResolvedRun {
   isShowProgress: boolean;
   logFormat: LogFormat;
   lock: string | undefined;
+  maxRejects: RejectLimit;
+  metricsFile: string | undefined;
+  heartbeat: string | undefined;
   /** Every resolved option with where its value came from, for --print-config. */
   explained: Explained;
 }
@@ -105,6 +108,9 @@ function resolvePoolOptions(command: CommandName, input: string | undefined, val
     isShowProgress: isStderrTty && !isQuiet && values.progress.value,
     logFormat: values.logFormat.value,
     lock: values.lock.value,
+    maxRejects: values.maxRejects.value,
+    metricsFile: values.metricsFile.value,
+    heartbeat: values.heartbeat.value,
     explained,
   };
 }

@@ -86,6 +86,23 @@ export function parseUrl(label: string, raw: RawScalar): string {
   return text;
 }
 
+/** At most this many rejected rows, or this share of the rows, before a run counts as failed. */
+export type RejectLimit = { kind: 'rows'; rows: number } | { kind: 'percent'; percent: number };
+
+/** 'N' rows or 'P%' of the rows ('100%' never fails a run for its rejects). */
+export function parseRejectLimit(label: string, raw: RawScalar): RejectLimit {
+  const text = String(raw).trim();
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(text);
+  if (percent !== null && Number(percent[1]) <= 100) return { kind: 'percent', percent: Number(percent[1]) };
+  if (typeof raw !== 'boolean' && /^\d+$/.test(text)) return { kind: 'rows', rows: Number(text) };
+  usage(`${label} must be a number of rows (e.g. 500) or a percentage of the rows from 0% to 100% (e.g. 5%), got '${String(raw)}'`);
+}
+
+/** Whether `rejected` of `rows` rows is beyond the limit. */
+export function isBeyondRejectLimit(limit: RejectLimit, rejected: number, rows: number): boolean {
+  return limit.kind === 'rows' ? rejected > limit.rows : rejected > (limit.percent / 100) * rows;
+}
+
 /** '500,2000,8000' or a range '256:65536' (powers of two from the start up to the end). */
 export function parseChunkSizes(label: string, raw: RawScalar): number[] {
   const text = String(raw);
@@ -102,18 +119,18 @@ export function parseChunkSizes(label: string, raw: RawScalar): number[] {
 }
 
 /**
- * The most workers a run may have: 4 per core. Each worker loads every model (an IsolationForest is ~100 MB in
- * each), so `--workers 1000` took 22 GB and a load of 577 here before it was killed, and no more threads than
- * a few per core ever scored faster.
+ * The most workers a run may have: 4 per core, and 16 on any machine. Each worker loads every model, so
+ * `--workers 1000` took 22 GB and a load of 577 here before it was killed, and no more threads than a few per
+ * core ever scored faster.
  */
 export function maxWorkers(cores = availableParallelism()): number {
-  return Math.max(4, 4 * cores);
+  return Math.max(16, 4 * cores);
 }
 
 export function checkWorkerCount(label: string, count: number): void {
   const cores = availableParallelism();
   if (count > maxWorkers(cores)) {
-    usage(`${label} ${count} is more than ${maxWorkers(cores)} (4 per core, ${cores} cores here): each worker loads every model`);
+    usage(`${label} ${count} is more than ${maxWorkers(cores)} (4 per core and at least 16; ${cores} cores here): each worker loads every model`);
   }
 }
 

@@ -101,6 +101,6 @@ export function filesRead(inputs: readonly (string | undefined)[], manifest: Man
 }
 
 /** What run and replay write besides their outputs. */
-export function sideFilesWritten(resolved: { timingJson: string | undefined; lock: string | undefined }): NamedFile[] {
-  return [...flagFile('--timing-json', resolved.timingJson), ...flagFile('--lock', resolved.lock)];
+export function sideFilesWritten(resolved: { timingJson: string | undefined; lock: string | undefined; metricsFile?: string | undefined }): NamedFile[] {
+  return [...flagFile('--timing-json', resolved.timingJson), ...flagFile('--lock', resolved.lock), ...flagFile('--metrics-file', resolved.metricsFile)];
 }

@@ -32,6 +32,8 @@ export interface RunTiming {
   mainBusyMs: number;
   parseMs: number;
   inferMs: number;
+  /** inferMs per model, by the manifest's model names. */
+  inferMsByModel?: Record<string, number>;
   rowsPerSec: number;
   /** With --endpoint: time in inference requests and the server's own time, summed over chunks. */
   networkMs?: number;

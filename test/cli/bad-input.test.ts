@@ -33,9 +33,10 @@ const cases: Case[] = [
   { name: 'invalid UTF-8', input: Buffer.concat([Buffer.from(`${header}\n${good[0]}\n`), Buffer.from([0x74, 0xff, 0xfe, 0x2c]), Buffer.from(`${good[1]!.slice(good[1]!.indexOf(',') + 1)}\n`)]), code: 1, reasons: [/invalid UTF-8/] },
   { name: 'non-numeric feature', input: [setField(good[0]!, 5, 'fast'), good[1]].join('\n'), code: 1, reasons: [/column 'elapsed_max_ms': 'fast' is not a number/] },
   { name: 'empty feature', input: [setField(good[0]!, 5, ''), good[1]].join('\n'), code: 1, reasons: [/column 'elapsed_max_ms': missing value/] },
-  { name: 'NaN and infinite features', input: [setField(good[0]!, 5, 'NaN'), setField(good[1]!, 6, '-Infinity'), setField(good[2]!, 7, '1e999')].join('\n'), code: 1, reasons: [/'NaN' is not finite/, /'-Infinity' is not finite/, /'1e999' is not finite/] },
+  // Every row of these two is a reject: beyond the default --max-rejects (50%), so the run fails with 5.
+  { name: 'NaN and infinite features', input: [setField(good[0]!, 5, 'NaN'), setField(good[1]!, 6, '-Infinity'), setField(good[2]!, 7, '1e999')].join('\n'), code: 5, reasons: [/'NaN' is not finite/, /'-Infinity' is not finite/, /'1e999' is not finite/] },
   { name: 'a line far longer than any real one', input: [good[0], `${good[1]}${'9'.repeat(5000)}`, good[2]].join('\n'), extra: ['--max-line-bytes', '2000'], code: 1, reasons: [/record longer than --max-line-bytes \(2000 bytes/] },
-  { name: 'NDJSON line that is not JSON, and one that is not an object', file: 'x.ndjson', input: ['{"tps": 1', '[1,2]'].join('\n'), code: 1, reasons: [/not JSON/, /not a JSON object/] },
+  { name: 'NDJSON line that is not JSON, and one that is not an object', file: 'x.ndjson', input: ['{"tps": 1', '[1,2]'].join('\n'), code: 5, reasons: [/not JSON/, /not a JSON object/] },
   { name: 'missing required column', input: Buffer.from(`${header.replace('tps', 'tpx')}\n${good[0]}\n`), code: 2, message: /column 'tps' \(input 'metrics' of model autoencoder\) is not in the header/ },
   { name: 'duplicate header names', input: Buffer.from(`${header.replace('minute', 'tps')}\n${good[0]}\n`), code: 2, message: /line 1: column 'tps' appears twice in the header \(columns 1 and 4\)/ },
   { name: 'header only', input: Buffer.from(`${header}\n`), code: 0 },

@@ -63,10 +63,10 @@ describe('every scoring command reads flags, BATCH_INFER_* and --config the same
 });
 
 describe('the worker count is bounded', () => {
-  const limit = Math.max(4, 4 * availableParallelism());
+  const limit = Math.max(16, 4 * availableParallelism());
   const cores = availableParallelism();
-  it('refuses more than 4 workers per core from a flag, a variable, bench and the manifest, before any pool starts', (t) => {
-    const message = (label: string, count: number): string => `${label} ${count} is more than ${limit} (4 per core, ${cores} cores here): each worker loads every model`;
+  it('refuses more than 4 workers per core (at least 16) from a flag, a variable, bench and the manifest, before any pool starts', (t) => {
+    const message = (label: string, count: number): string => `${label} ${count} is more than ${limit} (4 per core and at least 16; ${cores} cores here): each worker loads every model`;
     assertRefused(runCli(['run', SNAPSHOT, '-m', AE, '--workers', '1000']), message('--workers', 1000));
     assertRefused(runCli(['run', SNAPSHOT, '-m', AE], { env: { BATCH_INFER_WORKERS: String(limit + 1) } }), message('BATCH_INFER_WORKERS', limit + 1));
     assertRefused(runCli(['bench', '--rows', '100', '-m', AE, '-w', `1,${limit + 1}`]), message('--workers', limit + 1));

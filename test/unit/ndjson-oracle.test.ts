@@ -83,7 +83,7 @@ function randomPlan(random: Random): ScoringPlan {
     batchRows: 1024,
     fieldCount: 0,
     passthrough,
-    models: [{ name: 'm', path: '/m.onnx', inputs, outputs: [{ name: 'y', columns: ['y'] }], thresholds: [], batchSize: undefined }],
+    models: [{ name: 'm', path: '/m.onnx', inputs, outputs: [{ name: 'y', columns: ['y'] }], thresholds: [], batchSize: undefined, keepsNonFinite: false }],
     outputColumns: [...passthrough.map((p) => p.name), 'y'],
   };
 }
