@@ -15,7 +15,8 @@ import type { NamedFile } from '../output/output-paths.js';
 import { isOwnTemporaryName, openFileSink, openLazyFileSink, type OutputSink } from '../output/write-output.js';
 import type { CsvParser, InputFormat, OutputFormat } from '../model/scoring-plan.js';
 import { ChunkFailure, type Isolation, type ScoringPool } from '../pool/scoring-pool.js';
-import { scoreSnapshot, startPool, type RunProgress } from '../snapshot/score-snapshot.js';
+import { scoreSnapshot, type RunProgress } from '../snapshot/score-snapshot.js';
+import { startPool } from '../snapshot/start-pool.js';
 
 export const JOURNAL_FILE = 'replay-journal.ndjson';
 
