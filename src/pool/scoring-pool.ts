@@ -11,7 +11,7 @@ import { BatchInferError } from '../errors.js';
 import type { ScoringPlan } from '../model/scoring-plan.js';
 import type { ModelSetup, ModelSignature } from '../model/signature.js';
 import type { ChunkScored } from '../scoring/score-chunk.js';
-import type { ChunkTask, ReadyResult, SnapshotsDone, SnapshotTask, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './messages.js';
+import type { ChunkTask, ReadyResult, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './messages.js';
 
 export type Isolation = 'thread' | 'process';
 
@@ -135,13 +135,6 @@ export class ScoringPool {
     return [copy, this.isolation === 'thread' ? [copy.buffer] : []];
   }
 
-  /** Reads, scores and writes a few small snapshot files on some worker (replay); one result per file. */
-  async scoreFiles(task: Omit<SnapshotTask, 'kind' | 'key'>, timeoutMs: number | undefined): Promise<SnapshotsDone['results']> {
-    const result = await this.#run((key) => ({ ...task, kind: 'snapshots', key }), [], timeoutMs);
-    if (result.kind !== 'snapshots') throw new ChunkFailure(`unexpected worker reply '${result.kind}'`);
-    return result.results;
-  }
-
   /** One task on some worker, at most one per worker slot; failures become ChunkFailure or fatal errors. */
   async #run(message: (key: number) => WorkerTask, transferList: ArrayBuffer[], timeoutMs: number | undefined, onDispatched?: () => void): Promise<WorkerResult & { ok: true }> {
     await this.#acquire();
@@ -168,7 +161,6 @@ export class ScoringPool {
       this.#release();
     }
   }
-
 
   async destroy(): Promise<void> {
     if (this.#isDestroyed) return;
