@@ -11,18 +11,24 @@ import { mkdirSync, statSync, type Stats } from 'node:fs';
 import { basename, join } from 'node:path';
 import { BatchInferError, describeError, ExitCode } from '../errors.js';
 import type { Manifest } from '../model/manifest.js';
-import type { CsvParser, InputFormat, OutputFormat } from '../model/scoring-plan.js';
+import type { InputFormat, OutputFormat } from '../model/scoring-plan.js';
 import type { NamedFile } from '../output/output-paths.js';
 import { openFileSink, openLazyFileSink, type OutputSink } from '../output/write-output.js';
 import type { Isolation } from '../pool/scoring-pool.js';
-import { scoreSnapshot, type PoolHandle, type RunProgress } from '../snapshot/score-snapshot.js';
+import { scoreSnapshot, type PoolHandle, type RunProgress, type SnapshotOptions } from '../snapshot/score-snapshot.js';
 import { startPool } from '../snapshot/start-pool.js';
 import type { ReplayInput } from './find-inputs.js';
 import { isComplete, JOURNAL_FILE, JournalWriter, readJournal, type JournalEntry } from './journal.js';
 
 export { JOURNAL_FILE, readJournal, type JournalEntry } from './journal.js';
 
-export interface ReplayOptions {
+/** The snapshot options replay passes on to every snapshot, as run's are resolved. */
+type SharedSnapshotOptions = Pick<
+  SnapshotOptions,
+  'outputFormat' | 'parser' | 'batchRows' | 'chunkSize' | 'balanceFor' | 'maxInFlight' | 'maxRecordBytes' | 'retries' | 'chunkTimeoutMs' | 'warmUp' | 'signal'
+>;
+
+export interface ReplayOptions extends SharedSnapshotOptions {
   inputs: ReplayInput[];
   outDir: string;
   isResume: boolean;
@@ -30,18 +36,6 @@ export interface ReplayOptions {
   workers: number;
   isolation: Isolation;
   inputFormat: InputFormat | undefined;
-  outputFormat: OutputFormat;
-  parser: CsvParser;
-  batchRows: number;
-  chunkSize: number;
-  /** See SnapshotOptions.balanceFor. */
-  balanceFor: number | undefined;
-  maxInFlight: number;
-  maxRecordBytes: number;
-  retries: number;
-  chunkTimeoutMs: number | undefined;
-  warmUp: boolean;
-  signal: AbortSignal | undefined;
 }
 
 export interface SnapshotResult {

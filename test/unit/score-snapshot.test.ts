@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { snapshotOptions } from '../../src/config/snapshot-defaults.js';
 import { BatchInferError } from '../../src/errors.js';
 import { scoreSnapshot, type SnapshotOptions } from '../../src/snapshot/score-snapshot.js';
 import { FakePool, fakeHandle, snapshotRows, type FakeBehaviour } from '../helpers/fake-pool.js';
@@ -11,25 +12,8 @@ const { header, body } = snapshotRows(ROWS);
 const INPUT = Buffer.from(`${header}\n${body.join('\n')}\n`);
 
 function options(output: MemorySink, rejects: MemorySink, extra: Partial<SnapshotOptions> = {}): SnapshotOptions {
-  return {
-    input: { path: 'fake.csv', format: 'csv', source: [INPUT] },
-    outputFormat: 'csv',
-    parser: 'fast',
-    batchRows: 1024,
-    output,
-    rejects,
-    chunkSize: CHUNK_ROWS,
-    balanceFor: undefined,
-    maxInFlight: 4,
-    maxRecordBytes: 1 << 20,
-    retries: 2,
-    chunkTimeoutMs: undefined,
-    compare: false,
-    warmUp: false,
-    deadline: undefined,
-    signal: undefined,
-    ...extra,
-  };
+  const input = { path: 'fake.csv', format: 'csv' as const, source: [INPUT] };
+  return snapshotOptions(2, { input, output, rejects, chunkSize: CHUNK_ROWS, maxInFlight: 4, retries: 2, warmUp: false, ...extra });
 }
 
 /** Scores the input through a fake pool; returns the timing, the pool and what reached each sink. */
