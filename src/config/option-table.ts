@@ -77,7 +77,7 @@ export function defaultWorkers(): number {
 }
 
 /**
- * Rows per chunk, by default a target (see balancedChunkRows in score-snapshot.ts): large enough that a chunk's
+ * Rows per chunk, by default a target (see snapshot/balanced-chunks.ts): large enough that a chunk's
  * work dwarfs the per-task cost. Since chunks are scored in DEFAULT_BATCH_ROWS slices, the chunk no longer sets
  * the inference batch, and each chunk costs a round trip through the main thread (about 1 ms of a worker's
  * time between chunks here): about 16k rows, in chunks balanced over the workers, beat 8192 (warm replay of

@@ -54,9 +54,41 @@ async function* peekable(source: AsyncIterable<Uint8Array>, onFirst: (first: Uin
   if (isFirst) onFirst(new Uint8Array(0));
 }
 
+/** The format from the first decompressed bytes: NDJSON lines are objects. */
+function sniffFormat(first: Uint8Array): InputFormat {
+  const text = Buffer.from(first.subarray(0, 64)).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  return text.startsWith('{') ? 'ndjson' : 'csv';
+}
+
+function isGzipMagic(head: Uint8Array): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+/** The size of a snapshot file, or the one-line error naming it. */
+function statInput(name: string): number {
+  try {
+    const stat = statSync(name);
+    if (stat.isDirectory()) throw new BatchInferError('INPUT_UNREADABLE', `${name}: is a directory, not a snapshot file`);
+    return stat.size;
+  } catch (error) {
+    if (error instanceof BatchInferError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new BatchInferError(code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `${name}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+}
+
+function readWholeFile(name: string): Buffer {
+  try {
+    return readFileSync(name);
+  } catch (error) {
+    throw new BatchInferError('INPUT_UNREADABLE', `${name}: ${(error as Error).message}`);
+  }
+}
+
 export async function openInput(request: InputRequest): Promise<OpenedInput> {
   const isStdin = request.source === undefined && (request.path === undefined || request.path === '-');
   const name = isStdin ? 'stdin' : (request.path ?? 'input');
+  const path = isStdin || request.source !== undefined ? undefined : name;
   let raw: Readable;
   let sizeBytes: number | undefined;
   if (request.source !== undefined) {
@@ -67,18 +99,31 @@ export async function openInput(request: InputRequest): Promise<OpenedInput> {
     }
     raw = process.stdin;
   } else {
-    try {
-      const stat = statSync(name);
-      if (stat.isDirectory()) throw new BatchInferError('INPUT_UNREADABLE', `${name}: is a directory, not a snapshot file`);
-      sizeBytes = stat.size;
-    } catch (error) {
-      if (error instanceof BatchInferError) throw error;
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new BatchInferError(code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `${name}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    sizeBytes = statInput(name);
+    if (sizeBytes > SMALL_FILE_BYTES) {
+      raw = createReadStream(name, { highWaterMark: 1 << 20 });
+    } else {
+      // A small file in one read: replay opens several a second, and each stream round trip costs main-thread time.
+      const whole = readWholeFile(name);
+      if (!isGzipMagic(whole)) return openWholeFile(request, name, whole, sizeBytes);
+      raw = Readable.from([whole], { objectMode: false });
     }
-    // A small file in one read: replay opens a snapshot a minute, and each stream round trip costs main-thread time.
-    raw = sizeBytes <= SMALL_FILE_BYTES ? Readable.from([readFileSync(name)], { objectMode: false }) : createReadStream(name, { highWaterMark: 1 << 20 });
   }
+  return openStream(request, name, path, raw, sizeBytes);
+}
+
+/** A small uncompressed file, read whole: no stream at all. */
+function openWholeFile(request: InputRequest, name: string, whole: Buffer, sizeBytes: number): OpenedInput {
+  let bytesRead = 0;
+  const bytes = (async function* () {
+    bytesRead = whole.length;
+    if (whole.length > 0) yield whole as Uint8Array;
+  })();
+  const format = request.format ?? formatFromName(name) ?? sniffFormat(whole);
+  return { name, path: name, format, isGzip: false, sizeBytes, bytes, bytesRead: () => bytesRead };
+}
+
+async function openStream(request: InputRequest, name: string, path: string | undefined, raw: Readable, sizeBytes: number | undefined): Promise<OpenedInput> {
   let bytesRead = 0;
   raw.on('data', (piece: Buffer) => {
     bytesRead += piece.length;
@@ -92,8 +137,7 @@ export async function openInput(request: InputRequest): Promise<OpenedInput> {
   } catch (error) {
     throw new BatchInferError('INPUT_UNREADABLE', `${name}: ${(error as Error).message}`);
   }
-  const head = first.done ? Buffer.alloc(0) : first.value;
-  const isGzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  const isGzip = !first.done && isGzipMagic(first.value);
   async function* rest(): AsyncGenerator<Uint8Array> {
     if (!first.done) yield first.value;
     for (;;) {
@@ -102,36 +146,12 @@ export async function openInput(request: InputRequest): Promise<OpenedInput> {
       yield next.value;
     }
   }
-  let bytes: AsyncIterable<Uint8Array> = rest();
-  if (isGzip) {
-    const gunzip = createGunzip();
-    const compressed = rest();
-    void (async () => {
-      try {
-        for await (const piece of compressed) {
-          if (!gunzip.write(piece)) await new Promise((resolve) => gunzip.once('drain', resolve));
-        }
-        gunzip.end();
-      } catch (error) {
-        gunzip.destroy(error as Error);
-      }
-    })();
-    bytes = (async function* () {
-      try {
-        for await (const piece of gunzip) yield piece as Uint8Array;
-      } catch (error) {
-        throw new BatchInferError('INPUT_UNREADABLE', `${name}: not a valid gzip stream: ${(error as Error).message}`);
-      }
-    })();
-  }
-
-  let format = request.format ?? (isStdin ? undefined : formatFromName(name));
+  let bytes: AsyncIterable<Uint8Array> = isGzip ? gunzipped(rest(), name) : rest();
+  let format = request.format ?? (path === undefined && request.source === undefined ? undefined : formatFromName(name));
   if (format === undefined) {
-    // Sniffed from the first decompressed byte: NDJSON lines are objects.
     let sniffed: InputFormat = 'csv';
     bytes = peekable(bytes, (piece) => {
-      const text = Buffer.from(piece.subarray(0, 64)).toString('utf8').replace(/^\uFEFF/, '').trimStart();
-      sniffed = text.startsWith('{') ? 'ndjson' : 'csv';
+      sniffed = sniffFormat(piece);
     });
     const source = bytes[Symbol.asyncIterator]();
     const firstDecoded = await source.next();
@@ -145,6 +165,26 @@ export async function openInput(request: InputRequest): Promise<OpenedInput> {
       }
     })();
   }
-  const path = isStdin || request.source !== undefined ? undefined : name;
   return { name, path, format, isGzip, sizeBytes, bytes, bytesRead: () => bytesRead };
+}
+
+function gunzipped(compressed: AsyncIterable<Uint8Array>, name: string): AsyncIterable<Uint8Array> {
+  const gunzip = createGunzip();
+  void (async () => {
+    try {
+      for await (const piece of compressed) {
+        if (!gunzip.write(piece)) await new Promise((resolve) => gunzip.once('drain', resolve));
+      }
+      gunzip.end();
+    } catch (error) {
+      gunzip.destroy(error as Error);
+    }
+  })();
+  return (async function* () {
+    try {
+      for await (const piece of gunzip) yield piece as Uint8Array;
+    } catch (error) {
+      throw new BatchInferError('INPUT_UNREADABLE', `${name}: not a valid gzip stream: ${(error as Error).message}`);
+    }
+  })();
 }

@@ -63,7 +63,7 @@ export interface SplitterOptions {
 
 export class RecordSplitter {
   readonly #format: InputFormat;
-  /** Rows per chunk; may be changed before the first push (see balancedChunkRows in score-snapshot.ts). */
+  /** Rows per chunk; may be changed before the first push (see balancedChunkRows in snapshot/balanced-chunks.ts). */
   chunkRows: number;
   readonly #maxRecordBytes: number;
   readonly #isShared: boolean;

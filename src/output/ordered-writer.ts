@@ -12,10 +12,18 @@ export interface OrderedChunk {
   rejects: Uint8Array;
 }
 
+interface Waiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 export class OrderedWriter<T extends OrderedChunk> {
   readonly #pending = new Map<number, T>();
+  /** Per result held or being written: settled once it is written (or a write failed). */
+  readonly #waiting = new Map<number, Waiter>();
   #next = 0;
   #queue: Promise<void> = Promise.resolve();
+  #failure: { error: unknown } | undefined;
 
   constructor(
     readonly output: OutputSink,
@@ -25,11 +33,20 @@ export class OrderedWriter<T extends OrderedChunk> {
     readonly kept: Uint8Array[] | undefined,
   ) {}
 
-  /** Resolves once this result, and everything before it, is written. */
+  /**
+   * Resolves once this result, and everything before it, is written: a result held behind a slower one still
+   * counts against the caller's in-flight window, which is what bounds memory.
+   */
   add(result: T): Promise<void> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure.error);
     this.#pending.set(result.index, result);
-    this.#queue = this.#queue.then(() => this.#flush());
-    return this.#queue;
+    const written = new Promise<void>((resolve, reject) => this.#waiting.set(result.index, { resolve, reject }));
+    this.#queue = this.#queue.then(() => this.#flush()).catch((error: unknown) => {
+      this.#failure ??= { error };
+      for (const waiter of this.#waiting.values()) waiter.reject(this.#failure.error);
+      this.#waiting.clear();
+    });
+    return written;
   }
 
   async #flush(): Promise<void> {
@@ -40,6 +57,8 @@ export class OrderedWriter<T extends OrderedChunk> {
       if (result.output.length > 0) await this.output.write(result.output);
       if (result.rejects.length > 0 && this.rejects !== undefined) await this.rejects.write(result.rejects);
       this.onWritten(result);
+      this.#waiting.get(result.index)?.resolve();
+      this.#waiting.delete(result.index);
     }
   }
 

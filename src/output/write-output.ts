@@ -25,11 +25,6 @@ export function temporaryPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now().toString(36)}.tmp`);
 }
 
-/** Matches the temporary names this process gives (see temporaryPathFor), to clear what a dead worker left. */
-export function isOwnTemporaryName(name: string): boolean {
-  return new RegExp(`^\\..+\\.${process.pid}\\.[0-9a-z]+\\.tmp$`).test(name);
-}
-
 /** Temporary files still open, removed on any exit path (see removeTemporaryFiles). */
 const temporaryFiles = new Set<string>();
 

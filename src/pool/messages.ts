@@ -3,8 +3,7 @@
  * function: all of it crosses the thread boundary by structured clone.
  */
 
-import type { Manifest } from '../model/manifest.js';
-import type { CsvParser, InputFormat, OutputFormat, ScoringPlan } from '../model/scoring-plan.js';
+import type { ScoringPlan } from '../model/scoring-plan.js';
 import type { ModelSetup, ModelSignature } from '../model/signature.js';
 import type { ChunkScored } from '../scoring/score-chunk.js';
 
@@ -40,32 +39,7 @@ export interface WarmUpTask {
   chunkBytes: number;
 }
 
-/** One small snapshot of a SnapshotTask, and where its output and rejects go. */
-export interface SnapshotFile {
-  path: string;
-  outputPath: string;
-  rejectsPath: string;
-}
-
-/**
- * replay's small snapshots, whole and a few at a time: the worker reads each file, scores it and writes its
- * output, so that neither the main thread's per-file work nor a hand-over per file limits a replay of many
- * small files.
- */
-export interface SnapshotTask {
-  kind: 'snapshots';
-  key: number;
-  files: SnapshotFile[];
-  inputFormat: InputFormat | undefined;
-  outputFormat: OutputFormat;
-  parser: CsvParser;
-  batchRows: number;
-  maxRecordBytes: number;
-  /** The run's manifest, plain data: the worker binds it to each file's header. */
-  manifest: Manifest;
-}
-
-export type WorkerTask = ChunkTask | ReadyTask | WarmUpTask | SnapshotTask;
+export type WorkerTask = ChunkTask | ReadyTask | WarmUpTask;
 
 /** What a thread announces when it starts a chunk. */
 export interface TaskStarted {
@@ -98,29 +72,4 @@ export interface WarmedUp {
   ms: number;
 }
 
-export interface SnapshotScored {
-  kind: 'snapshot';
-  ok: true;
-  rows: number;
-  rowsOut: number;
-  rowsRejected: number;
-  outputSha256: string;
-  /** This file's time in the worker. */
-  ms: number;
-}
-
-/** The snapshot itself is unusable (unreadable, wrong header): replay reports and skips it. */
-export interface SnapshotRefused {
-  kind: 'snapshot-refused';
-  ok: true;
-  message: string;
-}
-
-/** A SnapshotTask's files, in its order. */
-export interface SnapshotsDone {
-  kind: 'snapshots';
-  ok: true;
-  results: (SnapshotScored | SnapshotRefused)[];
-}
-
-export type WorkerResult = ReadyResult | ChunkScored | TaskFailed | WarmedUp | SnapshotsDone;
+export type WorkerResult = ReadyResult | ChunkScored | TaskFailed | WarmedUp;

@@ -12,7 +12,7 @@ import { applyRuntimeDefaults } from '../model/runtime-environment.js';
 import type { ScoringPlan } from '../model/scoring-plan.js';
 import type { ModelSetup, ModelSignature } from '../model/signature.js';
 import type { ChunkScored } from '../scoring/score-chunk.js';
-import type { ChunkTask, ReadyResult, SnapshotsDone, SnapshotTask, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './messages.js';
+import type { ChunkTask, ReadyResult, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './messages.js';
 
 export type Isolation = 'thread' | 'process';
 
@@ -141,13 +141,6 @@ export class ScoringPool {
     if (this.isolation === 'thread' && isShared) return [bytes, []];
     const copy = bytes.slice();
     return [copy, this.isolation === 'thread' ? [copy.buffer] : []];
-  }
-
-  /** Reads, scores and writes a few small snapshot files on some worker (replay); one result per file. */
-  async scoreFiles(task: Omit<SnapshotTask, 'kind' | 'key'>, timeoutMs: number | undefined): Promise<SnapshotsDone['results']> {
-    const result = await this.#run((key) => ({ ...task, kind: 'snapshots', key }), [], timeoutMs);
-    if (result.kind !== 'snapshots') throw new ChunkFailure(`unexpected worker reply '${result.kind}'`);
-    return result.results;
   }
 
   /** One task on some worker, at most one per worker slot; failures become ChunkFailure or fatal errors. */

@@ -10,7 +10,7 @@ import { detachOneBufferEarly } from './detach-early.js';
 import { describeError } from '../errors.js';
 import { injectFault, parseFaults } from './fault-injection.js';
 import { loadModels, type LoadedModel } from '../model/model-session.js';
-import type { ChunkTask, SnapshotsDone, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './messages.js';
+import type { ChunkTask, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './messages.js';
 import { scoreChunk } from '../scoring/score-chunk.js';
 import { makeRoomForChunks, timed, warmUp } from '../scoring/warm-up.js';
 
@@ -94,18 +94,6 @@ export default async function handleTask(task: WorkerTask): Promise<WorkerResult
       // Best effort: the real chunks will report any problem.
     }
     return { kind: 'warm-up', ok: true, workerId, ms };
-  }
-  if (task.kind === 'snapshots') {
-    announcements?.postMessage({ workerId, key: task.key } satisfies TaskStarted);
-    try {
-      // Only replay sends these: a run's workers start without loading the file handling.
-      const { scoreSnapshotFile } = await import('../scoring/score-snapshot-file.js');
-      const results: SnapshotsDone['results'] = [];
-      for (const file of task.files) results.push(await scoreSnapshotFile(file, task, loaded.models));
-      return { kind: 'snapshots', ok: true, results };
-    } catch (error) {
-      return { kind: 'failed', ok: false, index: -1, code: 'WORKER_FAILED', message: describeError(error) };
-    }
   }
   try {
     const result = await runChunk(task, loaded.models);

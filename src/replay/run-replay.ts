@@ -1,25 +1,34 @@
 /**
- * `replay` as a library call: many snapshots through one pool (models loaded once). Reading the next snapshot
- * overlaps with scoring the current one. One output (and one rejects file) per input in the out dir, each
- * written atomically; a journal in the out dir records what completed, so that --resume skips it and redoes
- * the rest. A snapshot that fails (unreadable, wrong header) is reported and skipped; the others still run.
+ * `replay` as a library call: many snapshots through one pool (models loaded once), every one, small or large,
+ * through the same scoreSnapshot as `run`. Reading the next snapshot overlaps with scoring the current ones.
+ * One output (and one rejects file, only when there are rejects) per input in the out dir, each written
+ * atomically; the journal (journal.ts) records what completed, so that --resume skips it and redoes the rest. A
+ * snapshot that fails (unreadable, wrong header) is reported and skipped; the others still run.
  */
 
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { mkdirSync, statSync, type Stats } from 'node:fs';
 import { basename, join } from 'node:path';
-import { BatchInferError, describeError } from '../errors.js';
-import type { ReplayInput } from './find-inputs.js';
+import { BatchInferError, describeError, ExitCode } from '../errors.js';
 import type { Manifest } from '../model/manifest.js';
+import type { InputFormat, OutputFormat } from '../model/scoring-plan.js';
 import type { NamedFile } from '../output/output-paths.js';
-import { isOwnTemporaryName, openFileSink, openLazyFileSink, type OutputSink } from '../output/write-output.js';
-import type { CsvParser, InputFormat, OutputFormat } from '../model/scoring-plan.js';
-import { ChunkFailure, type Isolation, type ScoringPool } from '../pool/scoring-pool.js';
-import { scoreSnapshot, startPool, type RunProgress } from '../snapshot/score-snapshot.js';
+import { openFileSink, openLazyFileSink, type OutputSink } from '../output/write-output.js';
+import type { Isolation } from '../pool/scoring-pool.js';
+import { scoreSnapshot, type PoolHandle, type RunProgress, type SnapshotOptions } from '../snapshot/score-snapshot.js';
+import { startPool } from '../snapshot/start-pool.js';
+import type { ReplayInput } from './find-inputs.js';
+import { isComplete, JOURNAL_FILE, JournalWriter, readJournal, type JournalEntry } from './journal.js';
 
-export const JOURNAL_FILE = 'replay-journal.ndjson';
+export { JOURNAL_FILE, readJournal, type JournalEntry } from './journal.js';
 
-export interface ReplayOptions {
+/** The snapshot options replay passes on to every snapshot, as run's are resolved. */
+type SharedSnapshotOptions = Pick<
+  SnapshotOptions,
+  'outputFormat' | 'parser' | 'batchRows' | 'chunkSize' | 'balanceFor' | 'maxInFlight' | 'maxRecordBytes' | 'retries' | 'chunkTimeoutMs' | 'warmUp' | 'signal'
+>;
+
+export interface ReplayOptions extends SharedSnapshotOptions {
   inputs: ReplayInput[];
   outDir: string;
   isResume: boolean;
@@ -27,33 +36,6 @@ export interface ReplayOptions {
   workers: number;
   isolation: Isolation;
   inputFormat: InputFormat | undefined;
-  outputFormat: OutputFormat;
-  parser: CsvParser;
-  batchRows: number;
-  chunkSize: number;
-  /** See SnapshotOptions.balanceFor. */
-  balanceFor: number | undefined;
-  maxInFlight: number;
-  maxRecordBytes: number;
-  retries: number;
-  chunkTimeoutMs: number | undefined;
-  warmUp: boolean;
-  signal: AbortSignal | undefined;
-}
-
-export interface JournalEntry {
-  input: string;
-  size: number;
-  mtimeMs: number;
-  rows: number;
-  rowsOut: number;
-  rowsRejected: number;
-  output: string;
-  outputSha256: string;
-  /** Written only when the snapshot had rejects. */
-  rejects: string;
-  ms: number;
-  completedAt: string;
 }
 
 export interface SnapshotResult {
@@ -91,6 +73,37 @@ export interface ReplayHooks {
   onSnapshotDone?: (result: SnapshotResult, index: number) => void;
 }
 
+/**
+ * A snapshot up to this size is one chunk, and more of them are scored at once: a day's replay (1,440 files of
+ * 2,000 rows) is limited by the main thread's per-file work, which then overlaps the workers' scoring.
+ */
+const SMALL_SNAPSHOT_BYTES = 1 << 20;
+
+function isSmallSnapshot(stat: Stats | undefined): boolean {
+  return stat !== undefined && stat.size <= SMALL_SNAPSHOT_BYTES;
+}
+
+export function outputNames(input: string, outputFormat: OutputFormat): { output: string; rejects: string } {
+  const base = basename(input).replace(/\.gz$/i, '').replace(/\.(csv|ndjson|jsonl)$/i, '');
+  return { output: `${base}.out.${outputFormat === 'csv' ? 'csv' : 'ndjson'}`, rejects: `${base}.rejects.csv` };
+}
+
+/** Every file a replay writes in the out dir (a name two inputs share is reported by runReplay). */
+export function filesWrittenByReplay(inputs: readonly ReplayInput[], outDir: string, outputFormat: OutputFormat): NamedFile[] {
+  const names = new Set([JOURNAL_FILE, ...inputs.flatMap(({ path }) => Object.values(outputNames(path, outputFormat)))]);
+  return [...names].map((name) => ({ name: `--out-dir ${join(outDir, name)}`, path: join(outDir, name) }));
+}
+
+function refuseSharedOutputNames(options: ReplayOptions): void {
+  const names = new Map<string, string>();
+  for (const { path } of options.inputs) {
+    const { output } = outputNames(path, options.outputFormat);
+    const other = names.get(output);
+    if (other !== undefined) throw new BatchInferError('USAGE', `${path} and ${other} would both write ${output} in --out-dir; replay them separately`);
+    names.set(output, path);
+  }
+}
+
 /** A sink that also hashes what passes through it, for the journal's checksum. */
 function hashing(sink: OutputSink): OutputSink & { digest: () => string } {
   const hash = createHash('sha256');
@@ -105,252 +118,118 @@ function hashing(sink: OutputSink): OutputSink & { digest: () => string } {
   };
 }
 
-export function outputNames(input: string, outputFormat: OutputFormat): { output: string; rejects: string } {
-  const base = basename(input).replace(/\.gz$/i, '').replace(/\.(csv|ndjson|jsonl)$/i, '');
-  return { output: `${base}.out.${outputFormat === 'csv' ? 'csv' : 'ndjson'}`, rejects: `${base}.rejects.csv` };
+interface ReplayContext {
+  handle: PoolHandle;
+  options: ReplayOptions;
+  journal: JournalWriter;
+  hooks: ReplayHooks;
+  replayStart: number;
+  results: SnapshotResult[];
 }
 
-/** Every file a replay writes in the out dir (a name two inputs share is reported by runReplay). */
-export function filesWrittenByReplay(inputs: readonly ReplayInput[], outDir: string, outputFormat: OutputFormat): NamedFile[] {
-  const names = new Set([JOURNAL_FILE, ...inputs.flatMap(({ path }) => Object.values(outputNames(path, outputFormat)))]);
-  return [...names].map((name) => ({ name: `--out-dir ${join(outDir, name)}`, path: join(outDir, name) }));
-}
-
-/** The journal's last word on each input; a line cut short by a kill is ignored. */
-export function readJournal(outDir: string): Map<string, JournalEntry> {
-  const entries = new Map<string, JournalEntry>();
-  const file = join(outDir, JOURNAL_FILE);
-  if (!existsSync(file)) return entries;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    try {
-      const entry = JSON.parse(line) as JournalEntry;
-      if (typeof entry.input === 'string') entries.set(entry.input, entry);
-    } catch {
-      // A partial last line from a run that was killed mid-write.
-    }
-  }
-  return entries;
-}
-
-function isComplete(entry: JournalEntry | undefined, input: string, outDir: string): boolean {
-  if (entry === undefined) return false;
-  try {
-    const stat = statSync(input);
-    if (stat.size !== entry.size || stat.mtimeMs !== entry.mtimeMs) return false;
-    const output = readFileSync(join(outDir, entry.output));
-    return createHash('sha256').update(output).digest('hex') === entry.outputSha256 && (entry.rowsRejected === 0 || existsSync(join(outDir, entry.rejects)));
-  } catch {
-    return false;
-  }
-}
-
-/** Snapshots up to this size are read, scored and written by one worker, whole. */
-const SMALL_SNAPSHOT_BYTES = 1 << 20;
 /**
- * Small snapshots go to a worker a few at a time, up to this many bytes together: a day's replay (1,440 files
- * of 2,000 rows) spent a hand-over, a message each way and tinypool's per-task memory check on every file.
+ * Scores one snapshot into the out dir and journals it; resolves `onInputRead` once its input is read and cut.
+ * An interrupt, or a pool that can no longer score, rejects (it stops the replay); a bad snapshot does not.
  */
-const SMALL_BATCH_BYTES = 1 << 20;
-
-interface SmallSnapshot {
-  index: number;
-  path: string;
-  size: number;
-  mtimeMs: number;
-}
-
-type SmallResult = Omit<SnapshotResult, 'finishedAtMs'> & { entry: JournalEntry | undefined };
-
-async function scoreSmallSnapshots(pool: ScoringPool, options: ReplayOptions, batch: readonly SmallSnapshot[]): Promise<SmallResult[]> {
-  const files = batch.map(({ path }) => {
-    const names = outputNames(path, options.outputFormat);
-    return { path, outputPath: join(options.outDir, names.output), rejectsPath: join(options.outDir, names.rejects), names };
-  });
+async function replaySnapshot(context: ReplayContext, index: number, path: string, stat: Stats | undefined, isFirst: boolean, onInputRead: () => void): Promise<void> {
+  const { options, hooks } = context;
+  const isSmall = isSmallSnapshot(stat);
+  const names = outputNames(path, options.outputFormat);
   const start = performance.now();
-  let lastReason = '';
-  for (let attempt = 0; attempt <= options.retries; attempt++) {
-    if (options.signal?.aborted) break;
-    try {
-      const results = await pool.scoreFiles(
-        {
-          files: files.map(({ path, outputPath, rejectsPath }) => ({ path, outputPath, rejectsPath })),
-          inputFormat: options.inputFormat,
-          outputFormat: options.outputFormat,
-          parser: options.parser,
-          batchRows: options.batchRows,
-          maxRecordBytes: options.maxRecordBytes,
-          manifest: options.manifest,
-        },
-        options.chunkTimeoutMs === undefined ? undefined : options.chunkTimeoutMs * files.length,
-      );
-      return results.map((result, i): SmallResult => {
-        const { path, names } = files[i]!;
-        if (result.kind === 'snapshot-refused') return { input: path, status: 'failed', rows: 0, rowsOut: 0, rowsRejected: 0, ms: 0, error: result.message, entry: undefined };
-        const { size, mtimeMs } = batch[i]!;
-        const entry: JournalEntry = {
-          input: path,
-          size,
-          mtimeMs,
-          rows: result.rows,
-          rowsOut: result.rowsOut,
-          rowsRejected: result.rowsRejected,
-          output: names.output,
-          outputSha256: result.outputSha256,
-          rejects: names.rejects,
-          ms: result.ms,
-          completedAt: new Date().toISOString(),
-        };
-        return { input: path, status: 'done', rows: result.rows, rowsOut: result.rowsOut, rowsRejected: result.rowsRejected, ms: result.ms, entry };
-      });
-    } catch (error) {
-      if (!(error instanceof ChunkFailure)) throw error;
-      lastReason = error.message;
-    }
+  let output: ReturnType<typeof hashing> | undefined;
+  let rejects: OutputSink | undefined;
+  let result: SnapshotResult;
+  try {
+    output = hashing(openFileSink(join(options.outDir, names.output), '--out-dir'));
+    rejects = openLazyFileSink(join(options.outDir, names.rejects), '--out-dir');
+    const timing = await scoreSnapshot(
+      context.handle,
+      {
+        input: { path, format: options.inputFormat },
+        outputFormat: options.outputFormat,
+        parser: options.parser,
+        batchRows: options.batchRows,
+        output,
+        rejects,
+        // A small snapshot is one chunk: one hand-over to a worker instead of several.
+        chunkSize: isSmall ? Number.POSITIVE_INFINITY : options.chunkSize,
+        balanceFor: isSmall ? undefined : options.balanceFor,
+        maxInFlight: options.maxInFlight,
+        maxRecordBytes: options.maxRecordBytes,
+        retries: options.retries,
+        chunkTimeoutMs: options.chunkTimeoutMs,
+        compare: false,
+        warmUp: options.warmUp && isFirst,
+        deadline: undefined,
+        signal: options.signal,
+      },
+      { onInputRead, onProgress: hooks.onProgress },
+    );
+    const ms = performance.now() - start;
+    const counts = { rows: timing.rows, rowsOut: timing.rowsOut, rowsRejected: timing.rowsRejected };
+    const entry: JournalEntry = { input: path, size: stat?.size ?? 0, mtimeMs: stat?.mtimeMs ?? 0, ...counts, output: names.output, outputSha256: output.digest(), rejects: names.rejects, ms, completedAt: new Date().toISOString() };
+    context.journal.append(entry);
+    result = { input: path, status: 'done', ...counts, ms, finishedAtMs: performance.now() - context.replayStart };
+  } catch (error) {
+    output?.abort();
+    rejects?.abort();
+    if (!(error instanceof BatchInferError) || error.code === 'INTERRUPTED' || error.code === 'MODEL_LOAD') throw error;
+    const ms = performance.now() - start;
+    result = { input: path, status: 'failed', rows: 0, rowsOut: 0, rowsRejected: 0, ms, finishedAtMs: performance.now() - context.replayStart, error: describeError(error) };
+  } finally {
+    onInputRead();
   }
-  const error = options.signal?.aborted ? 'interrupted' : `worker failed on ${options.retries + 1} tries: ${lastReason}`;
-  const ms = performance.now() - start;
-  return files.map(({ path }) => ({ input: path, status: 'failed', rows: 0, rowsOut: 0, rowsRejected: 0, ms, error, entry: undefined }));
+  context.results.push(result);
+  hooks.onSnapshotDone?.(result, index);
 }
 
 export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {}): Promise<ReplaySummary> {
   mkdirSync(options.outDir, { recursive: true });
-  const names = new Map<string, string>();
-  for (const { path } of options.inputs) {
-    const { output } = outputNames(path, options.outputFormat);
-    const other = names.get(output);
-    if (other !== undefined) throw new BatchInferError('USAGE', `${path} and ${other} would both write ${output} in --out-dir; replay them separately`);
-    names.set(output, path);
-  }
-  const journal = options.isResume ? readJournal(options.outDir) : new Map<string, JournalEntry>();
+  refuseSharedOutputNames(options);
+  const journalled = options.isResume ? readJournal(options.outDir) : new Map<string, JournalEntry>();
   const handle = await startPool(options.manifest, options.workers, options.isolation);
-  // Kept open for the whole replay: one write per completed snapshot.
-  const journalFd = openSync(join(options.outDir, JOURNAL_FILE), 'a');
-  const replayStart = performance.now();
-  const results: SnapshotResult[] = [];
-  let isFirst = true;
+  const journal = new JournalWriter(options.outDir);
+  const context: ReplayContext = { handle, options, journal, hooks, replayStart: performance.now(), results: [] };
   try {
     const active = new Set<Promise<void>>();
-    // Enough snapshots at once to keep every worker busy while the next one is read and cut.
-    const maxActive = options.workers + 1;
-    let batch: SmallSnapshot[] = [];
-    let batchBytes = 0;
-    const sendBatch = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      const sent = batch;
-      batch = [];
-      batchBytes = 0;
-      while (active.size >= options.workers * 2) await Promise.race(active);
-      for (const { index, path } of sent) hooks.onSnapshotStart?.(index, path);
-      const job = scoreSmallSnapshots(handle.pool, options, sent)
-        .then((scored) => {
-          for (const [i, result] of scored.entries()) {
-            if (result.status === 'done') writeSync(journalFd, `${JSON.stringify(result.entry)}\n`);
-            const { entry: _entry, ...snapshot } = result;
-            const done = { ...snapshot, finishedAtMs: performance.now() - replayStart };
-            results.push(done);
-            hooks.onSnapshotDone?.(done, sent[i]!.index);
-          }
-        })
-        .finally(() => active.delete(job));
-      active.add(job);
-    };
+    let isFirst = true;
     for (const [index, { path }] of options.inputs.entries()) {
       if (options.signal?.aborted) break;
-      if (options.isResume && isComplete(journal.get(path), path, options.outDir)) {
-        const entry = journal.get(path)!;
-        const result: SnapshotResult = { input: path, status: 'skipped', rows: entry.rows, rowsOut: entry.rowsOut, rowsRejected: entry.rowsRejected, ms: 0, finishedAtMs: performance.now() - replayStart };
-        results.push(result);
+      const entry = journalled.get(path);
+      if (options.isResume && isComplete(entry, path, options.outDir)) {
+        const result: SnapshotResult = { input: path, status: 'skipped', rows: entry.rows, rowsOut: entry.rowsOut, rowsRejected: entry.rowsRejected, ms: 0, finishedAtMs: performance.now() - context.replayStart };
+        context.results.push(result);
         hooks.onSnapshotDone?.(result, index);
         continue;
       }
       const stat = statSync(path, { throwIfNoEntry: false });
-      if (stat !== undefined && stat.size <= SMALL_SNAPSHOT_BYTES) {
-        // A small snapshot goes to a worker whole: read, scored and written there (see snapshot-file.ts).
-        if (batchBytes + stat.size > SMALL_BATCH_BYTES) await sendBatch();
-        batch.push({ index, path, size: stat.size, mtimeMs: stat.mtimeMs });
-        batchBytes += stat.size;
-        continue;
-      }
-      await sendBatch();
+      // Enough snapshots at once to keep every worker busy while the next one is read and cut; more when they
+      // are small, so that this thread's per-file work overlaps the workers' scoring.
+      const maxActive = isSmallSnapshot(stat) ? options.workers * 2 : options.workers + 1;
       while (active.size >= maxActive) await Promise.race(active);
       let markRead: () => void = () => undefined;
       const inputRead = new Promise<void>((resolve) => (markRead = resolve));
-      const names = outputNames(path, options.outputFormat);
-      const start = performance.now();
-      const output = hashing(openFileSink(join(options.outDir, names.output), '--out-dir'));
-      const rejects = openLazyFileSink(join(options.outDir, names.rejects), '--out-dir');
       hooks.onSnapshotStart?.(index, path);
-      const job = scoreSnapshot(
-        handle,
-        {
-          input: { path, format: options.inputFormat },
-          outputFormat: options.outputFormat,
-          parser: options.parser,
-          batchRows: options.batchRows,
-          output,
-          rejects,
-          chunkSize: options.chunkSize,
-          balanceFor: options.balanceFor,
-          maxInFlight: options.maxInFlight,
-          maxRecordBytes: options.maxRecordBytes,
-          retries: options.retries,
-          chunkTimeoutMs: options.chunkTimeoutMs,
-          compare: false,
-          warmUp: options.warmUp && isFirst,
-          deadline: undefined,
-          signal: options.signal,
-        },
-        { onInputRead: markRead, onProgress: hooks.onProgress },
-      )
-        .then((timing) => {
-          const ms = performance.now() - start;
-          const entry: JournalEntry = {
-            input: path,
-            size: stat?.size ?? 0,
-            mtimeMs: stat?.mtimeMs ?? 0,
-            rows: timing.rows,
-            rowsOut: timing.rowsOut,
-            rowsRejected: timing.rowsRejected,
-            output: names.output,
-            outputSha256: output.digest(),
-            rejects: names.rejects,
-            ms,
-            completedAt: new Date().toISOString(),
-          };
-          writeSync(journalFd, `${JSON.stringify(entry)}\n`);
-          const result: SnapshotResult = { input: path, status: 'done', rows: timing.rows, rowsOut: timing.rowsOut, rowsRejected: timing.rowsRejected, ms, finishedAtMs: performance.now() - replayStart };
-          results.push(result);
-          hooks.onSnapshotDone?.(result, index);
-        })
-        .catch((error: unknown) => {
-          output.abort();
-          rejects.abort();
-          // An interrupted replay, or a pool that can no longer score, stops everything; a bad snapshot does not.
-          if (!(error instanceof BatchInferError) || error.code === 'INTERRUPTED' || error.code === 'MODEL_LOAD') throw error;
-          const result: SnapshotResult = { input: path, status: 'failed', rows: 0, rowsOut: 0, rowsRejected: 0, ms: performance.now() - start, finishedAtMs: performance.now() - replayStart, error: describeError(error) };
-          results.push(result);
-          hooks.onSnapshotDone?.(result, index);
-        })
-        .finally(() => {
-          markRead();
-          active.delete(job);
-        });
+      const job = replaySnapshot(context, index, path, stat, isFirst, markRead).finally(() => active.delete(job));
       active.add(job);
       isFirst = false;
       await inputRead;
     }
-    if (!options.signal?.aborted) await sendBatch();
     const settled = await Promise.allSettled(active);
     const fatal = settled.find((s) => s.status === 'rejected');
     if (fatal !== undefined) throw (fatal as PromiseRejectedResult).reason;
-    if (options.signal?.aborted) throw new BatchInferError('INTERRUPTED', `stopped by ${String(options.signal.reason)}; completed snapshots are kept (use --resume)`, { exitCode: options.signal.reason === 'SIGTERM' ? 143 : 130 });
+    if (options.signal?.aborted) {
+      const exitCode = options.signal.reason === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
+      throw new BatchInferError('INTERRUPTED', `stopped by ${String(options.signal.reason)}; completed snapshots are kept (use --resume)`, { exitCode });
+    }
   } finally {
-    closeSync(journalFd);
+    journal.close();
     await handle.pool.destroy();
-    // A worker that died while writing a small snapshot's file leaves its temporary file: ours carry our pid.
-    for (const name of readdirSync(options.outDir)) if (isOwnTemporaryName(name)) rmSync(join(options.outDir, name), { force: true });
   }
-  const wallMs = performance.now() - replayStart;
+  return summarise(options, context.results, handle.started.startupMs, performance.now() - context.replayStart);
+}
+
+function summarise(options: ReplayOptions, results: SnapshotResult[], startupMs: number, wallMs: number): ReplaySummary {
   const order = new Map(options.inputs.map((input, i) => [input.path, i]));
   const done = results.filter((r) => r.status === 'done');
   const scoredRows = done.reduce((n, r) => n + r.rows, 0);
@@ -364,7 +243,7 @@ export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {})
     rowsOut: results.reduce((n, r) => n + r.rowsOut, 0),
     rowsRejected: results.reduce((n, r) => n + r.rowsRejected, 0),
     poolStarts: 1,
-    startupMs: handle.started.startupMs,
+    startupMs,
     wallMs,
     rowsPerSec: wallMs > 0 ? (scoredRows / wallMs) * 1000 : 0,
     slowest: slowest === undefined ? undefined : { input: slowest.input, ms: slowest.ms },

@@ -6,7 +6,8 @@
 import type { Manifest } from '../model/manifest.js';
 import type { Isolation } from '../pool/scoring-pool.js';
 import type { RemoteOptions } from '../remote/prepare-remote.js';
-import { scoreSnapshot, startPool, type SnapshotHooks, type SnapshotOptions } from './score-snapshot.js';
+import { scoreSnapshot, type SnapshotHooks, type SnapshotOptions } from './score-snapshot.js';
+import { startPool } from './start-pool.js';
 import type { RunTiming } from './timing.js';
 
 export type { RunProgress } from './score-snapshot.js';

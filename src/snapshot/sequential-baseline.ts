@@ -12,7 +12,7 @@ import type { RawChunk } from '../input/split-records.js';
 import type { Manifest } from '../model/manifest.js';
 import { loadModels, releaseModels, type LoadedModel } from '../model/model-session.js';
 import type { ScoringPlan } from '../model/scoring-plan.js';
-import type { ScoringPool } from '../pool/scoring-pool.js';
+import type { SnapshotPool } from './snapshot-pool.js';
 import { scoreChunk } from '../scoring/score-chunk.js';
 import { makeRoomForChunks, warmUp } from '../scoring/warm-up.js';
 
@@ -54,7 +54,7 @@ export async function scoreSequentially(chunks: readonly RawChunk[], plan: Scori
 }
 
 /** One parallel pass over chunks already in memory: all handed out at once, gathered in input order. */
-export async function scoreInParallel(pool: ScoringPool, chunks: readonly RawChunk[], plan: ScoringPlan): Promise<ParallelPass> {
+export async function scoreInParallel(pool: SnapshotPool, chunks: readonly RawChunk[], plan: ScoringPlan): Promise<ParallelPass> {
   const latencies: number[] = [];
   const waits: number[] = [];
   let busyMs = 0;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_CHUNK_SIZE } from '../../src/config/option-table.js';
-import { balancedChunkRows } from '../../src/snapshot/score-snapshot.js';
+import { balancedChunkRows } from '../../src/snapshot/balanced-chunks.js';
 
 describe('balancedChunkRows', () => {
   it('gives every worker the same number of chunks, close to the target size', () => {

@@ -1,0 +1,34 @@
+/** The running sums of a snapshot's chunks, as they are handed out and written. */
+
+import type { ChunkScored } from '../scoring/score-chunk.js';
+
+export interface SnapshotTotals {
+  rows: number;
+  rowsOut: number;
+  rowsRejected: number;
+  busyMs: number;
+  parseMs: number;
+  inferMs: number;
+  networkMs: number;
+  serverMs: number;
+  /** Chunks handed out; extra tries; chunks that failed every try. */
+  chunks: number;
+  retries: number;
+  chunksFailed: number;
+}
+
+export function createTotals(): SnapshotTotals {
+  return { rows: 0, rowsOut: 0, rowsRejected: 0, busyMs: 0, parseMs: 0, inferMs: 0, networkMs: 0, serverMs: 0, chunks: 0, retries: 0, chunksFailed: 0 };
+}
+
+/** Adds a written chunk's figures. */
+export function addWritten(totals: SnapshotTotals, result: ChunkScored): void {
+  totals.rows += result.rowsIn;
+  totals.rowsOut += result.rowsOut;
+  totals.rowsRejected += result.rowsRejected;
+  totals.busyMs += result.busyMs;
+  totals.parseMs += result.parseMs;
+  totals.inferMs += result.inferMs;
+  totals.networkMs += result.networkMs;
+  totals.serverMs += result.serverMs;
+}
