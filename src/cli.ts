@@ -35,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version end with code 0; every other commander error is a usage error (documented as 2).
+      // Help and version end with code 0; every other commander error is a usage error.
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
     reportFailure(error, argv);

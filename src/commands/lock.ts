@@ -4,23 +4,14 @@
  */
 
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { BatchInferError, ExitCode } from '../errors.js';
+import { BatchInferError } from '../errors.js';
+import { isProcessAlive } from '../output/write-output.js';
 
 export interface HeldLock {
   file: string;
   /** Whether a dead holder's lock was taken over. */
   wasStale: boolean;
   release(): void;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but is not ours; only ESRCH means it is gone.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function acquireLock(file: string): HeldLock {
@@ -51,14 +42,12 @@ export function acquireLock(file: string): HeldLock {
     } catch {
       // Unreadable or half-written: treated as stale below only if it has no live pid.
     }
-    if (typeof holder.pid === 'number' && holder.pid !== process.pid && isAlive(holder.pid)) {
-      throw new BatchInferError('LOCKED', `--lock ${file}: held by pid ${holder.pid} (running since ${holder.startedAt ?? 'an unknown time'}); not starting`, {
-        exitCode: ExitCode.locked,
-      });
+    if (typeof holder.pid === 'number' && holder.pid !== process.pid && isProcessAlive(holder.pid)) {
+      throw new BatchInferError('LOCKED', `--lock ${file}: held by pid ${holder.pid} (running since ${holder.startedAt ?? 'an unknown time'}); not starting`);
     }
     // The holder died: remove its lock and try again (if two runs race here, one of them wins the create).
     rmSync(file, { force: true });
     wasStale = true;
   }
-  throw new BatchInferError('LOCKED', `--lock ${file}: could not take the lock`, { exitCode: ExitCode.locked });
+  throw new BatchInferError('LOCKED', `--lock ${file}: could not take the lock`);
 }

@@ -3,7 +3,9 @@
  * come from one entry per option, so --help cannot drift from what is read.
  */
 
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { formatExitStatuses } from '../errors.js';
 import { COMMANDS, OPTION_TABLE, describeOption, flagOf, optionsOf, type CommandName, type OptionEntry } from '../config/option-table.js';
 
 /** Commander only splits argv: no parser, no default, so every value is checked in src/config/ with its source. */
@@ -31,9 +33,17 @@ function defineCommand(program: Command, name: CommandName, description: string)
   return command.addHelpText('after', COMMANDS[name].isLayered ? LAYERED_HELP : FLAGS_ONLY_HELP);
 }
 
+/** The package's version, from the package.json beside dist/ (and src/). */
+function packageVersion(): string {
+  const json = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return json.version;
+}
+
 export function createProgram(): Command {
   const program = new Command('batch-infer')
     .description('Score snapshots of rows with ONNX models on a pool of worker threads.')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
+    .addHelpText('after', `\nExit codes (README, "Exit codes"):\n${formatExitStatuses()}\n`)
     .exitOverride()
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({

@@ -48,7 +48,7 @@ export async function runCommand(input: string | undefined, command: Command): P
     job.log.event('summary', { ...timing });
     if (!resolved.isQuiet && resolved.logFormat === 'human') process.stderr.write(describeRun(timing, resolved.run.rejects));
     if (timing.identical === false) {
-      throw new BatchInferError('RESULTS_DIFFER', 'sequential and parallel predictions differ', { exitCode: ExitCode.usage });
+      throw new BatchInferError('RESULTS_DIFFER', 'sequential and parallel predictions differ');
     }
     return {
       timing,

@@ -34,12 +34,13 @@ const temporaryFiles = new Set<string>();
  */
 const staleTemporaryFiles = new Map<string, Map<string, string[]>>();
 
-function isAlive(pid: number): boolean {
+/** Whether a process exists (EPERM: it does, but is someone else's). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'; // Alive, but someone else's.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -55,7 +56,7 @@ function findStaleTemporaryFiles(directory: string): Map<string, string[]> {
     const match = /^\.(.+)\.(\d+)\.[0-9a-z]+\.tmp$/.exec(name);
     if (match === null) continue;
     const pid = Number(match[2]);
-    if (pid === process.pid || isAlive(pid)) continue;
+    if (pid === process.pid || isProcessAlive(pid)) continue;
     found.set(match[1]!, [...(found.get(match[1]!) ?? []), name]);
   }
   return found;
@@ -94,7 +95,7 @@ export function openStdoutSink(): OutputSink {
   const check = (): void => {
     if (failure === undefined) return;
     const reason = (failure as NodeJS.ErrnoException).code === 'EPIPE' ? 'the reader closed the pipe before every row was written' : failure.message;
-    throw new BatchInferError('OUTPUT_UNWRITABLE', `stdout: ${reason}`);
+    throw new BatchInferError('OUTPUT_WRITE_FAILED', `stdout: ${reason}`);
   };
   return {
     async write(bytes) {
@@ -182,7 +183,7 @@ export function openFileSink(destination: string, flag: string): OutputSink {
   }
   if (!isSpecial) temporaryFiles.add(temporary);
   const fail = (error: Error): never => {
-    throw new BatchInferError('OUTPUT_UNWRITABLE', `${flag} ${destination}: ${error.message.replace(temporary, destination)}`);
+    throw new BatchInferError('OUTPUT_WRITE_FAILED', `${flag} ${destination}: ${error.message.replace(temporary, destination)}`);
   };
   let pending: (Uint8Array | string)[] = [];
   let pendingBytes = 0;

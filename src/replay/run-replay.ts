@@ -191,10 +191,13 @@ export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {})
   const journal = new JournalWriter(options.outDir);
   const context: ReplayContext = { handle, options, journal, hooks, replayStart: performance.now(), results: [] };
   try {
+    // Jobs never reject: an error that stops the replay is kept here, and every job still settles before the
+    // pool is stopped (leaving the loop on the first rejection used to stop it under chunks still running).
     const active = new Set<Promise<void>>();
+    let fatal: { error: unknown } | undefined;
     let isFirst = true;
     for (const [index, { path }] of options.inputs.entries()) {
-      if (options.signal?.aborted) break;
+      if (options.signal?.aborted || fatal !== undefined) break;
       const entry = journalled.get(path);
       if (options.isResume && isComplete(entry, path, options.outDir)) {
         const result: SnapshotResult = { input: path, status: 'skipped', rows: entry.rows, rowsOut: entry.rowsOut, rowsRejected: entry.rowsRejected, ms: 0, finishedAtMs: performance.now() - context.replayStart };
@@ -210,18 +213,22 @@ export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {})
       let markRead: () => void = () => undefined;
       const inputRead = new Promise<void>((resolve) => (markRead = resolve));
       hooks.onSnapshotStart?.(index, path);
-      const job = replaySnapshot(context, index, path, stat, isFirst, markRead).finally(() => active.delete(job));
+      const job = replaySnapshot(context, index, path, stat, isFirst, markRead)
+        .catch((error: unknown) => {
+          fatal ??= { error };
+        })
+        .finally(() => active.delete(job));
       active.add(job);
       isFirst = false;
       await inputRead;
     }
-    const settled = await Promise.allSettled(active);
-    const fatal = settled.find((s) => s.status === 'rejected');
-    if (fatal !== undefined) throw (fatal as PromiseRejectedResult).reason;
+    await Promise.all(active);
+    // An interrupt is what the user must see, whatever a snapshot's job said about it.
     if (options.signal?.aborted) {
       const exitCode = options.signal.reason === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
       throw new BatchInferError('INTERRUPTED', `stopped by ${String(options.signal.reason)}; completed snapshots are kept (use --resume)`, { exitCode });
     }
+    if (fatal !== undefined) throw fatal.error;
   } finally {
     journal.close();
     await handle.pool.destroy();
