@@ -22,6 +22,8 @@ export interface OpenedInput {
   bytes: AsyncIterable<Uint8Array>;
   /** Compressed bytes read so far, for progress against sizeBytes. */
   bytesRead: () => number;
+  /** Stops reading now, even with a read pending (a stalled stdin must not keep the process alive). */
+  close: () => void;
 }
 
 export interface InputRequest {
@@ -120,7 +122,7 @@ function openWholeFile(request: InputRequest, name: string, whole: Buffer, sizeB
     if (whole.length > 0) yield whole as Uint8Array;
   })();
   const format = request.format ?? formatFromName(name) ?? sniffFormat(whole);
-  return { name, path: name, format, isGzip: false, sizeBytes, bytes, bytesRead: () => bytesRead };
+  return { name, path: name, format, isGzip: false, sizeBytes, bytes, bytesRead: () => bytesRead, close: () => undefined };
 }
 
 async function openStream(request: InputRequest, name: string, path: string | undefined, raw: Readable, sizeBytes: number | undefined): Promise<OpenedInput> {
@@ -165,7 +167,8 @@ async function openStream(request: InputRequest, name: string, path: string | un
       }
     })();
   }
-  return { name, path, format, isGzip, sizeBytes, bytes, bytesRead: () => bytesRead };
+  // stdin is destroyed like any stream: nothing reads it after the snapshot.
+  return { name, path, format, isGzip, sizeBytes, bytes, bytesRead: () => bytesRead, close: () => raw.destroy() };
 }
 
 function gunzipped(compressed: AsyncIterable<Uint8Array>, name: string): AsyncIterable<Uint8Array> {

@@ -136,6 +136,17 @@ export class RecordSplitter {
     return chunks;
   }
 
+  /**
+   * The complete records read so far, as a chunk, without waiting for chunkRows of them: input that pauses (a
+   * stream on stdin) must not hold back rows that arrived. The record still being read stays.
+   */
+  cutCompleteRecords(): RawChunk[] {
+    if (this.#needsHeader || this.#records === 0 || this.#skipping !== undefined) return [];
+    const chunk = this.#emit(this.#view(this.#chunkStart, this.#recordStart));
+    this.#chunkStart = this.#recordStart;
+    return [chunk];
+  }
+
   /** Flushes the last, possibly partial, chunk (a last record without a line end included). */
   end(): RawChunk[] {
     const chunks = this.#flush();

@@ -195,6 +195,15 @@ export class ScoringPool {
     if (this.isolation === 'thread') adjustStdioListeners(-this.workers);
   }
 
+  /**
+   * Gives up on every chunk a worker is scoring (a deadline in 'abort' mode that must end now): each fails with
+   * `reason`, and tinypool stops its thread. A thread blocked in JavaScript stops at once; one inside native
+   * code aborts the process when stopped, which the deadline's grace period is there to make rare.
+   */
+  abandonRunning(reason: string): void {
+    for (const key of this.#submissions.keys()) this.#abort(key, reason);
+  }
+
   /** Every task goes to tinypool through here, so that destroy() knows what is still running. */
   #dispatch(task: WorkerTask, options: { transferList?: ArrayBuffer[]; signal?: AbortSignal } = {}): Promise<WorkerResult> {
     const running = this.#pool.run(task, options) as Promise<WorkerResult>;

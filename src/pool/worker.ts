@@ -53,6 +53,7 @@ async function runChunk(task: ChunkTask, models: LoadedModel[]): Promise<WorkerR
     rejects: scored.rejects,
     parseMs: scored.parseMs,
     inferMs: scored.inferMs,
+    inferMsByModel: scored.inferMsByModel,
     busyMs: performance.now() - start,
     networkMs: scored.networkMs,
     serverMs: scored.serverMs,

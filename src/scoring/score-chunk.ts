@@ -27,6 +27,8 @@ export interface ScoredChunk {
   rejects: Uint8Array;
   parseMs: number;
   inferMs: number;
+  /** inferMs per model, by the manifest's model names (for --metrics-file). */
+  inferMsByModel?: Record<string, number>;
   /** With --endpoint: time in inference requests, and the server's own time, for this chunk. */
   networkMs: number;
   serverMs: number;
@@ -147,14 +149,16 @@ function thresholdFlags(source: ColumnSource, rows: number, above: number): Uint
   return flags;
 }
 
-async function runModels(parsed: ParsedChunk, plan: ScoringPlan, models: readonly LoadedModel[]): Promise<ColumnSource[]> {
+async function runModels(parsed: ParsedChunk, plan: ScoringPlan, models: readonly LoadedModel[], msByModel: Record<string, number>): Promise<ColumnSource[]> {
   const columns: ColumnSource[] = [];
   for (let m = 0; m < plan.models.length; m++) {
     const bound = plan.models[m]!;
     const loaded = models.find((model) => model.path === bound.path);
     if (loaded === undefined) throw new Error(`model ${bound.path} is not loaded in this worker`);
     const modelStart = columns.length;
+    const start = performance.now();
     const outputs = await runModel(bound, loaded, parsed, m, plan.batchRows);
+    msByModel[bound.name] = (msByModel[bound.name] ?? 0) + performance.now() - start;
     for (let o = 0; o < bound.outputs.length; o++) {
       const values = outputs[o]!;
       const width = bound.outputs[o]!.columns.length;
@@ -274,12 +278,13 @@ async function scoreChunkWith(scratch: Scratch, chunk: Uint8Array, firstLine: nu
         ? parseCsvChunkFast(chunk, firstLine, plan, scratch)
         : parseCsvChunk(privateCopy(chunk), firstLine, plan, scratch);
   const inferStart = performance.now();
+  const inferMsByModel: Record<string, number> = {};
   let output: Uint8Array = new Uint8Array(0);
   let rejects = parsed.rejects.join('');
   let rowsOut = parsed.rows;
   if (parsed.rows > 0) {
     try {
-      const columns = await runModels(parsed, plan, models);
+      const columns = await runModels(parsed, plan, models, inferMsByModel);
       const nonFinite = findNonFiniteRows(columns, parsed.rows);
       if (nonFinite.size === 0) {
         output = formatRows(parsed, plan, columns);
@@ -319,5 +324,6 @@ async function scoreChunkWith(scratch: Scratch, chunk: Uint8Array, firstLine: nu
     rejects: encoder.encode(rejects),
     parseMs: inferStart - parseStart,
     inferMs: inferEnd - inferStart,
+    inferMsByModel,
   };
 }

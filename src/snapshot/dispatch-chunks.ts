@@ -6,6 +6,7 @@
  */
 
 import type { RawChunk } from '../input/split-records.js';
+import type { ReadStops } from './read-ahead.js';
 import type { ChunkScored } from '../scoring/score-chunk.js';
 import { scoreWithRetries, type RetryContext } from './score-with-retries.js';
 import type { SnapshotTotals } from './snapshot-totals.js';
@@ -21,6 +22,8 @@ export interface DispatchContext extends RetryContext {
   /** Runs before a chunk is handed out (the NDJSON notice, the warm-up). */
   beforeChunk?: (chunk: RawChunk) => Promise<void>;
   onInputRead?: () => void;
+  /** Resolves when reading must end now (a deadline in 'abort' mode); see ReadStops. */
+  cut?: Promise<unknown>;
 }
 
 export interface Dispatched {
@@ -30,7 +33,7 @@ export interface Dispatched {
   kept: RawChunk[];
 }
 
-export async function dispatchChunks(chunks: (isStopped: () => boolean) => AsyncIterable<RawChunk>, context: DispatchContext): Promise<Dispatched> {
+export async function dispatchChunks(chunks: (stops: ReadStops) => AsyncIterable<RawChunk>, context: DispatchContext): Promise<Dispatched> {
   /** Chunks handed out and not yet written; of those, the ones still on a worker. */
   const inFlight = new Set<Promise<void>>();
   const onWorker = new Set<Promise<ChunkScored>>();
@@ -61,7 +64,7 @@ export async function dispatchChunks(chunks: (isStopped: () => boolean) => Async
   };
   const isStopped = (): boolean => context.signal?.aborted === true;
   try {
-    for await (const chunk of chunks(isStopped)) await submit(chunk);
+    for await (const chunk of chunks({ isStopped, cut: context.cut })) await submit(chunk);
     context.onInputRead?.();
     // After a failure, results behind the failed chunk would wait for it forever: stop waiting then.
     while (inFlight.size > 0 && failure === undefined) await Promise.race(inFlight);

@@ -12,13 +12,31 @@ import type { SnapshotOptions } from './snapshot-options.js';
 
 /** Input read and cut ahead while the pool starts, at most. */
 const READ_AHEAD_BYTES = 16 << 20;
+/**
+ * When input pauses this long (a stream on stdin between bursts), the complete records read so far are handed
+ * out as a chunk rather than held back until chunkRows of them arrive.
+ */
+export const INPUT_PAUSE_MS = 150;
+
+/** What can stop reading before the input ends. */
+export interface ReadStops {
+  /** An interrupt: nothing more is handed out. */
+  isStopped: () => boolean;
+  /**
+   * Resolves when reading must end now: on an interrupt, or a deadline in 'abort' mode (then the records read so
+   * far are handed out, to become rejects with the reason, and the rest of the input is left unread).
+   */
+  cut?: Promise<unknown>;
+}
 
 export interface SnapshotReader {
   input: OpenedInput;
   /** Its header (CSV), header line and chunk size are known once readAhead returns. */
   splitter: RecordSplitter;
-  /** Every chunk in input order, until the input ends or `isStopped` says so. */
-  chunks: (isStopped: () => boolean) => AsyncGenerator<RawChunk>;
+  /** Every chunk in input order, until the input ends or a stop says so. */
+  chunks: (stops: ReadStops) => AsyncGenerator<RawChunk>;
+  /** Set when reading was cut before the input ended: how many (compressed) bytes had been read. */
+  readonly cutAtBytes: number | undefined;
 }
 
 type ReadOptions = Pick<SnapshotOptions, 'input' | 'output' | 'rejects' | 'chunkSize' | 'balanceFor' | 'maxRecordBytes'>;
@@ -57,15 +75,51 @@ export async function readAhead(options: ReadOptions, poolStarting: Promise<unkn
     early.push(...splitter.push(next.value));
     earlyBytes += next.value.length;
   }
-  async function* chunks(isStopped: () => boolean): AsyncGenerator<RawChunk> {
+  let cutAtBytes: number | undefined;
+  const CUT = Symbol('cut');
+  const PAUSE = Symbol('pause');
+  /** The next piece of input, or why waiting for it ended first. */
+  const nextPiece = async (cut: Promise<unknown> | undefined, canPause: boolean): Promise<IteratorResult<Uint8Array> | typeof CUT | typeof PAUSE> => {
+    pending ??= source.next();
+    let timer: NodeJS.Timeout | undefined;
+    const waits: Promise<IteratorResult<Uint8Array> | typeof CUT | typeof PAUSE>[] = [pending];
+    if (canPause) waits.push(new Promise<typeof PAUSE>((resolve) => (timer = setTimeout(() => resolve(PAUSE), INPUT_PAUSE_MS))));
+    if (cut !== undefined) waits.push(cut.then(() => CUT));
+    try {
+      const next = await Promise.race(waits);
+      if (next !== PAUSE && next !== CUT) pending = undefined;
+      return next;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  // Only a stream can pause: a file's chunks stay the same from run to run.
+  const canPause = input.path === undefined;
+  async function* chunks({ isStopped, cut }: ReadStops): AsyncGenerator<RawChunk> {
     for (const chunk of early) if (!isStopped()) yield chunk;
     while (!isInputDone && !isStopped()) {
-      const next = await (pending ?? source.next());
-      pending = undefined;
+      const next = await nextPiece(cut, canPause);
+      if (next === PAUSE) {
+        if (!isStopped()) yield* splitter.cutCompleteRecords();
+        continue;
+      }
+      if (next === CUT) {
+        if (!isStopped()) cutAtBytes = input.bytesRead();
+        // Stops reading: a stalled stdin would otherwise keep the process alive until its writer closes it.
+        input.close();
+        break;
+      }
       if (next.done) break;
       for (const chunk of splitter.push(next.value)) if (!isStopped()) yield chunk;
     }
     if (!isInputDone && !isStopped()) yield* splitter.end();
   }
-  return { input, splitter, chunks };
+  return {
+    input,
+    splitter,
+    chunks,
+    get cutAtBytes() {
+      return cutAtBytes;
+    },
+  };
 }

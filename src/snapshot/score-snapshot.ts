@@ -71,7 +71,7 @@ async function scoreChunks(handle: PoolHandle, plan: ScoringPlan, reader: Snapsh
     },
     options.compare ? [] : undefined,
   );
-  const stops = watchStops(options.deadline, options.signal, hooks.onPhase);
+  const stops = watchStops(options.deadline, options.signal, hooks.onPhase, (reason) => pool.abandonRunning?.(reason));
   const warmUp: WarmUpState = { sample: undefined, ms: 0 };
   const clock = new ParallelClock();
   const beforeChunk = async (chunk: RawChunk): Promise<void> => {
@@ -92,15 +92,20 @@ async function scoreChunks(handle: PoolHandle, plan: ScoringPlan, reader: Snapsh
       beforeChunk,
       onInputRead: hooks.onInputRead,
       onPhase: hooks.onPhase,
+      cut: stops.cut,
     });
   } finally {
     stops.dispose();
   }
   const { parallelMs, mainBusyMs } = clock.stop();
+  if (reader.cutAtBytes !== undefined) {
+    const of = input.sizeBytes === undefined ? '' : ` of ${input.sizeBytes}`;
+    hooks.onPhase?.('notice', { message: `${input.name}: the deadline passed before the input was read to the end: stopped after ${reader.cutAtBytes}${of} bytes; the rows read by then are rejects with reason deadline, the rest was not read` });
+  }
   let comparison: Partial<RunTiming> = {};
   if (options.compare && stops.reason === undefined) {
     hooks.onPhase?.('sequential', { chunks: dispatched.kept.length });
     comparison = await compareWithBaseline({ pool, manifest, plan, chunks: dispatched.kept, outputs: writer.kept!, warmUpSample: warmUp.sample, parallelMs });
   }
-  return { inputName: input.name, totals, workers: pool.workers, chunkSize: splitter.chunkRows, firstChunkAt: dispatched.firstChunkAt, started, warmUpMs: warmUp.ms, parallelMs, mainBusyMs, deadline: options.deadline, isDeadlinePassed: stops.isDeadlinePassed, comparison };
+  return { inputName: input.name, totals, workers: pool.workers, chunkSize: splitter.chunkRows, firstChunkAt: dispatched.firstChunkAt, started, warmUpMs: warmUp.ms, parallelMs, mainBusyMs, deadline: options.deadline, isDeadlinePassed: stops.isDeadlinePassed, inputCutAtBytes: reader.cutAtBytes, comparison };
 }

@@ -19,6 +19,8 @@ export interface SnapshotPool {
   /** Has every worker score a sample and throw it away; resolves with the time it took. */
   warmUp(bytes: Uint8Array, plan: ScoringPlan, chunkBytes: number): Promise<number>;
   destroy(): Promise<void>;
+  /** Gives up on every chunk on a worker now: each fails with `reason`, and its worker is replaced. */
+  abandonRunning?(reason: string): void;
 }
 
 /** A started pool and what it was started with: what scoreSnapshot scores through. */

@@ -36,6 +36,8 @@ export interface TimingParts {
   mainBusyMs: number;
   deadline: Deadline | undefined;
   isDeadlinePassed: boolean;
+  /** Set when a deadline cut reading short: the (compressed) bytes read by then. */
+  inputCutAtBytes: number | undefined;
   comparison: Partial<RunTiming>;
 }
 
@@ -62,12 +64,14 @@ export function assembleTiming(parts: TimingParts): RunTiming {
     mainBusyMs: parts.mainBusyMs,
     parseMs: totals.parseMs,
     inferMs: totals.inferMs,
+    inferMsByModel: totals.inferMsByModel,
     rowsPerSec: parallelMs > 0 ? (totals.rows / parallelMs) * 1000 : 0,
     // Filled in by run: a getrusage call per snapshot showed up in replay's profile.
     peakRssMb: 0,
     ...(totals.networkMs > 0 ? { networkMs: totals.networkMs, serverMs: totals.serverMs } : {}),
     parallelism: parallelMs > 0 ? totals.busyMs / parallelMs : 0,
     ...(deadline === undefined ? {} : { deadlineExceeded: parts.isDeadlinePassed, overrunMs: Math.max(0, end - deadline.at), deadlineMode: deadline.mode }),
+    ...(parts.inputCutAtBytes === undefined ? {} : { inputCutAtBytes: parts.inputCutAtBytes }),
     ...parts.comparison,
   };
 }

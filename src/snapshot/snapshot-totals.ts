@@ -9,6 +9,7 @@ export interface SnapshotTotals {
   busyMs: number;
   parseMs: number;
   inferMs: number;
+  inferMsByModel: Record<string, number>;
   networkMs: number;
   serverMs: number;
   /** Chunks handed out; extra tries; chunks that failed every try. */
@@ -18,7 +19,7 @@ export interface SnapshotTotals {
 }
 
 export function createTotals(): SnapshotTotals {
-  return { rows: 0, rowsOut: 0, rowsRejected: 0, busyMs: 0, parseMs: 0, inferMs: 0, networkMs: 0, serverMs: 0, chunks: 0, retries: 0, chunksFailed: 0 };
+  return { rows: 0, rowsOut: 0, rowsRejected: 0, busyMs: 0, parseMs: 0, inferMs: 0, inferMsByModel: {}, networkMs: 0, serverMs: 0, chunks: 0, retries: 0, chunksFailed: 0 };
 }
 
 /** Adds a written chunk's figures. */
@@ -29,6 +30,7 @@ export function addWritten(totals: SnapshotTotals, result: ChunkScored): void {
   totals.busyMs += result.busyMs;
   totals.parseMs += result.parseMs;
   totals.inferMs += result.inferMs;
+  for (const [model, ms] of Object.entries(result.inferMsByModel ?? {})) totals.inferMsByModel[model] = (totals.inferMsByModel[model] ?? 0) + ms;
   totals.networkMs += result.networkMs;
   totals.serverMs += result.serverMs;
 }

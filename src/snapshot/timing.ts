@@ -46,6 +46,11 @@ export interface RunTiming {
   deadlineExceeded?: boolean;
   overrunMs?: number;
   deadlineMode?: 'finish' | 'abort';
+  /**
+   * With --on-deadline abort: reading stopped at the deadline after this many (compressed) bytes. Rows read by
+   * then are rejects with reason deadline; what was not read is not counted as rows.
+   */
+  inputCutAtBytes?: number;
   /** --compare: the baseline's first pass, and speedup = sequentialMs / parallelMs (both cold). */
   sequentialMs?: number;
   speedup?: number;

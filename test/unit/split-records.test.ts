@@ -178,3 +178,26 @@ describe('RecordSplitter', () => {
     }
   });
 });
+
+describe('RecordSplitter.cutCompleteRecords (input that pauses)', () => {
+  it('hands out the complete records read so far, keeps the one still arriving, and counts lines across the cut', () => {
+    const splitter = new RecordSplitter({ format: 'csv', chunkRows: 1000, hasHeader: true });
+    const chunks: RawChunk[] = [];
+    chunks.push(...splitter.push(Buffer.from('a,b\n1,"x\ny"\n2,z\n3,')));
+    assert.equal(chunks.length, 0);
+    chunks.push(...splitter.cutCompleteRecords());
+    assert.equal(chunks.length, 1);
+    assert.equal(text(chunks[0]!.bytes), '1,"x\ny"\n2,z\n');
+    assert.equal(chunks[0]!.records, 2);
+    assert.deepEqual(splitter.cutCompleteRecords(), [], 'nothing complete is left to cut');
+    chunks.push(...splitter.push(Buffer.from('w\n4,v\n')), ...splitter.end());
+    assert.deepEqual(recordsOf(chunks), ['2: 1,"x\ny"', '4: 2,z', '5: 3,w', '6: 4,v']);
+    assert.deepEqual(chunks.map((c) => c.index), [0, 1]);
+  });
+
+  it('cuts nothing before the header is complete', () => {
+    const splitter = new RecordSplitter({ format: 'csv', chunkRows: 10, hasHeader: true });
+    splitter.push(Buffer.from('a,b'));
+    assert.deepEqual(splitter.cutCompleteRecords(), []);
+  });
+});
