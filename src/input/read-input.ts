@@ -57,7 +57,7 @@ async function* peekable(source: AsyncIterable<Uint8Array>, onFirst: (first: Uin
 }
 
 /** The format from the first decompressed bytes: NDJSON lines are objects. */
-function sniffFormat(first: Uint8Array): InputFormat {
+export function sniffFormat(first: Uint8Array): InputFormat {
   const text = Buffer.from(first.subarray(0, 64)).toString('utf8').replace(/^\uFEFF/, '').trimStart();
   return text.startsWith('{') ? 'ndjson' : 'csv';
 }
