@@ -98,6 +98,15 @@ export function isBatchInferError(error: unknown): error is BatchInferError {
   return error instanceof BatchInferError;
 }
 
+/**
+ * The error for a file the command reads (a snapshot, the manifest, a --config or --baseline file) that the
+ * system would not give it: missing, or unreadable. Either is 'no input' (66), not a usage or config error.
+ */
+export function readFailedError(label: string, error: unknown): BatchInferError {
+  const isMissing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+  return new BatchInferError(isMissing ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `${label}: ${isMissing ? 'no such file' : describeError(error)}`, { cause: error });
+}
+
 /** The exit status a thrown error ends the command with: anything not ours is an internal error. */
 export function exitCodeOf(error: unknown): number {
   return isBatchInferError(error) ? error.exitCode : ExitCode.internal;

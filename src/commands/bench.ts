@@ -6,7 +6,7 @@ import { formatBenchCsv, formatBenchMarkdown, formatBenchTable } from '../bench/
 import { renderBenchSvg } from '../bench/svg.js';
 import { runSweep, type BenchResult } from '../bench/sweep.js';
 import { synthesizeSnapshot } from '../bench/synth-rows.js';
-import { BatchInferError, ExitCode } from '../errors.js';
+import { BatchInferError, ExitCode, describeError, readFailedError } from '../errors.js';
 import { openInput } from '../input/read-input.js';
 import { resolveBenchOptions } from '../config/options.js';
 import { flagName } from '../config/option-table.js';
@@ -15,13 +15,20 @@ import { filesRead, flagFile, refuseSharedFiles } from '../output/output-paths.j
 import type { InputFormat } from '../model/scoring-plan.js';
 import { gatherOptions } from './command-options.js';
 
+/** A saved bench result: missing is INPUT_NOT_FOUND, and unreadable or not a result INPUT_UNREADABLE (both 66). */
 function readResult(flag: string, file: string): BenchResult {
+  let text: string;
   try {
-    const result = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw readFailedError(`${flag} ${file}`, error);
+  }
+  try {
+    const result = JSON.parse(text) as BenchResult;
     if (result.version !== 1 || !Array.isArray(result.configs)) throw new Error('not a batch-infer bench result');
     return result;
   } catch (error) {
-    throw new BatchInferError('USAGE', `${flag} ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new BatchInferError('INPUT_UNREADABLE', `${flag} ${file}: ${describeError(error)}`);
   }
 }
 

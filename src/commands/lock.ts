@@ -34,7 +34,8 @@ export function acquireLock(file: string): HeldLock {
       };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') throw new BatchInferError('USAGE', `--lock ${file}: ${(error as Error).message}`);
+      // A missing directory or no permission: the lock file cannot be created, as for any output (73).
+      if (code !== 'EEXIST') throw new BatchInferError('OUTPUT_UNWRITABLE', `--lock ${file}: ${(error as Error).message}`);
     }
     let holder: { pid?: number; startedAt?: string } = {};
     try {

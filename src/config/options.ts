@@ -71,7 +71,7 @@ function resolvePoolOptions(command: CommandName, input: string | undefined, val
   const explained = explainValues(command, values);
   const manifest = resolveManifestExplained(values, explained);
   const workers = givenOr(values.workers, manifest.run.workers, defaultWorkers);
-  if (workers.source === 'manifest') checkWorkerCount(`${manifest.source}: $.run.workers`, workers.value);
+  if (workers.source === 'manifest') checkWorkerCount(`${manifest.source}: $.run.workers`, workers.value, 'MANIFEST_INVALID');
   const chunkSize = givenOr(values.chunkSize, manifest.run.chunkSize, () => DEFAULT_CHUNK_SIZE);
   const maxInFlight = givenOr(values.maxInFlight, undefined, () => workers.value * 4);
   Object.assign(explained, { workers, chunkSize, maxInFlight });

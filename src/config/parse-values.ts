@@ -5,7 +5,7 @@
  */
 
 import { availableParallelism } from 'node:os';
-import { BatchInferError } from '../errors.js';
+import { BatchInferError, type ErrorCode } from '../errors.js';
 
 export type RawScalar = string | number | boolean;
 export type Parser<T> = (label: string, raw: RawScalar) => T;
@@ -127,10 +127,11 @@ export function maxWorkers(cores = availableParallelism()): number {
   return Math.max(16, 4 * cores);
 }
 
-export function checkWorkerCount(label: string, count: number): void {
+/** `code`: MANIFEST_INVALID when the count comes from the manifest, whose fix is there and not on the command line. */
+export function checkWorkerCount(label: string, count: number, code: ErrorCode = 'USAGE'): void {
   const cores = availableParallelism();
   if (count > maxWorkers(cores)) {
-    usage(`${label} ${count} is more than ${maxWorkers(cores)} (4 per core and at least 16; ${cores} cores here): each worker loads every model`);
+    throw new BatchInferError(code, `${label} ${count} is more than ${maxWorkers(cores)} (4 per core and at least 16; ${cores} cores here): each worker loads every model`);
   }
 }
 

@@ -7,7 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { BatchInferError } from '../errors.js';
+import { BatchInferError, isBatchInferError, readFailedError } from '../errors.js';
 import { usage, type RawScalar } from './parse-values.js';
 import {
   COMMANDS,
@@ -52,12 +52,18 @@ function refuseForeignEnvironment(command: CommandName, env: NodeJS.ProcessEnv):
  * is taken from the file's directory, so that the same file works from any working directory.
  */
 export function readConfigFile(command: CommandName, file: string): Map<string, Given> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    // Missing or unreadable is a missing input (66); there but not valid is CONFIG_INVALID (78).
+    throw readFailedError(`--config ${file}`, error);
+  }
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    json = JSON.parse(text);
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new BatchInferError('CONFIG_INVALID', `--config ${file}: ${reason}`);
+    throw new BatchInferError('CONFIG_INVALID', `--config ${file}: ${(error as Error).message}`);
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new BatchInferError('CONFIG_INVALID', `--config ${file}: must be a JSON object`);
   const known = layeredNames('config');
@@ -66,7 +72,7 @@ export function readConfigFile(command: CommandName, file: string): Map<string, 
     const name = key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     const entry = optionsOf(command).find((candidate) => candidate.name === name && takesLayer(candidate, 'config'));
     if (entry === undefined) {
-      if (known.has(name)) usage(`--config ${file} sets '${key}', but ${command} does not take ${flagName(name)}`);
+      if (known.has(name)) throw new BatchInferError('CONFIG_INVALID', `--config ${file} sets '${key}', but ${command} does not take ${flagName(name)}`);
       throw new BatchInferError('CONFIG_INVALID', `--config ${file}: unknown option '${key}'`);
     }
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
@@ -88,7 +94,13 @@ function givenValue(entry: OptionEntry, flags: Readonly<Record<string, RawScalar
 
 function parseGiven(entry: OptionEntry, given: Given | undefined): OptionValue<unknown> {
   if (given === undefined) return { value: entry.default, source: 'default', label: flagName(entry.name) };
-  return { value: entry.parse(given.label, given.raw), source: given.source, label: given.label };
+  try {
+    return { value: entry.parse(given.label, given.raw), source: given.source, label: given.label };
+  } catch (error) {
+    // A bad value in a --config file is fixed in the file (78), not on the command line (64).
+    if (given.source === 'config' && isBatchInferError(error) && error.code === 'USAGE') throw new BatchInferError('CONFIG_INVALID', error.message, { cause: error });
+    throw error;
+  }
 }
 
 /**

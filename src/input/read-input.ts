@@ -6,7 +6,7 @@
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { BatchInferError } from '../errors.js';
+import { BatchInferError, readFailedError } from '../errors.js';
 import type { InputFormat } from '../model/scoring-plan.js';
 
 export interface OpenedInput {
@@ -74,8 +74,7 @@ function statInput(name: string): number {
     return stat.size;
   } catch (error) {
     if (error instanceof BatchInferError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new BatchInferError(code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `${name}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw readFailedError(name, error);
   }
 }
 

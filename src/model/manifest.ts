@@ -6,7 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { BatchInferError } from '../errors.js';
+import { BatchInferError, readFailedError } from '../errors.js';
 import { TENSOR_TYPES, type TensorType } from './signature.js';
 
 export interface ManifestInput {
@@ -129,8 +129,8 @@ export function loadManifest(file: string): Manifest {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new BatchInferError('MANIFEST_INVALID', `--manifest ${file}: ${reason}`);
+    // A manifest that is not there is a missing input (66); one that is there but wrong is MANIFEST_INVALID (78).
+    throw readFailedError(`--manifest ${file}`, error);
   }
   let json: Json;
   try {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { exitStatusOf } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { writeAutoencoderManifestWithFill } from '../helpers/manifests.js';
 import { readCsv } from '../helpers/golden.js';
@@ -21,8 +22,9 @@ interface Case {
   extra?: string[];
   file?: string;
   code: number;
-  /** Reject reasons expected, in order (for exit 1), or the one-line message (for exit 2). */
+  /** Reject reasons expected, in order (for exit 1 or 5). */
   reasons?: RegExp[];
+  /** The one-line message when the input is unusable (INPUT_HEADER, exit 65). */
   message?: RegExp;
 }
 
@@ -37,14 +39,14 @@ const cases: Case[] = [
   { name: 'NaN and infinite features', input: [setField(good[0]!, 5, 'NaN'), setField(good[1]!, 6, '-Infinity'), setField(good[2]!, 7, '1e999')].join('\n'), code: 5, reasons: [/'NaN' is not finite/, /'-Infinity' is not finite/, /'1e999' is not finite/] },
   { name: 'a line far longer than any real one', input: [good[0], `${good[1]}${'9'.repeat(5000)}`, good[2]].join('\n'), extra: ['--max-line-bytes', '2000'], code: 1, reasons: [/record longer than --max-line-bytes \(2000 bytes/] },
   { name: 'NDJSON line that is not JSON, and one that is not an object', file: 'x.ndjson', input: ['{"tps": 1', '[1,2]'].join('\n'), code: 5, reasons: [/not JSON/, /not a JSON object/] },
-  { name: 'missing required column', input: Buffer.from(`${header.replace('tps', 'tpx')}\n${good[0]}\n`), code: 2, message: /column 'tps' \(input 'metrics' of model autoencoder\) is not in the header/ },
-  { name: 'duplicate header names', input: Buffer.from(`${header.replace('minute', 'tps')}\n${good[0]}\n`), code: 2, message: /line 1: column 'tps' appears twice in the header \(columns 1 and 4\)/ },
+  { name: 'missing required column', input: Buffer.from(`${header.replace('tps', 'tpx')}\n${good[0]}\n`), code: exitStatusOf('INPUT_HEADER'), message: /column 'tps' \(input 'metrics' of model autoencoder\) is not in the header/ },
+  { name: 'duplicate header names', input: Buffer.from(`${header.replace('minute', 'tps')}\n${good[0]}\n`), code: exitStatusOf('INPUT_HEADER'), message: /line 1: column 'tps' appears twice in the header \(columns 1 and 4\)/ },
   { name: 'header only', input: Buffer.from(`${header}\n`), code: 0 },
-  { name: 'empty file', input: Buffer.alloc(0), code: 2, message: /empty input, no header line/ },
-  { name: 'header longer than the line limit', input: Buffer.from(`${header}${',x'.repeat(3000)}\n${good[0]}\n`), extra: ['--max-line-bytes', '1000'], code: 2, message: /line 1: the header is longer than --max-line-bytes/ },
+  { name: 'empty file', input: Buffer.alloc(0), code: exitStatusOf('INPUT_HEADER'), message: /empty input, no header line/ },
+  { name: 'header longer than the line limit', input: Buffer.from(`${header}${',x'.repeat(3000)}\n${good[0]}\n`), extra: ['--max-line-bytes', '1000'], code: exitStatusOf('INPUT_HEADER'), message: /line 1: the header is longer than --max-line-bytes/ },
 ];
 
-describe('bad input: a reject per bad row, or one line and exit 2 when the input is unusable', () => {
+describe('bad input: a reject per bad row, or one line and exit 65 (data) when the input is unusable', () => {
   for (const c of cases) {
     it(`${c.name}: exit ${c.code}`, (t) => {
       const dir = tempDir(t);
@@ -56,8 +58,8 @@ describe('bad input: a reject per bad row, or one line and exit 2 when the input
       const result = runCli(['run', file, '-m', AE, '--rejects', rejectsFile, '--timing-json', timingFile, '-q', ...(c.extra ?? [])]);
       assert.equal(result.code, c.code, result.stderr);
       assert.doesNotMatch(result.stderr, /\n\s+at /);
-      if (c.code === 2) {
-        assert.match(result.stderr, c.message!);
+      if (c.message !== undefined) {
+        assert.match(result.stderr, c.message);
         assert.equal(result.stderr.trim().split('\n').length, 1);
         return;
       }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { exitStatusOf } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { readCsv } from '../helpers/golden.js';
 import { MODELS, tempDir } from '../helpers/paths.js';
@@ -74,13 +75,13 @@ describe('models with a fixed batch dimension', () => {
     },
   ];
   for (const { what, model, inputs, output, message } of unusable) {
-    it(`exits 2 before reading a row, with one line naming the model and ${what}`, (t) => {
+    it(`exits 78 (manifest does not fit the model) before reading a row, with one line naming the model and ${what}`, (t) => {
       const dir = tempDir(t);
       const manifest = writeManifest(dir, join(MODELS, model), inputs, output);
       const input = join(dir, 'in.csv');
       writeFileSync(input, smallCsv(5));
       const result = runCli(['run', input, '-m', manifest]);
-      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.code, exitStatusOf('MANIFEST_MISMATCH'), result.stderr);
       assert.equal(result.stdout, '');
       assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
       assert.match(result.stderr, message);

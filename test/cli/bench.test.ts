@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { BenchResult } from '../../src/bench/sweep.js';
+import { exitStatusOf, type ErrorCode } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { MODELS, tempDir } from '../helpers/paths.js';
 
@@ -107,18 +108,18 @@ describe('batch-infer bench', () => {
     assert.match(passing.stdout, /not compared \(absolute, machine-dependent\)/);
   });
 
-  const bad: [string, string[], RegExp][] = [
-    ['a zero chunk size', ['--chunk-sizes', '0'], /--chunk-sizes must be positive integers/],
-    ['a worker count that is not a number', ['--workers', 'abc'], /--workers must be positive integers such as '1,2,4', got 'abc'/],
-    ['a range whose end is below its start', ['--chunk-sizes', '4096:256'], /--chunk-sizes: the range end 256 is below its start 4096/],
-    ['a missing baseline', ['--baseline', 'nope.json'], /--baseline nope\.json: no such file/],
-    ['a report onto the manifest', ['--json', AE], /--json .*autoencoder\.manifest\.json: is the same file as --manifest .*; refusing to overwrite it/],
-    ['two reports onto one file', ['--csv', SAME, '--markdown', SAME], /--markdown .*bench-same-report\.txt: is the same file as --csv /],
+  const bad: [string, string[], ErrorCode, RegExp][] = [
+    ['a zero chunk size', ['--chunk-sizes', '0'], 'USAGE', /--chunk-sizes must be positive integers/],
+    ['a worker count that is not a number', ['--workers', 'abc'], 'USAGE', /--workers must be positive integers such as '1,2,4', got 'abc'/],
+    ['a range whose end is below its start', ['--chunk-sizes', '4096:256'], 'USAGE', /--chunk-sizes: the range end 256 is below its start 4096/],
+    ['a missing baseline', ['--baseline', 'nope.json'], 'INPUT_NOT_FOUND', /--baseline nope\.json: no such file/],
+    ['a report onto the manifest', ['--json', AE], 'USAGE', /--json .*autoencoder\.manifest\.json: is the same file as --manifest .*; refusing to overwrite it/],
+    ['two reports onto one file', ['--csv', SAME, '--markdown', SAME], 'USAGE', /--markdown .*bench-same-report\.txt: is the same file as --csv /],
   ];
-  for (const [name, args, message] of bad) {
-    it(`exits 2 with one line for ${name}`, () => {
+  for (const [name, args, error, message] of bad) {
+    it(`exits ${exitStatusOf(error)} (${error}) with one line for ${name}`, () => {
       const result = runCli(['bench', '--rows', '100', '-m', AE, ...args]);
-      assert.equal(result.code, 2);
+      assert.equal(result.code, exitStatusOf(error), result.stderr);
       assert.match(result.stderr, message);
       assert.equal(result.stderr.trim().split('\n').length, 1);
     });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { exitStatusOf } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { readCsv } from '../helpers/golden.js';
 import { MODELS, SNAPSHOT, tempDir } from '../helpers/paths.js';
@@ -82,7 +83,7 @@ describe('worker faults (injected with BATCH_INFER_FAULT)', () => {
     writeFileSync(manifest, JSON.stringify({ models: [{ path: 'broken.onnx', inputs: [{ name: 'x', columns: ['tps'] }], outputs: [{ name: 'y', columns: ['y'] }] }] }));
     for (const isolation of ['thread', 'process']) {
       const result = runCli(['run', SNAPSHOT, '-m', manifest, '--isolation', isolation, '-o', join(dir, 'out.csv')]);
-      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.code, exitStatusOf('MODEL_LOAD'), result.stderr);
       assert.match(result.stderr, /broken\.onnx: cannot load/);
       assert.equal(result.stderr.trim().split('\n').length, 1);
     }

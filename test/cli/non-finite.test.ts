@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { exitStatusOf } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { MODELS, tempDir } from '../helpers/paths.js';
 
@@ -67,7 +68,7 @@ describe('a model that outputs NaN or infinity', () => {
     const dir = tempDir(t);
     writeFileSync(join(dir, 'in.csv'), snapshot(1).text);
     const result = runCli(['run', join(dir, 'in.csv'), '-m', writeManifest(dir, 'ignore')]);
-    assert.equal(result.code, 2);
+    assert.equal(result.code, exitStatusOf('MANIFEST_INVALID'), result.stderr);
     assert.match(result.stderr, /\$\.models\[0\]\.nonFinite.*'reject' or 'keep', got 'ignore'/);
   });
 });

@@ -3,13 +3,15 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { exitStatusOf, type ErrorCode } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { MODELS, SNAPSHOT, tempDir } from '../helpers/paths.js';
 
 const AE = join(MODELS, 'autoencoder.manifest.json');
 
-function assertRefused(result: ReturnType<typeof runCli>, message: string): void {
-  assert.equal(result.code, 2, result.stderr);
+/** Refused with one line and the exit status of `error`: USAGE for flags and variables, CONFIG_INVALID for --config. */
+function assertRefused(result: ReturnType<typeof runCli>, error: ErrorCode, message: string): void {
+  assert.equal(result.code, exitStatusOf(error), result.stderr);
   assert.equal(result.stderr, `batch-infer: ${message}\n`);
   assert.equal(result.stdout, '');
 }
@@ -19,27 +21,27 @@ describe('options a command does not take are refused, not ignored', () => {
     const out = join(tempDir(t), 'out');
     for (const [variable, flag] of [['BATCH_INFER_ENDPOINT', '--endpoint'], ['BATCH_INFER_DEADLINE', '--deadline'], ['BATCH_INFER_COMPARE', '--compare']]) {
       const result = runCli(['replay', SNAPSHOT, '-m', AE, '--out-dir', out], { env: { [variable!]: '1' } });
-      assertRefused(result, `${variable} is set, but replay does not take ${flag}`);
+      assertRefused(result, 'USAGE', `${variable} is set, but replay does not take ${flag}`);
     }
     assert.equal(existsSync(out), false, 'nothing written');
   });
 
   it('bench refuses BATCH_INFER_CHUNK_SIZE (run and replay take it, bench sweeps --chunk-sizes)', () => {
-    assertRefused(runCli(['bench', '--rows', '100', '-m', AE], { env: { BATCH_INFER_CHUNK_SIZE: '500' } }), 'BATCH_INFER_CHUNK_SIZE is set, but bench does not take --chunk-size');
+    assertRefused(runCli(['bench', '--rows', '100', '-m', AE], { env: { BATCH_INFER_CHUNK_SIZE: '500' } }), 'USAGE', 'BATCH_INFER_CHUNK_SIZE is set, but bench does not take --chunk-size');
   });
 
   it('replay and bench refuse a --config key they do not take, naming the file and the key', (t) => {
     const dir = tempDir(t);
     const config = join(dir, 'c.json');
     writeFileSync(config, JSON.stringify({ deadline: '50s' }));
-    assertRefused(runCli(['replay', SNAPSHOT, '-m', AE, '--out-dir', join(dir, 'out'), '--config', config]), `--config ${config} sets 'deadline', but replay does not take --deadline`);
+    assertRefused(runCli(['replay', SNAPSHOT, '-m', AE, '--out-dir', join(dir, 'out'), '--config', config]), 'CONFIG_INVALID', `--config ${config} sets 'deadline', but replay does not take --deadline`);
     writeFileSync(config, JSON.stringify({ 'timing-json': 't.json' }));
-    assertRefused(runCli(['bench', '--rows', '100', '-m', AE, '--config', config]), `--config ${config} sets 'timing-json', but bench does not take --timing-json`);
+    assertRefused(runCli(['bench', '--rows', '100', '-m', AE, '--config', config]), 'CONFIG_INVALID', `--config ${config} sets 'timing-json', but bench does not take --timing-json`);
   });
 
   it('replay has no --endpoint flag', (t) => {
     const result = runCli(['replay', SNAPSHOT, '-m', AE, '--out-dir', join(tempDir(t), 'out'), '--endpoint', 'http://127.0.0.1:1']);
-    assertRefused(result, "unknown option '--endpoint'");
+    assertRefused(result, 'USAGE', "unknown option '--endpoint'");
   });
 });
 
@@ -67,12 +69,12 @@ describe('the worker count is bounded', () => {
   const cores = availableParallelism();
   it('refuses more than 4 workers per core (at least 16) from a flag, a variable, bench and the manifest, before any pool starts', (t) => {
     const message = (label: string, count: number): string => `${label} ${count} is more than ${limit} (4 per core and at least 16; ${cores} cores here): each worker loads every model`;
-    assertRefused(runCli(['run', SNAPSHOT, '-m', AE, '--workers', '1000']), message('--workers', 1000));
-    assertRefused(runCli(['run', SNAPSHOT, '-m', AE], { env: { BATCH_INFER_WORKERS: String(limit + 1) } }), message('BATCH_INFER_WORKERS', limit + 1));
-    assertRefused(runCli(['bench', '--rows', '100', '-m', AE, '-w', `1,${limit + 1}`]), message('--workers', limit + 1));
+    assertRefused(runCli(['run', SNAPSHOT, '-m', AE, '--workers', '1000']), 'USAGE', message('--workers', 1000));
+    assertRefused(runCli(['run', SNAPSHOT, '-m', AE], { env: { BATCH_INFER_WORKERS: String(limit + 1) } }), 'USAGE', message('BATCH_INFER_WORKERS', limit + 1));
+    assertRefused(runCli(['bench', '--rows', '100', '-m', AE, '-w', `1,${limit + 1}`]), 'USAGE', message('--workers', limit + 1));
     const manifest = join(tempDir(t), 'm.json');
     writeFileSync(manifest, JSON.stringify({ ...JSON.parse(readFileSync(AE, 'utf8')), run: { workers: limit + 1 } }).replaceAll('"path":"', `"path":"${MODELS}/`));
-    assertRefused(runCli(['run', SNAPSHOT, '-m', manifest]), message(`${manifest}: $.run.workers`, limit + 1));
+    assertRefused(runCli(['run', SNAPSHOT, '-m', manifest]), 'MANIFEST_INVALID', message(`${manifest}: $.run.workers`, limit + 1));
   });
 
   it('takes exactly the limit', () => {

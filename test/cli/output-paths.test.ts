@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, copyFileSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { exitStatusOf } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { BIN, MODELS, SNAPSHOT, tempDir } from '../helpers/paths.js';
 
@@ -22,7 +23,7 @@ describe('batch-infer run: where outputs land', () => {
     copyFileSync(SNAPSHOT, input);
     symlinkSync('d.csv', join(dir, 'dlink.csv'));
     const result = runCli(['run', join(dir, 'dlink.csv'), '-m', AE_MANIFEST, '-o', input, '-q']);
-    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.code, exitStatusOf('USAGE'), result.stderr);
     assert.match(result.stderr, /^batch-infer: --output .*d\.csv: is the same file as the input .*dlink\.csv; refusing to overwrite it\n$/);
     assert.equal(readFileSync(input, 'utf8'), snapshotText);
   });
@@ -119,12 +120,12 @@ describe('batch-infer run and replay: outputs that would destroy a file the run 
     { name: '--lock onto the input', args: (f) => ['--lock', f.input], message: /--lock .*d\.csv: is the same file as the input .*d\.csv; refusing/ },
   ];
   for (const c of cases) {
-    it(`run refuses ${c.name} in one line, exit 2, before reading a row, and changes no file`, (t) => {
+    it(`run refuses ${c.name} in one line, exit 64 (usage), before reading a row, and changes no file`, (t) => {
       const dir = tempDir(t);
       const files = runFiles(dir);
       const before = new Map(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name))]));
       const result = runCli(['run', files.input, '-m', files.manifest, ...c.args(files, dir)]);
-      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.code, exitStatusOf('USAGE'), result.stderr);
       assert.match(result.stderr, c.message);
       assert.equal(result.stderr.split('\n').length, 2, result.stderr);
       assert.equal(result.stdout, '');
@@ -142,15 +143,15 @@ describe('batch-infer run and replay: outputs that would destroy a file the run 
     copyFileSync(files.input, first);
     copyFileSync(files.input, second);
     const intoInputs = runCli(['replay', join(dir, 'in'), '-m', files.manifest, '--out-dir', join(dir, 'in'), '-q']);
-    assert.equal(intoInputs.code, 2, intoInputs.stderr);
+    assert.equal(intoInputs.code, exitStatusOf('USAGE'), intoInputs.stderr);
     assert.match(intoInputs.stderr, /^batch-infer: --out-dir .*snap-2026-11-30T10-00\.out\.csv: is the same file as the input .*snap-2026-11-30T10-00\.out\.csv; refusing to overwrite it\n$/);
     assert.equal(readFileSync(second, 'utf8'), snapshotText);
     const journal = join(dir, 'out', 'replay-journal.ndjson');
     const onJournal = runCli(['replay', first, '-m', files.manifest, '--out-dir', join(dir, 'out'), '--timing-json', journal, '-q']);
-    assert.equal(onJournal.code, 2, onJournal.stderr);
+    assert.equal(onJournal.code, exitStatusOf('USAGE'), onJournal.stderr);
     assert.match(onJournal.stderr, /^batch-infer: --timing-json .*replay-journal\.ndjson: is the same file as --out-dir .*replay-journal\.ndjson\n$/);
     const onManifest = runCli(['replay', first, '-m', files.manifest, '--out-dir', join(dir, 'out'), '--timing-json', files.manifest, '-q']);
-    assert.equal(onManifest.code, 2, onManifest.stderr);
+    assert.equal(onManifest.code, exitStatusOf('USAGE'), onManifest.stderr);
     assert.match(onManifest.stderr, /--timing-json .*man\.json: is the same file as --manifest/);
   });
 });
@@ -160,10 +161,10 @@ describe('batch-infer run and replay: --timing-json', () => {
     const dir = tempDir(t);
     const timing = join(dir, 'nodir', 't.json');
     const run = runCli(['run', SNAPSHOT, '-m', AE_MANIFEST, '-o', join(dir, 'p.csv'), '--timing-json', timing, '-q']);
-    assert.equal(run.code, 2, run.stderr);
+    assert.equal(run.code, exitStatusOf('OUTPUT_UNWRITABLE'), run.stderr);
     assert.match(run.stderr, /^batch-infer: --timing-json .*t\.json: no such directory\n$/);
     const replay = runCli(['replay', SNAPSHOT, '-m', AE_MANIFEST, '--out-dir', join(dir, 'out'), '--timing-json', timing, '-q']);
-    assert.equal(replay.code, 2, replay.stderr);
+    assert.equal(replay.code, exitStatusOf('OUTPUT_UNWRITABLE'), replay.stderr);
     assert.match(replay.stderr, /^batch-infer: --timing-json .*t\.json: no such directory\n$/);
     assert.deepEqual(readdirSync(dir), []);
   });

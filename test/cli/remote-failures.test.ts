@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { ExitCode, exitStatusOf } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { BIN, MODELS, SNAPSHOT } from '../helpers/paths.js';
 
@@ -8,7 +9,7 @@ const AE = join(MODELS, 'autoencoder.manifest.json');
 
 // These need no Ray cluster (a closed port, a fake server): they run with the CLI tests, not in test:remote.
 describe('remote failures without a cluster', () => {
-  it('a server that is not there gives a clear error within the timeout, exit 2', async () => {
+  it('a server that is not there gives a clear error within the timeout, exit 69 (unavailable)', async () => {
     const { createServer } = await import('node:net');
     const probe = createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
@@ -16,7 +17,7 @@ describe('remote failures without a cluster', () => {
     await new Promise((resolve) => probe.close(resolve));
     const started = Date.now();
     const result = runCli(['run', SNAPSHOT, '-m', AE, '--endpoint', `http://127.0.0.1:${port}`, '--retries', '2', '--request-timeout', '2s']);
-    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.code, exitStatusOf('REMOTE_UNAVAILABLE'), result.stderr);
     assert.match(result.stderr, new RegExp(`--endpoint http://127\\.0\\.0\\.1:${port}: /v2/health/ready: ECONNREFUSED after 3 tries`));
     assert.equal(result.stderr.trim().split('\n').length, 1);
     assert.ok(Date.now() - started < 20_000);
@@ -45,8 +46,10 @@ describe('remote failures without a cluster', () => {
       const secret = 's3cret-token-value';
       const { promisify } = await import('node:util');
       const { execFile } = await import('node:child_process');
-      const run = await promisify(execFile)(process.execPath, [BIN, 'run', SNAPSHOT, '-m', AE, '--endpoint', `http://127.0.0.1:${port}`, '--debug'], { env: { ...process.env, BATCH_INFER_TOKEN: secret }, maxBuffer: 64 << 20 }).catch((error: { code: number; stdout: string; stderr: string }) => error);
-      assert.equal((run as { code?: number }).code, 1, 'every chunk refused by the server: its rows are rejects');
+      // --max-rejects 100%: this test is about the token, so an all-rejected run ends as rows rejected (1), not 5.
+      const args = [BIN, 'run', SNAPSHOT, '-m', AE, '--endpoint', `http://127.0.0.1:${port}`, '--debug', '--max-rejects', '100%'];
+      const run = await promisify(execFile)(process.execPath, args, { env: { ...process.env, BATCH_INFER_TOKEN: secret }, maxBuffer: 64 << 20 }).catch((error: { code: number; stdout: string; stderr: string }) => error);
+      assert.equal((run as { code?: number }).code, ExitCode.rowsRejected, 'every chunk refused by the server: its rows are rejects');
       assert.ok(seen.length >= 3);
       assert.ok(seen.every((header) => header === `Bearer ${secret}`), JSON.stringify(seen));
       assert.doesNotMatch(`${run.stdout}${run.stderr}`, new RegExp(secret));

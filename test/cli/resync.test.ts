@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { exitStatusOf } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { readCsv } from '../helpers/golden.js';
 import { MODELS, tempDir } from '../helpers/paths.js';
@@ -110,10 +111,10 @@ describe('resynchronising after a stray quote, and headers the splitter used to 
     assert.match(result.rejects[2]!.reason!, /^unclosed quote on line 5/);
   });
 
-  it('a header line with bare CR line ends is refused with exit 2, instead of dropping the rows after it', (t) => {
+  it('a header line with bare CR line ends is refused with exit 65 (data), instead of dropping the rows after it', (t) => {
     for (const content of [`${HEADER}\r${row(1)}\r${row(2)}\r`, `${HEADER}\r${row(1)}\r${row(2)}\r\r\n${row(3)}\n`]) {
       const result = run(t, content);
-      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.code, exitStatusOf('INPUT_HEADER'), result.stderr);
       assert.match(result.stderr, /in\.csv: line 1, column 8: bare CR line ends are not supported \(LF or CRLF\)/);
       assert.equal(result.stderr.trim().split('\n').length, 1);
     }
@@ -134,7 +135,7 @@ describe('resynchronising after a stray quote, and headers the splitter used to 
       [['6', "column 'a': 'x' is not a number"]],
     );
     const missing = run(t, `\n\n${HEADER.replace(',f', ',g')}\n${row(1)}\n`);
-    assert.equal(missing.code, 2);
+    assert.equal(missing.code, exitStatusOf('INPUT_HEADER'), missing.stderr);
     assert.match(missing.stderr, /in\.csv: line 3: column 'f' \(input 'features' of model m\) is not in the header/);
   });
 });

@@ -4,6 +4,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSy
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { exitStatusOf, type ErrorCode } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { assertMatchesGoldens, readCsv } from '../helpers/golden.js';
 import { BIN, MODELS, ROOT, SNAPSHOT, tempDir } from '../helpers/paths.js';
@@ -125,7 +126,7 @@ describe('batch-infer run', () => {
     assert.equal(rows.length, FIXTURE_ROWS);
     assert.equal(assertMatchesGoldens(rows, MANIFEST), FIXTURE_ROWS * 7);
     const bad = runCli(['run', SNAPSHOT, '-m', MANIFEST, '-q', '--batch-rows', '0']);
-    assert.equal(bad.code, 2);
+    assert.equal(bad.code, exitStatusOf('USAGE'), bad.stderr);
     assert.match(bad.stderr, /--batch-rows/);
   });
 
@@ -257,14 +258,14 @@ describe('batch-infer run', () => {
     const badHeader = join(dir, 'bad-header.csv');
     writeFileSync(badHeader, 'a,b\n1,2\n');
     const failed = runCli(['run', badHeader, '-m', AE_MANIFEST, '-o', join(dir, 'never.csv')]);
-    assert.equal(failed.code, 2);
+    assert.equal(failed.code, exitStatusOf('INPUT_HEADER'), failed.stderr);
     assert.equal(existsSync(join(dir, 'never.csv')), false);
     assert.deepEqual(readdirSync(dir).sort(), ['bad-header.csv', 'predictions.csv']);
   });
 
   it('refuses to overwrite its input', () => {
     const result = runCli(['run', SNAPSHOT, '-m', AE_MANIFEST, '-o', SNAPSHOT]);
-    assert.equal(result.code, 2);
+    assert.equal(result.code, exitStatusOf('USAGE'), result.stderr);
     assert.match(result.stderr, /--output .*is the same file as the input/);
   });
 
@@ -278,54 +279,62 @@ describe('batch-infer run', () => {
 });
 
 describe('batch-infer run: errors a user can make', () => {
-  const cases: { name: string; args: string[]; message: RegExp; files?: Record<string, string> }[] = [
-    { name: 'no manifest', args: ['run', SNAPSHOT], message: /--manifest FILE \(or --model FILE\.onnx\) is required/ },
-    { name: 'missing manifest file', args: ['run', SNAPSHOT, '-m', 'nope.json'], message: /--manifest nope\.json: no such file/ },
-    { name: 'missing input file', args: ['run', 'nope.csv', '-m', AE_MANIFEST], message: /nope\.csv: no such file/ },
-    { name: 'bad chunk size', args: ['run', SNAPSHOT, '-m', AE_MANIFEST, '--chunk-size', '0'], message: /--chunk-size must be a positive integer, got '0'/ },
-    { name: 'bad workers', args: ['run', SNAPSHOT, '-m', AE_MANIFEST, '--workers', 'abc'], message: /--workers must be a positive integer, got 'abc'/ },
-    { name: 'bad format', args: ['run', SNAPSHOT, '-m', AE_MANIFEST, '--format', 'xml'], message: /--format must be one of csv, ndjson, got 'xml'/ },
-    { name: 'unknown flag', args: ['run', SNAPSHOT, '--frobnicate'], message: /unknown option '--frobnicate'/ },
-    { name: 'manifest not JSON', args: ['run', SNAPSHOT, '-m', 'M'], files: { M: '{ nope' }, message: /manifest .*M: not valid JSON/ },
+  // `error`: the code of the error each mistake must raise; the test expects its status from the exit-code table.
+  const cases: { name: string; args: string[]; error: ErrorCode; message: RegExp; files?: Record<string, string> }[] = [
+    { name: 'no manifest', args: ['run', SNAPSHOT], error: 'USAGE', message: /--manifest FILE \(or --model FILE\.onnx\) is required/ },
+    { name: 'missing manifest file', args: ['run', SNAPSHOT, '-m', 'nope.json'], error: 'INPUT_NOT_FOUND', message: /--manifest nope\.json: no such file/ },
+    { name: 'missing input file', args: ['run', 'nope.csv', '-m', AE_MANIFEST], error: 'INPUT_NOT_FOUND', message: /nope\.csv: no such file/ },
+    { name: '--lock in a missing directory', args: ['run', SNAPSHOT, '-m', AE_MANIFEST, '--lock', join(ROOT, 'no-such-dir', 'run.lock')], error: 'OUTPUT_UNWRITABLE', message: /--lock .*run\.lock: ENOENT/ },
+    { name: 'missing --config file', args: ['run', SNAPSHOT, '-m', AE_MANIFEST, '--config', 'nope.json'], error: 'INPUT_NOT_FOUND', message: /--config nope\.json: no such file/ },
+    { name: 'bad chunk size', args: ['run', SNAPSHOT, '-m', AE_MANIFEST, '--chunk-size', '0'], error: 'USAGE', message: /--chunk-size must be a positive integer, got '0'/ },
+    { name: 'bad workers', args: ['run', SNAPSHOT, '-m', AE_MANIFEST, '--workers', 'abc'], error: 'USAGE', message: /--workers must be a positive integer, got 'abc'/ },
+    { name: 'bad format', args: ['run', SNAPSHOT, '-m', AE_MANIFEST, '--format', 'xml'], error: 'USAGE', message: /--format must be one of csv, ndjson, got 'xml'/ },
+    { name: 'unknown flag', args: ['run', SNAPSHOT, '--frobnicate'], error: 'USAGE', message: /unknown option '--frobnicate'/ },
+    { name: 'manifest not JSON', args: ['run', SNAPSHOT, '-m', 'M'], files: { M: '{ nope' }, error: 'MANIFEST_INVALID', message: /manifest .*M: not valid JSON/ },
     {
       name: 'manifest input name not in the model',
       args: ['run', SNAPSHOT, '-m', 'M'],
       files: { M: JSON.stringify({ models: [{ path: join(MODELS, 'autoencoder.onnx'), inputs: [{ name: 'x', columns: ['tps'] }], outputs: [{ name: 'reconstruction_error', columns: ['s'] }] }] }) },
+      error: 'MANIFEST_MISMATCH',
       message: /input 'x' is not an input of the model \(it has metrics float32\[N, 14\]\)/,
     },
     {
       name: 'manifest with the wrong number of feature columns',
       args: ['run', SNAPSHOT, '-m', 'M'],
       files: { M: JSON.stringify({ models: [{ path: join(MODELS, 'autoencoder.onnx'), inputs: [{ name: 'metrics', columns: ['tps', 'cpu_time_ms'] }], outputs: [{ name: 'reconstruction_error', columns: ['s'] }] }] }) },
+      error: 'MANIFEST_MISMATCH',
       message: /input 'metrics' takes 14 features, the manifest lists 2 columns/,
     },
     {
       name: 'manifest column missing from the header',
       args: ['run', SNAPSHOT, '-m', 'M'],
       files: { M: JSON.stringify({ models: [{ path: join(MODELS, 'latency.onnx'), inputs: [{ name: 'features', columns: Array.from({ length: 12 }, (_, i) => (i === 0 ? 'nope' : `c${i}`)) }], outputs: [{ name: 'variable', columns: ['y'] }] }] }) },
+      error: 'INPUT_HEADER',
       message: /line 1: column 'nope' \(input 'features' of model model0\) is not in the header/,
     },
     {
       name: 'manifest output not in the model',
       args: ['run', SNAPSHOT, '-m', 'M'],
       files: { M: JSON.stringify({ models: [{ path: join(MODELS, 'latency.onnx'), inputs: [{ name: 'features', columns: ['tps'] }], outputs: [{ name: 'nope', columns: ['y'] }] }] }) },
+      error: 'MANIFEST_MISMATCH',
       message: /input 'features' takes 12 features|output 'nope' is not an output/,
     },
     {
       name: 'model file that is not a model',
       args: ['run', SNAPSHOT, '-m', 'M'],
       files: { M: JSON.stringify({ models: [{ path: 'M', inputs: [{ name: 'x', columns: ['tps'] }], outputs: [{ name: 'y', columns: ['y'] }] }] }) },
+      error: 'MODEL_LOAD',
       message: /model .*M: cannot load/,
     },
-    { name: 'empty input', args: ['run', 'E', '-m', AE_MANIFEST], files: { E: '' }, message: /empty input, no header line/ },
+    { name: 'empty input', args: ['run', 'E', '-m', AE_MANIFEST], files: { E: '' }, error: 'INPUT_HEADER', message: /empty input, no header line/ },
   ];
   for (const testCase of cases) {
-    it(`exits 2 with a one-line message: ${testCase.name}`, (t) => {
+    it(`exits ${exitStatusOf(testCase.error)} (${testCase.error}) with a one-line message: ${testCase.name}`, (t) => {
       const dir = tempDir(t);
       const args = testCase.args.map((arg) => (testCase.files?.[arg] === undefined ? arg : join(dir, arg)));
       for (const [name, content] of Object.entries(testCase.files ?? {})) writeFileSync(join(dir, name), content);
       const result = runCli(args);
-      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.code, exitStatusOf(testCase.error), result.stderr);
       assert.match(result.stderr, testCase.message);
       assert.equal(result.stderr.trimEnd().split('\n').length, 1, `one line: ${result.stderr}`);
       assert.doesNotMatch(result.stderr, /\n\s+at /);
@@ -335,7 +344,7 @@ describe('batch-infer run: errors a user can make', () => {
 
   it('prints a stack trace only with --debug', () => {
     const result = runCli(['run', 'nope.csv', '-m', AE_MANIFEST, '--debug']);
-    assert.equal(result.code, 2);
+    assert.equal(result.code, exitStatusOf('INPUT_NOT_FOUND'), result.stderr);
     assert.match(result.stderr, /\n\s+at /);
   });
 });

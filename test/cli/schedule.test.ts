@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
+import { exitStatusOf } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { readCsv } from '../helpers/golden.js';
 import { BIN, MODELS, SNAPSHOT, tempDir } from '../helpers/paths.js';
@@ -83,7 +84,7 @@ describe('every-minute runs', () => {
     assert.equal(figures.workers, 2);
     assert.doesNotThrow(() => JSON.parse(run.stdout.split('\n')[0]!), 'output format from the config file');
     const bad = runCli(['run', SNAPSHOT, '-m', AE], { env: { BATCH_INFER_CHUNK_SIZE: 'lots' } });
-    assert.equal(bad.code, 2);
+    assert.equal(bad.code, exitStatusOf('USAGE'), bad.stderr);
     assert.match(bad.stderr, /BATCH_INFER_CHUNK_SIZE must be a positive integer, got 'lots'/);
   });
 
@@ -108,8 +109,9 @@ describe('every-minute runs', () => {
     assert.equal(events.at(-1)!.rows, 5000);
     assert.ok(events.every((e) => !Number.isNaN(Date.parse(e.time))));
     const failed = runCli(['run', 'missing.csv', '-m', AE, '--log-format', 'json']);
-    assert.equal(failed.code, 2);
-    assert.ok(failed.stderr.split('\n').some((line) => line.startsWith('{') && (JSON.parse(line) as { event: string }).event === 'error'));
+    assert.equal(failed.code, exitStatusOf('INPUT_NOT_FOUND'), failed.stderr);
+    const error = failed.stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>).find((e) => e.event === 'error');
+    assert.deepEqual([error?.code, error?.exitCode], ['INPUT_NOT_FOUND', failed.code], failed.stderr);
   });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

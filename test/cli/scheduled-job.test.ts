@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { exitStatusOf } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { MODELS, SNAPSHOT, tempDir } from '../helpers/paths.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
@@ -41,7 +42,7 @@ describe('--max-rejects', () => {
     assert.equal(runCli([...args, '--max-rejects', '5%']).code, 5);
     assert.equal(runCli(args, { env: { BATCH_INFER_MAX_REJECTS: '0' } }).code, 5);
     const bad = runCli([...args, '--max-rejects', '101%']);
-    assert.equal(bad.code, 2);
+    assert.equal(bad.code, exitStatusOf('USAGE'), bad.stderr);
     assert.equal(bad.stderr, "batch-infer: --max-rejects must be a number of rows (e.g. 500) or a percentage of the rows from 0% to 100% (e.g. 5%), got '101%'\n");
   });
 });

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { exitStatusOf } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';
 
@@ -11,7 +12,7 @@ describe('user mistakes get one line naming the flag', () => {
   it('generate -o into a missing directory', (t) => {
     const file = join(tempDir(t), 'missing', 'x.csv');
     const result = runCli(['generate', '-o', file]);
-    assert.equal(result.code, 2);
+    assert.equal(result.code, exitStatusOf('OUTPUT_UNWRITABLE'), result.stderr);
     assert.equal(result.stderr, `batch-infer: --output ${file}: no such directory\n`);
     assert.equal(existsSync(file), false);
   });

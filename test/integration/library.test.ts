@@ -50,7 +50,8 @@ describe('library entry: one started pool, several snapshots', () => {
     await assert.rejects(library.scoreSnapshot(handle, library.snapshotOptions(2, { input: bad, output })), (error: unknown) => {
       assert.ok(error instanceof library.BatchInferError);
       assert.match(error.message, /bad\.csv.*'tps'/);
-      assert.equal(error.exitCode, library.ExitCode.usage);
+      assert.equal(error.code, 'INPUT_HEADER');
+      assert.equal(error.exitCode, library.ExitCode.data);
       return true;
     });
     assert.equal(output.isCommitted, false);

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { bindPlan } from '../../src/model/bind-plan.js';
-import { BatchInferError } from '../../src/errors.js';
+import { BatchInferError, exitStatusOf } from '../../src/errors.js';
 import { RecordSplitter } from '../../src/input/split-records.js';
 import { loadManifest } from '../../src/model/manifest.js';
 import { ScoringPool } from '../../src/pool/scoring-pool.js';
@@ -47,7 +47,7 @@ describe('ScoringPool', () => {
       await assert.rejects(pool.start(), (error: unknown) => {
         assert.ok(error instanceof BatchInferError);
         assert.equal(error.code, 'MODEL_LOAD');
-        assert.equal(error.exitCode, 2);
+        assert.equal(error.exitCode, exitStatusOf('MODEL_LOAD'));
         assert.match(error.message, /broken\.onnx: cannot load/);
         return true;
       });

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { BatchInferError } from '../../src/errors.js';
+import { BatchInferError, exitStatusOf } from '../../src/errors.js';
 import { realDestination, refuseSharedFiles } from '../../src/output/output-paths.js';
 
 /** A fresh directory under its real path (tmpdir() may itself be a link), removed when the test ends. */
@@ -14,7 +14,7 @@ function scratch(t: { after: (fn: () => void) => void }): string {
 }
 
 function refusal(pattern: RegExp) {
-  return (error: unknown) => error instanceof BatchInferError && error.exitCode === 2 && pattern.test(error.message);
+  return (error: unknown) => error instanceof BatchInferError && error.code === 'USAGE' && error.exitCode === exitStatusOf('USAGE') && pattern.test(error.message);
 }
 
 describe('realDestination', () => {

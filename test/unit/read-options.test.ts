@@ -4,15 +4,17 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { resolveBenchOptions, resolveReplayOptions, resolveRunOptions } from '../../src/config/options.js';
 import { formatExplained, readOptions } from '../../src/config/read-options.js';
-import { BatchInferError } from '../../src/errors.js';
+import { BatchInferError, exitStatusOf, type ErrorCode } from '../../src/errors.js';
 import { MODELS, tempDir } from '../helpers/paths.js';
 
 const AE = join(MODELS, 'autoencoder.manifest.json');
 
-function throwsUsage(fn: () => unknown, message: RegExp): void {
+/** `fn` throws one line with `code`, and so the status the exit-code table gives it. */
+function throwsRefusal(fn: () => unknown, code: ErrorCode, message: RegExp): void {
   assert.throws(fn, (error: unknown) => {
     assert.ok(error instanceof BatchInferError, String(error));
-    assert.equal(error.exitCode, 2);
+    assert.equal(error.code, code);
+    assert.equal(error.exitCode, exitStatusOf(code));
     assert.match(error.message, message);
     assert.doesNotMatch(error.message, /\n/);
     return true;
@@ -59,7 +61,7 @@ describe('readOptions: flags, BATCH_INFER_* and --config, layered and parsed', (
     assert.deepEqual(bench.rule, { repeats: 4, stabilityPercent: 10, maxRepeats: 6 });
     assert.equal(bench.rows, 100);
     assert.equal(bench.manifest.source, AE);
-    throwsUsage(() => readOptions('bench', {}, { BATCH_INFER_STABILITY: 'lots' }), /^BATCH_INFER_STABILITY must be a positive percentage, got 'lots'$/);
+    throwsRefusal(() => readOptions('bench', {}, { BATCH_INFER_STABILITY: 'lots' }), 'USAGE', /^BATCH_INFER_STABILITY must be a positive percentage, got 'lots'$/);
   });
 
   it('takes relative paths in a config file from its directory, and names file and key in a bad value', (t) => {
@@ -70,14 +72,14 @@ describe('readOptions: flags, BATCH_INFER_* and --config, layered and parsed', (
     assert.equal(values.lock.value, join(dir, 'run.lock'));
     assert.equal(values.timingJson.value, '/abs/t.json');
     const bad = writeJson(dir, 'bad.json', { chunkSize: 'abc' });
-    throwsUsage(() => readOptions('replay', { config: bad }, {}), new RegExp(`^--config ${bad}: chunkSize must be a positive integer, got 'abc'$`));
+    throwsRefusal(() => readOptions('replay', { config: bad }, {}), 'CONFIG_INVALID', new RegExp(`^--config ${bad}: chunkSize must be a positive integer, got 'abc'$`));
   });
 
   it('names the flag or variable and the value in every bad value', () => {
-    throwsUsage(() => readOptions('run', { chunkSize: 'abc' }, {}), /^--chunk-size must be a positive integer, got 'abc'$/);
-    throwsUsage(() => readOptions('run', {}, { BATCH_INFER_DEADLINE: 'soon' }), /^BATCH_INFER_DEADLINE must be a duration such as 500ms, 50s or 2m, got 'soon'$/);
-    throwsUsage(() => readOptions('bench', { workers: '1,x' }, {}), /^--workers must be positive integers such as '1,2,4', got '1,x'$/);
-    throwsUsage(() => readOptions('generate', { rows: '0' }, {}), /^--rows must be a positive integer, got '0'$/);
+    throwsRefusal(() => readOptions('run', { chunkSize: 'abc' }, {}), 'USAGE', /^--chunk-size must be a positive integer, got 'abc'$/);
+    throwsRefusal(() => readOptions('run', {}, { BATCH_INFER_DEADLINE: 'soon' }), 'USAGE', /^BATCH_INFER_DEADLINE must be a duration such as 500ms, 50s or 2m, got 'soon'$/);
+    throwsRefusal(() => readOptions('bench', { workers: '1,x' }, {}), 'USAGE', /^--workers must be positive integers such as '1,2,4', got '1,x'$/);
+    throwsRefusal(() => readOptions('generate', { rows: '0' }, {}), 'USAGE', /^--rows must be a positive integer, got '0'$/);
   });
 
   for (const [command, variable, flag] of [
@@ -89,7 +91,7 @@ describe('readOptions: flags, BATCH_INFER_* and --config, layered and parsed', (
     ['run', 'BATCH_INFER_CHUNK_SIZES', '--chunk-sizes'],
   ] as const) {
     it(`${command} refuses ${variable}, an option it does not take, naming both`, () => {
-      throwsUsage(() => readOptions(command, {}, { [variable]: '1' }), new RegExp(`^${variable} is set, but ${command} does not take ${flag}$`));
+      throwsRefusal(() => readOptions(command, {}, { [variable]: '1' }), 'USAGE', new RegExp(`^${variable} is set, but ${command} does not take ${flag}$`));
     });
   }
 
@@ -101,7 +103,7 @@ describe('readOptions: flags, BATCH_INFER_* and --config, layered and parsed', (
   ] as const) {
     it(`${command} refuses the config key ${key}, an option it does not take, naming file and key`, (t) => {
       const config = writeJson(tempDir(t), 'c.json', { [key]: 'x' });
-      throwsUsage(() => readOptions(command, { config }, {}), new RegExp(`^--config ${config} sets '${key}', but ${command} does not take ${flag}$`));
+      throwsRefusal(() => readOptions(command, { config }, {}), 'CONFIG_INVALID', new RegExp(`^--config ${config} sets '${key}', but ${command} does not take ${flag}$`));
     });
   }
 
