@@ -8,7 +8,7 @@
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, statSync, type Stats } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { BatchInferError, describeError, ExitCode } from '../errors.js';
 import type { Manifest } from '../model/manifest.js';
 import type { InputFormat, OutputFormat } from '../model/scoring-plan.js';
@@ -183,8 +183,46 @@ async function replaySnapshot(context: ReplayContext, index: number, path: strin
   hooks.onSnapshotDone?.(result, index);
 }
 
+/**
+ * Creates --out-dir and any missing parents, one level at a time, naming the flag in every failure. (A
+ * recursive mkdirSync spun at full CPU for ever under /proc, and a path through a file gave a raw ENOTDIR.)
+ */
+export function createOutDir(outDir: string): void {
+  const fail = (reason: string): never => {
+    throw new BatchInferError('OUTPUT_UNWRITABLE', `--out-dir ${outDir}: ${reason}`);
+  };
+  const missing: string[] = [];
+  let at = resolve(outDir);
+  for (;;) {
+    let stat: Stats | undefined;
+    try {
+      stat = statSync(at, { throwIfNoEntry: false });
+    } catch (error) {
+      // ENOTDIR: a parent is a file; found as the walk goes up.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') fail(describeError(error));
+    }
+    if (stat !== undefined) {
+      if (!stat.isDirectory()) fail(at === resolve(outDir) ? 'is not a directory' : `${at} is not a directory`);
+      break;
+    }
+    missing.unshift(at);
+    const parent = dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  for (const directory of missing) {
+    try {
+      mkdirSync(directory);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && statSync(directory, { throwIfNoEntry: false })?.isDirectory() === true) continue;
+      fail(`cannot create ${directory}: ${code ?? describeError(error)}`);
+    }
+  }
+}
+
 export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {}): Promise<ReplaySummary> {
-  mkdirSync(options.outDir, { recursive: true });
+  createOutDir(options.outDir);
   refuseSharedOutputNames(options);
   const journalled = options.isResume ? readJournal(options.outDir) : new Map<string, JournalEntry>();
   const handle = await startPool(options.manifest, options.workers, options.isolation);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { exitStatusOf } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
-import { tempDir } from '../helpers/paths.js';
+import { MODELS, ROOT, SNAPSHOT, tempDir } from '../helpers/paths.js';
 
 /** Mistakes that used to end as "internal error" with a hint to rerun with --debug. */
 describe('user mistakes get one line naming the flag', () => {
@@ -31,4 +31,18 @@ describe('temporary files a killed run left behind', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(readdirSync(dir).sort(), [otherDestination, alive, notOurs, 'out.csv'].sort());
   });
+});
+
+describe('replay --out-dir that cannot be a directory', () => {
+  for (const [what, outDir, message] of [
+    ['a file', join(ROOT, 'README.md'), 'is not a directory'],
+    ['a path through a file', join(ROOT, 'README.md', 'sub'), `${join(ROOT, 'README.md')} is not a directory`],
+    ['under /proc (a recursive mkdir spun for ever there)', '/proc/batch-infer-test', 'cannot create /proc/batch-infer-test: ENOENT'],
+  ] as const) {
+    it(`${what}: one line naming --out-dir, exit 73, at once`, () => {
+      const result = runCli(['replay', SNAPSHOT, '-m', join(MODELS, 'autoencoder.manifest.json'), '--out-dir', outDir]);
+      assert.equal(result.code, 73);
+      assert.equal(result.stderr, `batch-infer: --out-dir ${outDir}: ${message}\n`);
+    });
+  }
 });
