@@ -5,7 +5,7 @@ import { resolveReplayOptions, type ResolvedReplay } from '../config/options.js'
 import { formatExplained } from '../config/read-options.js';
 import { createReplayProgress } from '../terminal/progress.js';
 import { filesRead, refuseSharedFiles, sideFilesWritten } from '../output/output-paths.js';
-import { createOutDir, filesWrittenByReplay, runReplay, type ReplayOptions, type ReplaySummary } from '../replay/run-replay.js';
+import { filesWrittenByReplay, missingOutDirs, runReplay, type ReplayOptions, type ReplaySummary } from '../replay/run-replay.js';
 import { formatReplaySummary } from '../terminal/summary-tables.js';
 import { gatherOptions } from './command-options.js';
 import { runScheduledJob } from './scheduled-job.js';
@@ -20,8 +20,9 @@ export async function replayCommand(patterns: string[], command: Command): Promi
   }
   const inputs = findInputs(patterns, { from: resolved.from, to: resolved.to });
   if (inputs.length === 0) throw new BatchInferError('INPUT_NOT_FOUND', 'no snapshot to replay (check the inputs and --from/--to)');
-  // Before the checks below, which read the out dir: a path through a file or under /proc is one line here.
-  createOutDir(resolved.outDir);
+  // Before the checks below, which read the out dir: a path through a file is one line here. (It is created
+  // once the side files are open, so that a bad --timing-json leaves nothing behind.)
+  missingOutDirs(resolved.outDir);
   refuseSharedFiles(
     [...filesWrittenByReplay(inputs, resolved.outDir, resolved.run.outputFormat), ...sideFilesWritten(resolved)],
     filesRead(inputs.map(({ path }) => path), resolved.run.manifest, configFile),

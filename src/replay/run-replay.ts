@@ -183,14 +183,15 @@ async function replaySnapshot(context: ReplayContext, index: number, path: strin
   hooks.onSnapshotDone?.(result, index);
 }
 
+function outDirError(outDir: string, reason: string): BatchInferError {
+  return new BatchInferError('OUTPUT_UNWRITABLE', `--out-dir ${outDir}: ${reason}`);
+}
+
 /**
- * Creates --out-dir and any missing parents, one level at a time, naming the flag in every failure. (A
- * recursive mkdirSync spun at full CPU for ever under /proc, and a path through a file gave a raw ENOTDIR.)
+ * The directories of --out-dir that do not exist yet, outermost first; throws, naming the flag, when the path runs
+ * through something that is not a directory. Creates nothing, so the command can check it before any output.
  */
-export function createOutDir(outDir: string): void {
-  const fail = (reason: string): never => {
-    throw new BatchInferError('OUTPUT_UNWRITABLE', `--out-dir ${outDir}: ${reason}`);
-  };
+export function missingOutDirs(outDir: string): string[] {
   const missing: string[] = [];
   let at = resolve(outDir);
   for (;;) {
@@ -199,24 +200,31 @@ export function createOutDir(outDir: string): void {
       stat = statSync(at, { throwIfNoEntry: false });
     } catch (error) {
       // ENOTDIR: a parent is a file; found as the walk goes up.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') fail(describeError(error));
+      if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw outDirError(outDir, describeError(error));
     }
     if (stat !== undefined) {
-      if (!stat.isDirectory()) fail(at === resolve(outDir) ? 'is not a directory' : `${at} is not a directory`);
-      break;
+      if (!stat.isDirectory()) throw outDirError(outDir, at === resolve(outDir) ? 'is not a directory' : `${at} is not a directory`);
+      return missing;
     }
     missing.unshift(at);
     const parent = dirname(at);
-    if (parent === at) break;
+    if (parent === at) return missing;
     at = parent;
   }
-  for (const directory of missing) {
+}
+
+/**
+ * Creates --out-dir and any missing parents, one level at a time, naming the flag in every failure. (A
+ * recursive mkdirSync spun at full CPU for ever under /proc, and a path through a file gave a raw ENOTDIR.)
+ */
+function createOutDir(outDir: string): void {
+  for (const directory of missingOutDirs(outDir)) {
     try {
       mkdirSync(directory);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' && statSync(directory, { throwIfNoEntry: false })?.isDirectory() === true) continue;
-      fail(`cannot create ${directory}: ${code ?? describeError(error)}`);
+      throw outDirError(outDir, `cannot create ${directory}: ${code ?? describeError(error)}`);
     }
   }
 }
