@@ -34,8 +34,6 @@ export type ErrorCode =
   | 'INPUT_UNREADABLE'
   | 'MODEL_LOAD'
   | 'INPUT_HEADER'
-  | 'INPUT_FORMAT'
-  | 'INPUT_LINE_TOO_LONG'
   | 'OUTPUT_UNWRITABLE'
   | 'OUTPUT_WRITE_FAILED'
   | 'REMOTE_UNAVAILABLE'
@@ -62,7 +60,7 @@ export const EXIT_STATUSES: readonly ExitStatusRow[] = [
   { status: ExitCode.snapshotsFailed, meaning: 'replay: some snapshots failed (reported, skipped); the others were scored', action: 'fix those inputs, then `--resume`', codes: [] },
   { status: ExitCode.tooManyRejects, meaning: 'more rows rejected than `--max-rejects` (default 50%); the output is written', action: 'check the model and the input: something systematic', codes: [] },
   { status: ExitCode.usage, meaning: 'usage: an unknown flag, a bad value, a missing argument', action: 'fix the command line', codes: ['USAGE'] },
-  { status: ExitCode.data, meaning: "data: the input is not a usable snapshot (no header, a column the manifest needs is missing)", action: 'fix or skip the input', codes: ['INPUT_HEADER', 'INPUT_FORMAT', 'INPUT_LINE_TOO_LONG'] },
+  { status: ExitCode.data, meaning: "data: the input is not a usable snapshot (no header, a column the manifest needs is missing)", action: 'fix or skip the input', codes: ['INPUT_HEADER'] },
   { status: ExitCode.noInput, meaning: 'no input: an input or model file is missing, unreadable or not what it should be', action: 'fix the path or the file', codes: ['INPUT_NOT_FOUND', 'INPUT_UNREADABLE', 'MODEL_LOAD'] },
   { status: ExitCode.unavailable, meaning: 'service unavailable: the `--endpoint` server cannot be reached or keeps failing', action: 'retry later; page if it lasts', codes: ['REMOTE_UNAVAILABLE'] },
   { status: ExitCode.internal, meaning: 'internal error: a bug, or `--compare` found different predictions', action: 'page someone; rerun with `--debug`', codes: ['WORKER_FAILED', 'RESULTS_DIFFER', 'INTERNAL'] },

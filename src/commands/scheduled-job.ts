@@ -6,7 +6,7 @@
  */
 
 import type { LogFormat } from '../config/options.js';
-import { isBeyondRejectLimit, type RejectLimit } from '../config/parse-values.js';
+import { formatRejectLimit, isBeyondRejectLimit, type RejectLimit } from '../config/parse-values.js';
 import { describeError, ExitCode, exitCodeOf } from '../errors.js';
 import { writeMetricsFile } from '../output/metrics-file.js';
 import { commitJson, openFileSink, openTimingJson, type OutputSink } from '../output/write-output.js';
@@ -64,61 +64,65 @@ export async function runScheduledJob(settings: JobSettings, startFields: Record
     log.event('notice', { message });
     if (settings.logFormat === 'human' && !settings.isQuiet) process.stderr.write(`batch-infer: ${message}\n`);
   };
-  const heartbeat = createHeartbeat(settings.heartbeat, notice);
+  // A run that finds the lock held (exit 75) is no run: the holder reports, so neither its metrics file nor its
+  // heartbeat hears of this one (a heartbeat would mark the check down for a normal overlap).
+  const lock = settings.lock === undefined ? undefined : acquireLock(settings.lock);
+  try {
+    return await runReported(settings, { log, notice, lock }, startFields, work);
+  } finally {
+    lock?.release();
+  }
+}
+
+/** The job between the lock's take and release: heartbeat, signals, timing JSON, the work, limits, metrics. */
+async function runReported(settings: JobSettings, job: Omit<JobContext, 'signal'>, startFields: Record<string, unknown>, work: (job: JobContext) => Promise<JobOutcome>): Promise<number> {
+  const heartbeat = createHeartbeat(settings.heartbeat, job.notice);
   const startedAt = performance.now();
   let outcome: JobOutcome | undefined;
   let exitCode: number = ExitCode.ok;
   let failure: unknown;
   let timingJson: OutputSink | undefined;
-  let lock: HeldLock | undefined;
   let removeSignalHandlers: () => void = () => undefined;
   await heartbeat.start();
   try {
     checkWritable(settings.metricsFile, '--metrics-file');
-    lock = settings.lock === undefined ? undefined : acquireLock(settings.lock);
     const controller = new AbortController();
     removeSignalHandlers = onSignals(controller);
-    log.event('start', { ...startFields, lockTakenOver: lock?.wasStale ?? false });
+    job.log.event('start', { ...startFields, lockTakenOver: job.lock?.wasStale ?? false });
     timingJson = openTimingJson(settings.timingJson);
-    outcome = await work({ log, signal: controller.signal, lock, notice });
+    outcome = await work({ ...job, signal: controller.signal });
     if (timingJson !== undefined) await commitJson(timingJson, outcome.timing);
-    exitCode = outcome.exitCode;
-    if (exitCode <= ExitCode.rowsRejected && isBeyondRejectLimit(settings.maxRejects, outcome.rowsRejected, outcome.rowsIn)) {
-      exitCode = ExitCode.tooManyRejects;
-      const limit = settings.maxRejects.kind === 'rows' ? `${settings.maxRejects.rows} rows` : `${settings.maxRejects.percent}% of the rows`;
-      notice(`${outcome.rowsRejected} of ${outcome.rowsIn} rows rejected, more than --max-rejects (${limit}): the run failed, its output is written`);
-    }
+    exitCode = applyRejectLimit(settings.maxRejects, outcome, job.notice);
   } catch (error) {
     timingJson?.abort();
     failure = error;
     exitCode = exitCodeOf(error);
   } finally {
     removeSignalHandlers();
-    lock?.release();
   }
   if (settings.metricsFile !== undefined) {
+    const metrics = { command: settings.command, exitCode, rowsIn: outcome?.rowsIn ?? 0, rowsScored: outcome?.rowsScored ?? 0, rowsRejected: outcome?.rowsRejected ?? 0 };
     try {
-      await writeMetricsFile(settings.metricsFile, {
-        command: settings.command,
-        exitCode,
-        rowsIn: outcome?.rowsIn ?? 0,
-        rowsScored: outcome?.rowsScored ?? 0,
-        rowsRejected: outcome?.rowsRejected ?? 0,
-        phasesMs: outcome?.phasesMs ?? { wall: performance.now() - startedAt },
-        inferMsByModel: outcome?.inferMsByModel ?? {},
-        finishedAt: new Date(),
-      });
+      await writeMetricsFile(settings.metricsFile, { ...metrics, phasesMs: outcome?.phasesMs ?? { wall: performance.now() - startedAt }, inferMsByModel: outcome?.inferMsByModel ?? {}, finishedAt: new Date() });
     } catch (error) {
       // The run's own failure is what the user must see; a metrics failure after a good run is one of its own.
       if (failure === undefined) {
         failure = error;
         exitCode = exitCodeOf(error);
       } else {
-        notice(describeError(error));
+        job.notice(describeError(error));
       }
     }
   }
   await heartbeat.finish(exitCode, summaryOf(outcome, exitCode, failure));
   if (failure !== undefined) throw failure;
   return exitCode;
+}
+
+/** The exit status the rows decide, or 5 when more rows were rejected than --max-rejects allows. */
+function applyRejectLimit(limit: RejectLimit, outcome: JobOutcome, notice: (message: string) => void): number {
+  if (outcome.exitCode > ExitCode.rowsRejected || !isBeyondRejectLimit(limit, outcome.rowsRejected, outcome.rowsIn)) return outcome.exitCode;
+  const allowed = limit.kind === 'rows' ? `${limit.rows} rows` : `${formatRejectLimit(limit)} of the rows`;
+  notice(`${outcome.rowsRejected} of ${outcome.rowsIn} rows rejected, more than --max-rejects (${allowed}): the run failed, its output is written`);
+  return ExitCode.tooManyRejects;
 }

@@ -98,6 +98,15 @@ export function parseRejectLimit(label: string, raw: RawScalar): RejectLimit {
   usage(`${label} must be a number of rows (e.g. 500) or a percentage of the rows from 0% to 100% (e.g. 5%), got '${String(raw)}'`);
 }
 
+export function isRejectLimit(value: unknown): value is RejectLimit {
+  return typeof value === 'object' && value !== null && ((value as RejectLimit).kind === 'rows' || (value as RejectLimit).kind === 'percent');
+}
+
+/** As the flag takes it: '500' or '5%'. */
+export function formatRejectLimit(limit: RejectLimit): string {
+  return limit.kind === 'rows' ? String(limit.rows) : `${limit.percent}%`;
+}
+
 /** Whether `rejected` of `rows` rows is beyond the limit. */
 export function isBeyondRejectLimit(limit: RejectLimit, rejected: number, rows: number): boolean {
   return limit.kind === 'rows' ? rejected > limit.rows : rejected > (limit.percent / 100) * rows;

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { BatchInferError, isBatchInferError, readFailedError } from '../errors.js';
-import { usage, type RawScalar } from './parse-values.js';
+import { formatRejectLimit, isRejectLimit, usage, type RawScalar } from './parse-values.js';
 import {
   COMMANDS,
   OPTION_TABLE,
@@ -132,12 +132,18 @@ export function explainValues(command: CommandName, values: Readonly<Record<stri
 }
 
 /** --print-config: one line per option, '--workers  2  [env BATCH_INFER_WORKERS]'. */
+/** A value as it would be written on the command line where JSON would not say it (a reject limit: '50%'). */
+function showValue(value: unknown): string {
+  if (isRejectLimit(value)) return JSON.stringify(formatRejectLimit(value));
+  return JSON.stringify(value) ?? '(unset)';
+}
+
 export function formatExplained(explained: Explained, configFile: string | undefined): string {
   const width = Math.max(...Object.keys(explained).map((name) => flagName(name).length));
   return Object.entries(explained)
     .map(([name, { value, source }]) => {
       const where = source === 'env' ? `env ${envName(name)}` : source === 'config' ? `config ${configFile}` : source;
-      return `${flagName(name).padEnd(width)}  ${JSON.stringify(value) ?? '(unset)'}  [${where}]\n`;
+      return `${flagName(name).padEnd(width)}  ${showValue(value)}  [${where}]\n`;
     })
     .join('');
 }

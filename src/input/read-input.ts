@@ -66,8 +66,8 @@ function isGzipMagic(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 }
 
-/** The size of a snapshot file, or the one-line error naming it. */
-function statInput(name: string): number {
+/** The size of a snapshot file, or the one-line error naming it (run checks it before any worker starts). */
+export function statInput(name: string): number {
   try {
     const stat = statSync(name);
     if (stat.isDirectory()) throw new BatchInferError('INPUT_UNREADABLE', `${name}: is a directory, not a snapshot file`);

@@ -173,7 +173,8 @@ async function replaySnapshot(context: ReplayContext, index: number, path: strin
   } catch (error) {
     output?.abort();
     rejects?.abort();
-    if (!(error instanceof BatchInferError) || error.code === 'INTERRUPTED' || error.code === 'MODEL_LOAD') throw error;
+    // What no later snapshot can escape (an interrupt, a pool that cannot score, a full disk) stops the replay.
+    if (!(error instanceof BatchInferError) || ['INTERRUPTED', 'MODEL_LOAD', 'OUTPUT_WRITE_FAILED'].includes(error.code)) throw error;
     const ms = performance.now() - start;
     result = { input: path, status: 'failed', rows: 0, rowsOut: 0, rowsRejected: 0, ms, finishedAtMs: performance.now() - context.replayStart, error: describeError(error) };
   } finally {

@@ -8,6 +8,7 @@ import type { Isolation } from '../pool/scoring-pool.js';
 import type { RemoteOptions } from '../remote/prepare-remote.js';
 import { scoreSnapshot, type SnapshotHooks, type SnapshotOptions } from './score-snapshot.js';
 import { isWithoutRows } from '../input/peek-rows.js';
+import { statInput } from '../input/read-input.js';
 import type { PoolHandle, SnapshotPool } from './snapshot-pool.js';
 import { startPool } from './start-pool.js';
 import type { RunTiming } from './timing.js';
@@ -50,6 +51,9 @@ export async function runSnapshot(options: RunOptions, hooks: SnapshotHooks = {}
 }
 
 async function scoreThroughPool(options: RunOptions, hooks: SnapshotHooks): Promise<RunTiming> {
+  // A missing or unreadable file is reported at once, not after every worker loaded its models.
+  const path = options.input.path;
+  if (options.input.source === undefined && path !== undefined && path !== '-') statInput(path);
   const unstarted = options.remote === undefined && isWithoutRows(options.input) ? unstartedHandle(options.manifest, options.workers) : undefined;
   if (unstarted !== undefined) {
     hooks.onPhase?.('notice', { message: `${options.input.path}: no rows; the output is the header alone (no worker was started)` });

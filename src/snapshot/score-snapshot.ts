@@ -100,7 +100,7 @@ async function scoreChunks(handle: PoolHandle, plan: ScoringPlan, reader: Snapsh
   const { parallelMs, mainBusyMs } = clock.stop();
   if (reader.cutAtBytes !== undefined) {
     const of = input.sizeBytes === undefined ? '' : ` of ${input.sizeBytes}`;
-    hooks.onPhase?.('notice', { message: `${input.name}: the deadline passed before the input was read to the end: stopped after ${reader.cutAtBytes}${of} bytes; the rows read by then are rejects with reason deadline, the rest was not read` });
+    hooks.onPhase?.('notice', { message: `${input.name}: the deadline passed before the input was read to the end: stopped after ${reader.cutAtBytes}${of} bytes; the rows read by then were scored or are rejects with reason deadline, the rest was not read` });
   }
   let comparison: Partial<RunTiming> = {};
   if (options.compare && stops.reason === undefined) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { exitStatusOf } from '../../src/errors.js';
@@ -88,6 +88,17 @@ describe('--metrics-file and --heartbeat on a real run', () => {
     assert.equal(sampleValue(families, 'batch_infer_last_run_exit_status', run), failed.code);
     assert.equal(sampleValue(families, 'batch_infer_last_success_timestamp_seconds', run), success);
     assert.deepEqual(pings.map((p) => p.path), ['/ping/check-1/start', `/ping/check-1/${failed.code}`]);
+  });
+
+  it('a run that finds the lock held pings nothing and writes no metrics: the holder reports', async (t) => {
+    const dir = tempDir(t);
+    const lock = join(dir, 'run.lock');
+    writeFileSync(lock, `${JSON.stringify({ pid: process.pid })}\n`);
+    pings.length = 0;
+    const result = await startCli(['run', SNAPSHOT, '-m', AE, '--lock', lock, '--metrics-file', join(dir, 'm.prom'), '--heartbeat', base]).done;
+    assert.equal(result.code, 75, result.stderr);
+    assert.deepEqual(pings, []);
+    assert.equal(existsSync(join(dir, 'm.prom')), false);
   });
 
   it('a heartbeat receiver that is down never fails the run', async (t) => {
