@@ -1,18 +1,12 @@
 import { CommanderError } from 'commander';
 import { detachOneBufferEarly } from './pool/detach-early.js';
-import { activeRunLog, createRunLog } from './commands/run-log.js';
+import { activeRunLog, createRunLog, isJsonLogAsked } from './commands/run-log.js';
 import { ExitCode, describeError, exitCodeOf, isBatchInferError } from './errors.js';
 import { createProgram } from './commands/program.js';
 import { guardStandardStreams } from './output/standard-streams.js';
 
 detachOneBufferEarly();
 guardStandardStreams();
-
-/** --log-format json as given before the options were resolved (an error can come first). */
-function isJsonLogAsked(argv: readonly string[]): boolean {
-  const at = argv.indexOf('--log-format');
-  return (at !== -1 && argv[at + 1] === 'json') || argv.includes('--log-format=json') || process.env.BATCH_INFER_LOG_FORMAT === 'json';
-}
 
 /** One message per failure: a line for people, or one 'error' event when the logs are JSON. */
 function reportFailure(error: unknown, argv: readonly string[]): void {

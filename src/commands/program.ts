@@ -5,7 +5,8 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { formatExitStatuses } from '../errors.js';
+import { ExitCode, formatExitStatuses } from '../errors.js';
+import { createRunLog, isJsonLogAsked } from './run-log.js';
 import { COMMANDS, OPTION_TABLE, describeOption, flagOf, optionsOf, type CommandName, type OptionEntry } from '../config/option-table.js';
 
 /** Commander only splits argv: no parser, no default, so every value is checked in src/config/ with its source. */
@@ -48,7 +49,11 @@ export function createProgram(): Command {
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeErr: (text) => process.stderr.write(text),
-      outputError: (text, write) => write(`batch-infer: ${text.replace(/^error: /, '').trim()}\n`),
+      outputError: (text, write) => {
+        const message = text.replace(/^error: /, '').trim();
+        if (isJsonLogAsked(process.argv)) createRunLog('json', write).event('error', { code: 'USAGE', exitCode: ExitCode.usage, message });
+        else write(`batch-infer: ${message}\n`);
+      },
     });
   for (const entry of OPTION_TABLE) if (entry.isGlobal === true) program.addOption(commanderOption(entry));
 

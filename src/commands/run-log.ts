@@ -12,6 +12,13 @@ export interface RunLog {
 
 let active: RunLog | undefined;
 
+/** --log-format json as given on the command line or in the environment, before the options are resolved (a
+ * usage error can come first, and must be JSON too). */
+export function isJsonLogAsked(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  const at = argv.indexOf('--log-format');
+  return (at !== -1 && argv[at + 1] === 'json') || argv.includes('--log-format=json') || env.BATCH_INFER_LOG_FORMAT === 'json';
+}
+
 /** The log of the command under way, if it has one yet: cli.ts reports a failure through it. */
 export function activeRunLog(): RunLog | undefined {
   return active;

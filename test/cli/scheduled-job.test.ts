@@ -124,6 +124,13 @@ describe('--log-format json covers every message', () => {
     assert.deepEqual(events.map((e) => [e.event, e.code]), [['error', 'LOCKED']]);
   });
 
+  it('a usage mistake caught while the flags are read is a JSON error event too', () => {
+    const result = runCli(['run', SNAPSHOT, '-m', AE, '--no-such-flag', '--log-format', 'json']);
+    assert.equal(result.code, 64);
+    const event = JSON.parse(result.stderr) as { event: string; code: string; exitCode: number; message: string };
+    assert.deepEqual([event.event, event.code, event.exitCode, event.message], ['error', 'USAGE', 64, "unknown option '--no-such-flag'"]);
+  });
+
   it('the start event names the chunk size only when it is fixed; the summary names the one used', (t) => {
     const dir = tempDir(t);
     const balanced = runCli(['run', SNAPSHOT, '-m', AE, '-o', join(dir, 'a.csv'), '--log-format', 'json']);
