@@ -136,10 +136,7 @@ export class RecordSplitter {
     return chunks;
   }
 
-  /**
-   * The complete records read so far, as a chunk, without waiting for chunkRows of them: input that pauses (a
-   * stream on stdin) must not hold back rows that arrived. The record still being read stays.
-   */
+  /** The complete records read so far as a chunk, before chunkRows of them: input that paused (stdin). */
   cutCompleteRecords(): RawChunk[] {
     if (this.#needsHeader || this.#records === 0 || this.#skipping !== undefined) return [];
     const chunk = this.#emit(this.#view(this.#chunkStart, this.#recordStart));
