@@ -12,6 +12,12 @@ export interface WorkerSetup {
   models: ModelSetup[];
   /** BroadcastChannel name on which threads announce the chunk they start. */
   channel: string;
+  /**
+   * Two Int32 slots per thread (at threadId % NATIVE_FLAG_SLOTS): whether it is inside onnxruntime's session.run,
+   * and the key of a task the pool gave up on. A thread stopped inside session.run takes the whole process down,
+   * so the pool stops only threads outside it, and a thread whose task was given up on does not go back in.
+   */
+  nativeFlags: SharedArrayBuffer;
 }
 
 export interface ChunkTask {

@@ -45,6 +45,8 @@ export class ChunkFailure extends Error {
 const WORKER_FILE = new URL('./worker.js', import.meta.url).href;
 /** How long destroy() waits for running tasks: longer than any chunk here, short enough for a signal's exit. */
 const DESTROY_GRACE_MS = 5_000;
+/** Thread ids grow by one per thread in a process: this many slots never collide among a pool's live threads. */
+const NATIVE_FLAG_SLOTS = 4096;
 let nextPoolId = 0;
 let nextKey = 0;
 
@@ -64,8 +66,11 @@ export class ScoringPool {
   readonly #submissions = new Map<number, Submission>();
   readonly #watched = new WeakSet<object>();
   #free: number;
-  readonly #waiting: (() => void)[] = [];
+  /** Tasks waiting for a slot; `givenUp` set by abandonRunning, to fail instead of starting. */
+  readonly #waiting: { resume: () => void; givenUp: string | undefined }[] = [];
   #isDestroyed = false;
+  /** See WorkerSetup.nativeFlags. */
+  readonly #nativeFlags = new Int32Array(new SharedArrayBuffer(4 * 2 * NATIVE_FLAG_SLOTS)).fill(-1, NATIVE_FLAG_SLOTS);
   readonly #running = new Set<Promise<WorkerResult>>();
 
   constructor(options: PoolOptions) {
@@ -73,7 +78,7 @@ export class ScoringPool {
     applyRuntimeDefaults();
     this.workers = options.workers;
     this.isolation = options.isolation;
-    const setup: WorkerSetup = { models: options.models, channel: `batch-infer-${process.pid}-${nextPoolId++}` };
+    const setup: WorkerSetup = { models: options.models, channel: `batch-infer-${process.pid}-${nextPoolId++}`, nativeFlags: this.#nativeFlags.buffer as SharedArrayBuffer };
     const isProcess = options.isolation === 'process';
     this.#pool = new Tinypool({
       filename: WORKER_FILE,
@@ -145,11 +150,11 @@ export class ScoringPool {
 
   /** One task on some worker, at most one per worker slot; failures become ChunkFailure or fatal errors. */
   async #run(message: (key: number) => WorkerTask, transferList: ArrayBuffer[], timeoutMs: number | undefined, onDispatched?: () => void): Promise<WorkerResult & { ok: true }> {
-    await this.#acquire();
-    if (this.#isDestroyed) {
-      // Queued before destroy(): it must not start a task on a thread that is about to be stopped.
+    const givenUp = await this.#acquire();
+    if (this.#isDestroyed || givenUp !== undefined) {
+      // Queued before destroy() or abandonRunning(): it must not start (a thread about to be stopped, a deadline).
       this.#release();
-      throw new ChunkFailure('the pool was stopped');
+      throw new ChunkFailure(givenUp ?? 'the pool was stopped');
     }
     onDispatched?.();
     const key = nextKey++;
@@ -196,12 +201,27 @@ export class ScoringPool {
   }
 
   /**
-   * Gives up on every chunk a worker is scoring (a deadline in 'abort' mode that must end now): each fails with
-   * `reason`, and tinypool stops its thread. A thread blocked in JavaScript stops at once; one inside native
-   * code aborts the process when stopped, which the deadline's grace period is there to make rare.
+   * Gives up on every chunk a worker is stuck on (a deadline in 'abort' mode that must end now): each fails with
+   * `reason`, and tinypool stops its thread. A thread inside onnxruntime is left to finish its call: stopping it
+   * there takes the whole process down ('terminate called after throwing an instance of Napi::Error'): it fails
+   * the chunk at its next call instead. Chunks waiting for a slot fail without starting. Child processes
+   * (--isolation process) are always stopped: killing one is safe.
    */
   abandonRunning(reason: string): void {
-    for (const key of this.#submissions.keys()) this.#abort(key, reason);
+    for (const waiter of this.#waiting) waiter.givenUp = reason;
+    for (const [key, submission] of this.#submissions) {
+      if (this.isolation === 'process') {
+        this.#abort(key, reason);
+        continue;
+      }
+      // Not announced yet: the thread has not started the chunk's work.
+      if (submission.workerId === undefined) continue;
+      const slot = submission.workerId % NATIVE_FLAG_SLOTS;
+      // Written before the thread's flag is read (see flagNativeCalls in worker.ts): a thread inside onnxruntime
+      // fails the chunk at its next call instead, and its rows become rejects with the same reason.
+      Atomics.store(this.#nativeFlags, NATIVE_FLAG_SLOTS + slot, key);
+      if (Atomics.load(this.#nativeFlags, slot) === 0) this.#abort(key, reason);
+    }
   }
 
   /** Every task goes to tinypool through here, so that destroy() knows what is still running. */
@@ -238,17 +258,23 @@ export class ScoringPool {
     }
   }
 
-  async #acquire(): Promise<void> {
+  /** Resolves with a slot, and why the task was given up on while it waited, if it was. */
+  async #acquire(): Promise<string | undefined> {
     if (this.#free > 0) {
       this.#free--;
-      return;
+      return undefined;
     }
-    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    const waiter: { resume: () => void; givenUp: string | undefined } = { resume: () => undefined, givenUp: undefined };
+    await new Promise<void>((resolve) => {
+      waiter.resume = resolve;
+      this.#waiting.push(waiter);
+    });
+    return waiter.givenUp;
   }
 
   #release(): void {
     const next = this.#waiting.shift();
-    if (next !== undefined) next();
+    if (next !== undefined) next.resume();
     else this.#free++;
   }
 }

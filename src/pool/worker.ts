@@ -26,17 +26,53 @@ const faults = parseFaults(process.env.BATCH_INFER_FAULT);
 const announcements = isMainThread ? undefined : new BroadcastChannel(setup.channel);
 announcements?.unref();
 
+// Raised around every call into onnxruntime (see WorkerSetup.nativeFlags); session.run holds the thread until the
+// call returns, so the flag is exact. A child process has no shared memory, and is safe to kill anyway.
+const nativeFlags = isMainThread ? undefined : new Int32Array(setup.nativeFlags);
+const slots = (nativeFlags?.length ?? 2) / 2;
+const isInNativeSlot = threadId % slots;
+const givenUpKeySlot = slots + (threadId % slots);
+/** The error name scoreChunk lets through, so that the chunk fails here instead of its rows becoming rejects. */
+const ABANDONED = 'ChunkAbandoned';
+/** The key of the chunk this thread is scoring. */
+let currentKey = -1;
+
+function flagNativeCalls(models: LoadedModel[]): LoadedModel[] {
+  if (nativeFlags === undefined) return models;
+  for (const model of models) {
+    if (model.session.isRemote === true) continue;
+    const session = model.session;
+    const run = session.run.bind(session);
+    session.run = async (feeds, names) => {
+      // Raised before the pool's give-up is read, as the pool writes it before reading this flag: one of the two
+      // always sees the other, so a thread is never stopped inside the call.
+      Atomics.store(nativeFlags, isInNativeSlot, 1);
+      if (Atomics.load(nativeFlags, givenUpKeySlot) === currentKey) {
+        Atomics.store(nativeFlags, isInNativeSlot, 0);
+        throw Object.assign(new Error('the pool gave up on this chunk'), { name: ABANDONED });
+      }
+      try {
+        return await run(feeds, names);
+      } finally {
+        Atomics.store(nativeFlags, isInNativeSlot, 0);
+      }
+    };
+  }
+  return models;
+}
+
 let loadCount = 0;
 const loadStart = performance.now();
 const loading: Promise<{ models: LoadedModel[]; loadMs: number }> = loadModels(setup.models).then((models) => {
   loadCount++;
-  return { models, loadMs: performance.now() - loadStart };
+  return { models: flagNativeCalls(models), loadMs: performance.now() - loadStart };
 });
 // Reported by the first task; never an unhandled rejection that would end the worker.
 loading.catch(() => undefined);
 
 async function runChunk(task: ChunkTask, models: LoadedModel[]): Promise<WorkerResult> {
   const start = performance.now();
+  currentKey = task.key;
   announcements?.postMessage({ workerId, key: task.key } satisfies TaskStarted);
   injectFault(faults, task.index, task.attempt);
   const scored = await scoreChunk(task.bytes, task.firstLine, task.plan, models);

@@ -295,8 +295,9 @@ async function scoreChunkWith(scratch: Scratch, chunk: Uint8Array, firstLine: nu
         rowsOut = kept.rows.rows;
       }
     } catch (error) {
-      // A server that cannot be reached is the run's problem, not this chunk's rows'.
-      if (error instanceof RemoteUnavailable) throw error;
+      // A server that cannot be reached is the run's problem, not this chunk's rows'; a chunk the pool gave up on
+      // (see flagNativeCalls in pool/worker.ts) fails as a whole, and the pool rejects its rows with its reason.
+      if (error instanceof RemoteUnavailable || (error as Error).name === 'ChunkAbandoned') throw error;
       // The runtime refused this chunk (for example a value a model cannot take): its rows become rejects,
       // and the rest of the snapshot is still scored.
       const reason = `inference failed: ${describeError(error)}`;

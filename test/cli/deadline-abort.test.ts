@@ -58,6 +58,18 @@ describe('--on-deadline abort ends within about a second of the deadline', () =>
     assert.ok(rejects.every((line) => line.split(',')[1] === 'deadline'));
   });
 
+  it('with a slow model: chunks still inside onnxruntime finish (stopping their thread would abort the process)', (t) => {
+    const dir = tempDir(t);
+    const input = join(dir, 'in.csv');
+    assert.equal(runCli(['generate', '--rows', '200000', '-o', input]).code, 0);
+    // IsolationForest chunks of 60,000 rows take well over the 500 ms minimum grace.
+    const args = ['run', input, '-m', join(MODELS, 'iforest.manifest.json'), '-o', join(dir, 'out.csv'), '--rejects', join(dir, 'rej.csv'), '-c', '60000', '--deadline', '2500ms', '--on-deadline', 'abort', '--max-rejects', '100%', '-q'];
+    const result = runCli(args);
+    assert.doesNotMatch(result.stderr, /terminate called|Napi::Error/);
+    assert.equal(result.code, 3, result.stderr);
+    assert.equal(csvLines(join(dir, 'out.csv')).length - 1 + csvLines(join(dir, 'rej.csv')).length - 1, 200_000);
+  });
+
   it('while stdin stalls: the rows that arrived are scored, the exit is 3, and the unread input is reported', async (t) => {
     const dir = tempDir(t);
     const input = join(dir, 'in.csv');
