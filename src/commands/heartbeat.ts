@@ -43,14 +43,3 @@ export function createHeartbeat(url: string | undefined, notice: (message: strin
     finish: (exitCode, summary) => ping(isSuccessfulExit(exitCode) ? '' : `/${exitCode}`, `${summary}\n`),
   };
 }
-
-/** The URL as the option table takes it: http or https, or a one-line reason. */
-export function checkHeartbeatUrl(raw: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return `must be an http:// or https:// URL, got '${raw}'`;
-  }
-  return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : `must be an http:// or https:// URL, got '${raw}'`;
-}

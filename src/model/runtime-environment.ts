@@ -18,7 +18,8 @@ const LEVELS: readonly NativeLogLevel[] = ['verbose', 'info', 'warning', 'error'
  * run before that: in the main thread before any worker starts, since a worker's process.env is only a copy.
  */
 export function applyRuntimeDefaults(env: NodeJS.ProcessEnv = process.env): void {
-  env.ORT_DISABLE_TELEMETRY ??= '1';
+  // Empty counts as unset, as for the log level.
+  if ((env.ORT_DISABLE_TELEMETRY ?? '') === '') env.ORT_DISABLE_TELEMETRY = '1';
 }
 
 /** The native log level to use: BATCH_INFER_ORT_LOG_LEVEL when it names one, else 'fatal'. */

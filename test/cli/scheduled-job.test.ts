@@ -101,6 +101,14 @@ describe('--metrics-file and --heartbeat on a real run', () => {
     assert.equal(existsSync(join(dir, 'm.prom')), false);
   });
 
+  it('--heartbeat takes http and https URLs only, naming the flag', () => {
+    for (const url of ['ftp://x/y', 'not a url']) {
+      const result = runCli(['run', SNAPSHOT, '-m', AE, '--heartbeat', url]);
+      assert.equal(result.code, 64);
+      assert.equal(result.stderr, `batch-infer: --heartbeat must be an http:// or https:// URL, got '${url}'\n`);
+    }
+  });
+
   it('a heartbeat receiver that is down never fails the run', async (t) => {
     const dir = tempDir(t);
     const result = await startCli(['run', SNAPSHOT, '-m', AE, '-o', join(dir, 'out.csv'), '--heartbeat', 'http://127.0.0.1:9/ping']).done;
