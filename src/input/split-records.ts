@@ -144,6 +144,11 @@ export class RecordSplitter {
     return [chunk];
   }
 
+  /** Bytes read but not yet part of a complete record: the tail a cut input leaves unread. */
+  get partialRecordBytes(): number {
+    return this.#filled - this.#recordStart;
+  }
+
   /** Flushes the last, possibly partial, chunk (a last record without a line end included). */
   end(): RawChunk[] {
     const chunks = this.#flush();

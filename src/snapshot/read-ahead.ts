@@ -57,6 +57,8 @@ export async function readAhead(options: ReadOptions, poolStarting: Promise<unkn
   poolReady.catch(() => undefined); // Awaited by the caller; a failed start is reported from there.
   let pending: Promise<IteratorResult<Uint8Array>> | undefined;
   let earlyBytes = 0;
+  /** Input bytes handed to the splitter: a read that lost the race with the cut is not among them. */
+  let fedBytes = 0;
   const isHeaderRead = (): boolean => input.format !== 'csv' || splitter.header !== undefined;
   while (!isInputDone && (!isHeaderRead() || (!isPoolReady && earlyBytes < READ_AHEAD_BYTES))) {
     pending ??= source.next();
@@ -74,6 +76,7 @@ export async function readAhead(options: ReadOptions, poolStarting: Promise<unkn
     }
     early.push(...splitter.push(next.value));
     earlyBytes += next.value.length;
+    fedBytes += next.value.length;
   }
   let cutAtBytes: number | undefined;
   const CUT = Symbol('cut');
@@ -104,15 +107,22 @@ export async function readAhead(options: ReadOptions, poolStarting: Promise<unkn
         continue;
       }
       if (next === CUT) {
-        if (!isStopped()) cutAtBytes = input.bytesRead();
+        if (!isStopped()) {
+          // The complete records already read are handed out (they become deadline rejects); the cut is reported
+          // at the end of the last of them, so the offset is where a rerun could resume.
+          yield* splitter.cutCompleteRecords();
+          cutAtBytes = fedBytes - splitter.partialRecordBytes;
+        }
         // Stops reading: a stalled stdin would otherwise keep the process alive until its writer closes it.
         input.close();
         break;
       }
       if (next.done) break;
+      fedBytes += next.value.length;
       for (const chunk of splitter.push(next.value)) if (!isStopped()) yield chunk;
     }
-    if (!isInputDone && !isStopped()) yield* splitter.end();
+    // After a cut, a record the read stopped inside is part of the unread rest, not a row.
+    if (!isInputDone && !isStopped() && cutAtBytes === undefined) yield* splitter.end();
   }
   return {
     input,
