@@ -15,8 +15,9 @@ export interface FakeV2Options {
   /** The output's datatype in the metadata and the answers. */
   datatype: string;
   width: number;
-  /** How long each inference request waits before it is answered. */
+  /** How long each inference request waits before it is answered: `delayMs`, plus `msPerRow` per row it holds. */
   delayMs?: number;
+  msPerRow?: number;
   /** The output value of a row (its features); default their sum, rounded to float32. */
   answer?: (row: number[]) => number;
   /** An error answer for a request holding these rows, or undefined to score it. */
@@ -84,9 +85,9 @@ export class FakeV2Server {
     try {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id?: string; inputs: { name: string; shape: number[]; data: number[] }[] };
       if (body.id !== undefined) this.ids.push(body.id);
-      await new Promise((resolve) => setTimeout(resolve, this.#options.delayMs ?? 0));
       const tensor = body.inputs.find((t) => t.name === input);
       if (tensor === undefined) return json(400, { error: `no input '${input}'` });
+      await new Promise((resolve) => setTimeout(resolve, (this.#options.delayMs ?? 0) + (this.#options.msPerRow ?? 0) * tensor.shape[0]!));
       const rows = Array.from({ length: tensor.shape[0]! }, (_, r) => tensor.data.slice(r * width, (r + 1) * width));
       const failure = this.#options.failWhen?.(rows);
       if (failure !== undefined) {
