@@ -8,7 +8,7 @@
 import { BatchInferError } from '../errors.js';
 import type { Manifest, ManifestModel } from '../model/manifest.js';
 import type { ModelSetup, RemoteModelSetup, TensorType, ValueSignature } from '../model/signature.js';
-import { checkReady, fetchMetadata, RemoteRejected, RemoteUnavailable, type ModelMetadata, type RemoteSettings } from './v2-client.js';
+import { checkReady, fetchMetadata, RemoteRejected, RemoteTimedOut, RemoteUnavailable, type ModelMetadata, type RemoteSettings } from './v2-client.js';
 import { isNumericDatatype, naturalType } from './v2-datatypes.js';
 
 export interface RemoteOptions {
@@ -29,7 +29,8 @@ function settingsFor(remote: RemoteOptions, modelName: string): RemoteSettings {
 }
 
 function asUserError(error: unknown): never {
-  if (error instanceof RemoteUnavailable) throw new BatchInferError('REMOTE_UNAVAILABLE', error.message);
+  // At start, a server that does not answer in time is as unavailable as one that is not there.
+  if (error instanceof RemoteUnavailable || error instanceof RemoteTimedOut) throw new BatchInferError('REMOTE_UNAVAILABLE', error.message);
   if (error instanceof RemoteRejected) throw new BatchInferError('REMOTE_MISMATCH', error.message);
   throw error;
 }

@@ -11,8 +11,8 @@ import { decodeTensor, TO_V2 } from './v2-datatypes.js';
 
 export const BINARY_HEADER = 'Inference-Header-Content-Length';
 const READY_PATH = '/v2/health/ready';
-/** Connection failures that mean the server is not there (yet): worth waiting for it to be ready again. */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+/** Connection failures of a server going away or restarting: worth waiting for it to be ready again. */
+const RESTARTING = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
 export interface RemoteSettings {
   endpoint: string;
@@ -38,6 +38,14 @@ export class RemoteRejected extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'RemoteRejected';
+  }
+}
+
+/** The server accepted the connection but did not answer in time, after every retry. */
+export class RemoteTimedOut extends RemoteRejected {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RemoteTimedOut';
   }
 }
 
@@ -113,20 +121,21 @@ async function waitUntilReady(settings: RemoteSettings, headers: Headers): Promi
 /**
  * fetch with a timeout and retries on transient failures: backoff after a 5xx, 429 or timeout; after a refused
  * or reset connection, a wait for the server to be ready again. Returns the last answer when the server kept
- * answering with an error; throws RemoteUnavailable when it could not be reached, RemoteRejected when it kept
- * timing out.
+ * answering with an error; throws RemoteTimedOut when it kept timing out, RemoteUnavailable when it could not be
+ * reached.
  */
 export async function requestWithRetries(settings: RemoteSettings, path: string, init: RequestInit = {}): Promise<{ response: Response; body: Buffer; attempts: number }> {
   const headers = new Headers(init.headers);
   if (settings.token !== undefined) headers.set('Authorization', `Bearer ${settings.token}`);
   let lastProblem = '';
   let last: { response: Response; body: Buffer } | undefined;
-  let isUnreachable = false;
+  let isTimedOut = false;
+  let isRestarting = false;
   for (let attempt = 0; attempt <= settings.retries; attempt++) {
     if (attempt > 0) {
       if (settings.stats !== undefined) settings.stats.retries++;
       // Readiness is the one path that cannot wait for itself.
-      if (!isUnreachable || path === READY_PATH || !(await waitUntilReady(settings, headers))) await sleep(Math.min(5000, 200 * 2 ** (attempt - 1)));
+      if (!isRestarting || path === READY_PATH || !(await waitUntilReady(settings, headers))) await sleep(Math.min(5000, 200 * 2 ** (attempt - 1)));
     }
     try {
       const response = await fetch(url(settings.endpoint, path), { ...init, headers, signal: AbortSignal.timeout(settings.timeoutMs) });
@@ -134,16 +143,19 @@ export async function requestWithRetries(settings: RemoteSettings, path: string,
       if (!isTransientStatus(response.status)) return { response, body, attempts: attempt + 1 };
       last = { response, body };
       lastProblem = `HTTP ${response.status}`;
-      isUnreachable = false;
+      isTimedOut = false;
+      isRestarting = false;
     } catch (error) {
       lastProblem = describeFailure(error);
-      isUnreachable = UNREACHABLE.has(failureCode(error) ?? '');
-      if (!isUnreachable) last = undefined;
+      isTimedOut = lastProblem === 'timed out';
+      isRestarting = RESTARTING.has(failureCode(error) ?? '');
+      // The last try decides: a server that answered before but now cannot be reached is not there.
+      last = undefined;
     }
   }
   if (last !== undefined) return { ...last, attempts: settings.retries + 1 };
   const message = `--endpoint ${settings.endpoint}: ${path}: ${lastProblem} after ${settings.retries + 1} tries`;
-  throw isUnreachable ? new RemoteUnavailable(message) : new RemoteRejected(message);
+  throw isTimedOut ? new RemoteTimedOut(message) : new RemoteUnavailable(message);
 }
 
 /**

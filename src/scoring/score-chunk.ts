@@ -112,17 +112,28 @@ function planCalls(rows: number, batchSize: number | undefined, step: number): M
   return calls;
 }
 
-/** Runs `task` on every item, at most `limit` at once; the results in the items' order. */
+/**
+ * Runs `task` on every item, at most `limit` at once; the results in the items' order. After a failure no item
+ * starts, and the first failure is thrown once every running task has settled: nothing outlives the chunk.
+ */
 async function mapLimited<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let isFailed = false;
   const lane = async (): Promise<void> => {
-    while (next < items.length) {
+    while (next < items.length && !isFailed) {
       const i = next++;
-      results[i] = await task(items[i]!);
+      try {
+        results[i] = await task(items[i]!);
+      } catch (error) {
+        isFailed = true;
+        throw error;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  const lanes = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, lane));
+  const failure = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+  if (failure !== undefined) throw failure.reason;
   return results;
 }
 
