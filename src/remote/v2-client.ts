@@ -1,8 +1,8 @@
 /**
  * A client for the Open Inference Protocol (KServe V2 REST): readiness, model metadata and inference, with JSON
- * tensors or the binary tensor data extension (`Inference-Header-Content-Length`). Transient failures
- * (connection refused or reset, timeouts, 5xx, 429) are retried with exponential backoff; every request has a
- * timeout; a bearer token is sent when given and never appears in a message.
+ * tensors or the binary tensor data extension (`Inference-Header-Content-Length`). Transient failures are
+ * retried (see requestWithRetries), a refused connection after the server is ready again; every request has a
+ * timeout and an id; a bearer token is sent when given and never appears in a message.
  */
 
 import type { TensorType } from '../model/signature.js';

@@ -20,6 +20,8 @@ export interface FakeV2Options {
   msPerRow?: number;
   /** The output value of a row (its features); default their sum, rounded to float32. */
   answer?: (row: number[]) => number;
+  /** The id to answer a request holding these rows with; default the request's own. */
+  answerId?: (id: string | undefined, rows: number[][]) => string | undefined;
   /** An error answer for a request holding these rows, or undefined to score it. */
   failWhen?: (rows: number[][]) => { status: number; contentType: string; body: string } | undefined;
 }
@@ -95,7 +97,8 @@ export class FakeV2Server {
         return void response.end(failure.body);
       }
       const answer = this.#options.answer ?? ((row: number[]) => Math.fround(row.reduce((a, b) => a + b, 0)));
-      return json(200, { model_name: model, id: body.id, outputs: [{ name: output, datatype, shape: [rows.length, 1], data: rows.map(answer) }] });
+      const id = this.#options.answerId === undefined ? body.id : this.#options.answerId(body.id, rows);
+      return json(200, { model_name: model, id, outputs: [{ name: output, datatype, shape: [rows.length, 1], data: rows.map(answer) }] });
     } finally {
       this.inFlight--;
     }

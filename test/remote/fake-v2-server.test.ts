@@ -106,6 +106,14 @@ describe('--endpoint against a fake V2 server that counts what it gets', () => {
     assert.equal(outcome.rejects[0]!.reason, "inference failed: model 'summer': HTTP 502: 502 Bad Gateway");
   });
 
+  it("rejects the rows of a chunk whose answer carries another request's id", async (t) => {
+    const server = await startServer(t, { answerId: (id, rows) => (rows.some((row) => row[0] === 4321) ? 'someone-else' : id) });
+    const outcome = await runAgainst(t, server, ['--retries', '0']);
+    assert.equal(outcome.code, ExitCode.rowsRejected, outcome.stderr);
+    assert.equal(outcome.rejects.length, 500);
+    assert.match(outcome.rejects[0]!.reason!, /^inference failed: model 'summer': POST \/v2\/models\/summer\/infer: the answer is for request 'someone-else', not 'summer-\d+-\d+'$/);
+  });
+
   it('fails the run as unavailable (69) when the server refuses every chunk', async (t) => {
     const server = await startServer(t, { failWhen: () => ({ status: 503, contentType: 'text/plain', body: 'overloaded' }) });
     const outcome = await runAgainst(t, server, ['--retries', '0']);
