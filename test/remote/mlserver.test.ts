@@ -35,4 +35,11 @@ describe('scoring on MLServer (mlserver-sklearn), a third-party Open Inference P
     const timing = JSON.parse(readFileSync(timingFile, 'utf8')) as Record<string, number>;
     assert.ok(timing.requests! > 0 && timing.rowsRejected === 0);
   });
+
+  it('passes --compare: the remote run against the manifest\'s ONNX model scored locally in the main thread', async (t) => {
+    const timingFile = join(tempDir(t), 'timing.json');
+    const run = await startCli(['run', join(dir, 'rows.csv'), '-m', join(dir, 'manifest.json'), '--endpoint', server!.url, '--compare', '-o', '/dev/null', '--timing-json', timingFile, '-q']).done;
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((JSON.parse(readFileSync(timingFile, 'utf8')) as { identical?: boolean }).identical, true);
+  });
 });
