@@ -20,6 +20,8 @@ export interface FakeV2Options {
   msPerRow?: number;
   /** The output value of a row (its features); default their sum, rounded to float32. */
   answer?: (row: number[]) => number;
+  /** Lists the binary tensor data extension in GET /v2, and answers binary requests in kind. */
+  isBinary?: boolean;
   /** The id to answer a request holding these rows with; default the request's own. */
   answerId?: (id: string | undefined, rows: number[][]) => string | undefined;
   /** An error answer for a request holding these rows, or undefined to score it. */
@@ -76,7 +78,7 @@ export class FakeV2Server {
       response.end(JSON.stringify(body));
     };
     if (request.url === '/v2/health/ready') return json(200, {});
-    if (request.url === '/v2') return json(200, { name: 'fake', extensions: [] });
+    if (request.url === '/v2') return json(200, { name: 'fake', extensions: this.#options.isBinary === true ? ['binary_tensor_data'] : [] });
     if (request.url === `/v2/models/${model}`) {
       return json(200, { name: model, inputs: [{ name: input, datatype: 'FP32', shape: [-1, width] }], outputs: [{ name: output, datatype, shape: [-1, 1] }] });
     }
@@ -85,12 +87,21 @@ export class FakeV2Server {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id?: string; inputs: { name: string; shape: number[]; data: number[] }[] };
+      const raw = Buffer.concat(chunks);
+      const headerLength = request.headers['inference-header-content-length'];
+      const jsonLength = headerLength === undefined ? raw.length : Number(headerLength);
+      const body = JSON.parse(raw.subarray(0, jsonLength).toString('utf8')) as { id?: string; inputs: { name: string; shape: number[]; data?: number[] }[] };
+      if (headerLength !== undefined) {
+        // One FP32 input, its bytes after the JSON header.
+        const bytes = raw.subarray(jsonLength);
+        body.inputs[0]!.data = Array.from(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)));
+      }
       if (body.id !== undefined) this.ids.push(body.id);
       const tensor = body.inputs.find((t) => t.name === input);
       if (tensor === undefined) return json(400, { error: `no input '${input}'` });
       await new Promise((resolve) => setTimeout(resolve, (this.#options.delayMs ?? 0) + (this.#options.msPerRow ?? 0) * tensor.shape[0]!));
-      const rows = Array.from({ length: tensor.shape[0]! }, (_, r) => tensor.data.slice(r * width, (r + 1) * width));
+      const data = tensor.data ?? [];
+      const rows = Array.from({ length: tensor.shape[0]! }, (_, r) => data.slice(r * width, (r + 1) * width));
       const failure = this.#options.failWhen?.(rows);
       if (failure !== undefined) {
         response.writeHead(failure.status, { 'content-type': failure.contentType });
@@ -98,7 +109,12 @@ export class FakeV2Server {
       }
       const answer = this.#options.answer ?? ((row: number[]) => Math.fround(row.reduce((a, b) => a + b, 0)));
       const id = this.#options.answerId === undefined ? body.id : this.#options.answerId(body.id, rows);
-      return json(200, { model_name: model, id, outputs: [{ name: output, datatype, shape: [rows.length, 1], data: rows.map(answer) }] });
+      const values = rows.map(answer);
+      if (headerLength === undefined) return json(200, { model_name: model, id, outputs: [{ name: output, datatype, shape: [rows.length, 1], data: values }] });
+      const typed = datatype === 'FP64' ? new Float64Array(values) : new Float32Array(values);
+      const header = Buffer.from(JSON.stringify({ model_name: model, id, outputs: [{ name: output, datatype, shape: [rows.length, 1], parameters: { binary_data_size: typed.byteLength } }] }));
+      response.writeHead(200, { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) });
+      return void response.end(Buffer.concat([header, Buffer.from(typed.buffer)]));
     } finally {
       this.inFlight--;
     }

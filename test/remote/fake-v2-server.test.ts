@@ -83,12 +83,23 @@ describe('--endpoint against a fake V2 server that counts what it gets', () => {
     assert.equal(server.maxInFlight, 3);
   });
 
+  it('sends each sub-batch as binary tensors when the server lists the extension, every row to its own answer', async (t) => {
+    const server = await startServer(t, { isBinary: true, delayMs: 100 });
+    const outcome = await runAgainst(t, server, ['--concurrency', '4', '-w', '2']);
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.equal(server.maxInFlight, 4);
+    assert.equal(outcome.rows.length, ROWS);
+  });
+
   it("rejects the rows of the one chunk the server keeps failing (500), with the server's message, and scores the rest", async (t) => {
     const server = await startServer(t, {
       failWhen: (rows) => (rows.some((row) => row[0] === 1234) ? { status: 500, contentType: 'application/json', body: JSON.stringify({ error: 'model crashed on\nrow 1234' }) } : undefined),
     });
-    const outcome = await runAgainst(t, server, ['--retries', '2', '--concurrency', '4']);
+    const metrics = join(tempDir(t), 'batch-infer.prom');
+    const outcome = await runAgainst(t, server, ['--retries', '2', '--concurrency', '4', '--metrics-file', metrics]);
     assert.equal(outcome.code, ExitCode.rowsRejected, outcome.stderr);
+    assert.match(readFileSync(metrics, 'utf8'), /^batch_infer_last_run_remote_request_retries\{command="run"\} 2$/m);
+    assert.match(readFileSync(metrics, 'utf8'), /^batch_infer_last_run_remote_chunks_refused\{command="run"\} 1$/m);
     assert.equal(outcome.rejects.length, 500, 'the chunk of rows 1000-1499');
     assert.ok(outcome.rejects.every((r) => Number(r.record!.split(',')[0]) >= 1000 && Number(r.record!.split(',')[0]) < 1500));
     assert.equal(outcome.rejects[0]!.reason, "inference failed: model 'summer': HTTP 500 after 3 tries: model crashed on row 1234");
@@ -160,6 +171,9 @@ describe('--endpoint with the manifest mapping the server names and datatypes', 
     assert.equal(native.code, 0, native.stderr);
     assert.equal(converted.output, native.output);
     // Without the declared type the FP64 answer is written as float64: the conversion is what makes them equal.
+    const binary = await startServer(t, { ...named, datatype: 'FP64', answer: thirds, isBinary: true });
+    const binaryConverted = await runAgainst(t, binary, [], { manifest: writeManifest(tempDir(t), mapped('FP64'), { type: 'float32' }), expected });
+    assert.equal(binaryConverted.output, native.output, 'the same through the binary extension');
     const unconverted = await runAgainst(t, fp64, [], { manifest: writeManifest(tempDir(t), mapped('FP64')), expected: (id) => (id + (id % 7)) / 3 });
     assert.notEqual(unconverted.output, native.output);
   });
