@@ -152,6 +152,18 @@ describe('--endpoint against a fake V2 server that counts what it gets', () => {
     assert.equal(outcome.rows.length, ROWS);
     assert.ok((outcome.timing?.requestRetries ?? 0) > 0, 'the requests cut by the restart were retried');
   });
+
+  it('fails the run as unavailable (69) when the server goes away mid-run and does not come back within the retries', async (t) => {
+    const server = await startServer(t, { delayMs: 60 });
+    const outcome = await runAgainst(t, server, ['--concurrency', '2', '--retries', '1', '--request-timeout', '1s'], {
+      during: async () => {
+        await waitFor(() => server.requests >= 4);
+        await server.stop();
+      },
+    });
+    assert.equal(outcome.code, exitStatusOf('REMOTE_UNAVAILABLE'), outcome.stderr);
+    assert.match(outcome.stderr, /\/v2\/models\/summer\/infer: (ECONNREFUSED|ECONNRESET|UND_ERR_SOCKET|other side closed) after 2 tries/);
+  });
 });
 
 describe('--endpoint with the manifest mapping the server names and datatypes', () => {
