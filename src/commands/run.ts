@@ -57,6 +57,7 @@ export async function runCommand(input: string | undefined, command: Command): P
       rowsRejected: timing.rowsRejected,
       phasesMs: { startup: timing.startupMs, warm_up: timing.warmUpMs, parallel: timing.parallelMs, wall: timing.wallMs, ...(timing.sequentialMs === undefined ? {} : { sequential: timing.sequentialMs }) },
       inferMsByModel: timing.inferMsByModel ?? {},
+      ...(timing.requests === undefined ? {} : { remote: { requests: timing.requests, retries: timing.requestRetries ?? 0, chunksRefused: timing.chunksRefused ?? 0 } }),
       exitCode: exitCodeFor(timing),
     };
   });

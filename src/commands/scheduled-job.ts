@@ -8,7 +8,7 @@
 import type { LogFormat } from '../config/options.js';
 import { formatRejectLimit, isBeyondRejectLimit, type RejectLimit } from '../config/parse-values.js';
 import { describeError, ExitCode, exitCodeOf } from '../errors.js';
-import { writeMetricsFile } from '../output/metrics-file.js';
+import { writeMetricsFile, type RunMetrics } from '../output/metrics-file.js';
 import { commitJson, openFileSink, openTimingJson, type OutputSink } from '../output/write-output.js';
 import { createHeartbeat } from './heartbeat.js';
 import { acquireLock, type HeldLock } from './lock.js';
@@ -35,6 +35,7 @@ export interface JobOutcome {
   rowsRejected: number;
   phasesMs: Record<string, number>;
   inferMsByModel: Record<string, number>;
+  remote?: RunMetrics['remote'];
   /** The exit status the rows decide (0, 1, 3, 4): the reject limit may still turn it into a failure. */
   exitCode: number;
 }
@@ -103,7 +104,7 @@ async function runReported(settings: JobSettings, job: Omit<JobContext, 'signal'
   if (settings.metricsFile !== undefined) {
     const metrics = { command: settings.command, exitCode, rowsIn: outcome?.rowsIn ?? 0, rowsScored: outcome?.rowsScored ?? 0, rowsRejected: outcome?.rowsRejected ?? 0 };
     try {
-      await writeMetricsFile(settings.metricsFile, { ...metrics, phasesMs: outcome?.phasesMs ?? { wall: performance.now() - startedAt }, inferMsByModel: outcome?.inferMsByModel ?? {}, finishedAt: new Date() });
+      await writeMetricsFile(settings.metricsFile, { ...metrics, phasesMs: outcome?.phasesMs ?? { wall: performance.now() - startedAt }, inferMsByModel: outcome?.inferMsByModel ?? {}, ...(outcome?.remote === undefined ? {} : { remote: outcome.remote }), finishedAt: new Date() });
     } catch (error) {
       // The run's own failure is what the user must see; a metrics failure after a good run is one of its own.
       if (failure === undefined) {

@@ -132,7 +132,7 @@ export const OPTION_TABLE = [
   option({ name: 'onDeadline', valueName: 'action', commands: ['run'], parse: choiceOf(['finish', 'abort']), default: 'finish', help: "'finish' (finish, report, exit 3) or 'abort' (stop, reject the rest, exit 3)" }),
   option({ name: 'endpoint', valueName: 'url', commands: ['run'], parse: parseUrl, help: 'score on an Open Inference Protocol (KServe V2) server, e.g. http://127.0.0.1:8000' }),
   option({ name: 'modelName', valueName: 'name', commands: ['run'], parse: parseText, help: "with --endpoint: the server's name for the model", defaultHelp: "the manifest's model names" }),
-  option({ name: 'concurrency', valueName: 'n', commands: ['run'], parse: parsePositiveInteger, help: 'with --endpoint: requests in flight', defaultHelp: "2 x the server's replicas, else 4" }),
+  option({ name: 'concurrency', valueName: 'n', commands: ['run'], parse: parsePositiveInteger, help: "with --endpoint: requests in flight (each worker sends its chunk's rows as ceil(n / workers) requests at once)", defaultHelp: "2 x the server's replicas, else 4" }),
   option({ name: 'requestTimeout', valueName: 'duration', commands: ['run'], parse: parseDuration, default: 30_000, defaultHelp: '30s', help: 'with --endpoint: timeout of each request' }),
   option({ name: 'tokenEnv', valueName: 'var', commands: ['run'], parse: parseText, default: 'BATCH_INFER_TOKEN', help: 'with --endpoint: environment variable holding a bearer token' }),
   option({ name: 'compare', commands: ['run'], parse: parseBoolean, default: false, help: 'also run the sequential baseline on the same chunks and report the speedup' }),

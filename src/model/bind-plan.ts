@@ -117,6 +117,9 @@ export function checkModelSignature(model: ManifestModel, signature: ModelSignat
       if (actual.type === 'non-tensor') {
         mismatch(model, `output '${output.name}' is not a tensor (a map or sequence: export classifiers with zipmap off)`);
       }
+      if (output.type !== undefined && actual.type !== output.type) {
+        mismatch(model, `output '${output.name}' is ${actual.type} in the model, the manifest says ${output.type}`);
+      }
       const width = featureWidth(actual);
       const columns = output.columns ?? [output.name];
       if (width === 'bad-rank') mismatch(model, `output '${output.name}' has shape ${formatShape(actual.shape)}; only [N] and [N, K] outputs can be written as columns`);

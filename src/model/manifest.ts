@@ -21,7 +21,22 @@ export interface ManifestOutput {
   name: string;
   /** Undefined only on the --model quick path: named after the output when its shape is known. */
   columns: string[] | undefined;
+  /** The type written (`"type"`): a local model's output must have it; a server's answer is converted to it. */
+  type: TensorType | undefined;
 }
+
+/** How a V2 server (--endpoint) names a model and its tensors, where it differs from the manifest (`"remote"`). */
+export interface ManifestRemote {
+  /** The server's name for the model; undefined: the model's name. */
+  name: string | undefined;
+  /** Manifest input name to the server's input name. */
+  inputs: Record<string, string>;
+  /** Manifest output name to the server's output name and the datatype it answers with (checked at start). */
+  outputs: Record<string, { name: string; datatype: string | undefined }>;
+}
+
+/** The Open Inference Protocol's tensor datatypes. */
+export const V2_DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'] as const;
 
 export interface ManifestThreshold {
   column: string;
@@ -43,6 +58,7 @@ export interface ManifestModel {
    * "not anomalous".
    */
   keepsNonFinite: boolean;
+  remote: ManifestRemote | undefined;
 }
 
 /** Settings a manifest may carry for `run` (for example what `bench --recommend` found). */
@@ -116,6 +132,13 @@ class ManifestReader {
     return value;
   }
 
+  /** One of `allowed`, named in the message when it is not. */
+  oneOf<T extends string>(value: Json | undefined, where: string, allowed: readonly T[]): T {
+    const text = this.string(value, where);
+    if (!allowed.includes(text as T)) this.fail(where, `'${text}' is not supported (expected one of ${allowed.join(', ')})`);
+    return text as T;
+  }
+
   onlyKeys(value: { [key: string]: Json }, where: string, keys: readonly string[]): void {
     for (const key of Object.keys(value)) {
       if (!keys.includes(key)) this.fail(where, `unknown key '${key}' (expected one of ${keys.join(', ')})`);
@@ -154,7 +177,7 @@ export function parseManifest(json: Json, file: string): Manifest {
   const models = modelsJson.map((modelJson, m): ManifestModel => {
     const where = `$.models[${m}]`;
     const model = read.object(modelJson, where);
-    read.onlyKeys(model, where, ['name', 'path', 'inputs', 'outputs', 'threshold', 'thresholds', 'nonFinite']);
+    read.onlyKeys(model, where, ['name', 'path', 'inputs', 'outputs', 'threshold', 'thresholds', 'nonFinite', 'remote']);
     const path = resolve(base, read.string(model.path, `${where}.path`));
     const name = model.name === undefined ? `model${m}` : read.string(model.name, `${where}.name`);
     const inputsJson = read.array(model.inputs, `${where}.inputs`);
@@ -163,10 +186,7 @@ export function parseManifest(json: Json, file: string): Manifest {
       const at = `${where}.inputs[${i}]`;
       const input = read.object(inputJson, at);
       read.onlyKeys(input, at, ['name', 'type', 'columns', 'fill']);
-      const type = input.type === undefined ? 'float32' : read.string(input.type, `${at}.type`);
-      if (!TENSOR_TYPES.includes(type as TensorType)) {
-        read.fail(`${at}.type`, `'${type}' is not supported (expected one of ${TENSOR_TYPES.join(', ')})`);
-      }
+      const type = input.type === undefined ? 'float32' : read.oneOf(input.type, `${at}.type`, TENSOR_TYPES);
       const columns = read.strings(input.columns, `${at}.columns`);
       if (columns.length === 0) read.fail(`${at}.columns`, 'must name at least one column');
       return {
@@ -181,10 +201,11 @@ export function parseManifest(json: Json, file: string): Manifest {
     const outputs = outputsJson.map((outputJson, o): ManifestOutput => {
       const at = `${where}.outputs[${o}]`;
       const output = read.object(outputJson, at);
-      read.onlyKeys(output, at, ['name', 'columns']);
+      read.onlyKeys(output, at, ['name', 'columns', 'type']);
       const columns = read.strings(output.columns, `${at}.columns`);
       if (columns.length === 0) read.fail(`${at}.columns`, 'must name at least one column');
-      return { name: read.string(output.name, `${at}.name`), columns };
+      const type = output.type === undefined ? undefined : read.oneOf(output.type, `${at}.type`, TENSOR_TYPES);
+      return { name: read.string(output.name, `${at}.name`), columns, type };
     });
     const thresholdJson = model.thresholds ?? (model.threshold === undefined ? [] : [model.threshold]);
     const thresholdKey = model.thresholds === undefined ? `${where}.threshold` : `${where}.thresholds`;
@@ -200,7 +221,8 @@ export function parseManifest(json: Json, file: string): Manifest {
     });
     const nonFinite = model.nonFinite === undefined ? 'reject' : read.string(model.nonFinite, `${where}.nonFinite`);
     if (nonFinite !== 'reject' && nonFinite !== 'keep') read.fail(`${where}.nonFinite`, `must be 'reject' or 'keep', got '${nonFinite}'`);
-    return { name, path, inputs, outputs, thresholds, keepsNonFinite: nonFinite === 'keep' };
+    const remote = model.remote === undefined ? undefined : parseRemote(read, model.remote, `${where}.remote`, inputs, outputs);
+    return { name, path, inputs, outputs, thresholds, keepsNonFinite: nonFinite === 'keep', remote };
   });
 
   const names = new Set<string>();
@@ -231,6 +253,29 @@ export function parseManifest(json: Json, file: string): Manifest {
   return { source: file, passthrough, models, run };
 }
 
+/** A model's `"remote"` mapping: every key names one of the model's inputs or outputs. */
+function parseRemote(read: ManifestReader, json: Json, where: string, inputs: readonly ManifestInput[], outputs: readonly ManifestOutput[]): ManifestRemote {
+  const remote = read.object(json, where);
+  read.onlyKeys(remote, where, ['name', 'inputs', 'outputs']);
+  const mapped = (key: 'inputs' | 'outputs', names: readonly string[]): [string, Json][] => {
+    if (remote[key] === undefined) return [];
+    const entries = Object.entries(read.object(remote[key], `${where}.${key}`));
+    for (const [name] of entries) {
+      if (!names.includes(name)) read.fail(`${where}.${key}.${name}`, `'${name}' is not one of this model's ${key} (${names.join(', ')})`);
+    }
+    return entries;
+  };
+  const inputNames = Object.fromEntries(mapped('inputs', inputs.map((i) => i.name)).map(([name, value]) => [name, read.string(value, `${where}.inputs.${name}`)]));
+  const outputMap = mapped('outputs', outputs.map((o) => o.name)).map(([name, value]): [string, ManifestRemote['outputs'][string]] => {
+    const at = `${where}.outputs.${name}`;
+    if (typeof value === 'string') return [name, { name: read.string(value, at), datatype: undefined }];
+    const output = read.object(value, at);
+    read.onlyKeys(output, at, ['name', 'datatype']);
+    return [name, { name: output.name === undefined ? name : read.string(output.name, `${at}.name`), datatype: output.datatype === undefined ? undefined : read.oneOf(output.datatype, `${at}.datatype`, V2_DATATYPES) }];
+  });
+  return { name: remote.name === undefined ? undefined : read.string(remote.name, `${where}.name`), inputs: inputNames, outputs: Object.fromEntries(outputMap) };
+}
+
 /**
  * The --model quick path: one model with a single 2-D float input. Features come from --features, or else are
  * the last K columns of the input (K = the model input's last dimension); every output is written.
@@ -248,6 +293,7 @@ export function manifestForModel(modelFile: string, features: string[] | undefin
         outputs: undefined,
         thresholds: [],
         keepsNonFinite: false,
+        remote: undefined,
       },
     ],
     run: { chunkSize: undefined, workers: undefined },

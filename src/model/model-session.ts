@@ -6,16 +6,17 @@
 import * as ort from 'onnxruntime-node';
 import { BatchInferError, describeError } from '../errors.js';
 import type { ModelSetup, ModelSignature, ValueSignature } from './signature.js';
-import { RemoteRunner } from '../remote/remote-runner.js';
+import { RemoteRunner, type RemoteTiming } from '../remote/remote-runner.js';
 import { applyRuntimeDefaults, nativeLogLevel, nativeLogSeverity } from './runtime-environment.js';
 
 /** What scoring needs of a model: an onnxruntime session, or a RemoteRunner for --endpoint. */
 export interface ModelRunner {
   run(feeds: Record<string, ort.Tensor>, outputNames: readonly string[]): Promise<Record<string, { data: unknown } | undefined>>;
   release(): Promise<void>;
-  takeTiming?(): { networkMs: number; serverMs: number };
-  /** A server: asked once per chunk, however many rows, since each call is a request. */
+  takeTiming?(): RemoteTiming;
+  /** A server: a chunk's rows go in `requestsPerChunk` requests sent at once, since each call mostly waits. */
   readonly isRemote?: boolean;
+  readonly requestsPerChunk?: number;
 }
 
 export interface LoadedModel {

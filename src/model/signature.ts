@@ -33,6 +33,12 @@ export interface RemoteModelSetup {
   signature: ModelSignature;
   /** The server's replica count, when its metadata says. */
   replicas: number | undefined;
+  /** The server's name for each manifest input that it names differently. */
+  inputNames: Record<string, string>;
+  /** Each manifest output's name on the server, and the type its answers are converted to. */
+  outputs: Record<string, { name: string; type: TensorType }>;
+  /** A chunk's rows go in this many requests at once (--concurrency over the workers). */
+  requestsPerChunk: number;
 }
 
 export interface ModelSetup {

@@ -20,6 +20,8 @@ export interface RunMetrics {
   phasesMs: Readonly<Record<string, number>>;
   /** Inference time per model, summed over the workers, in milliseconds. */
   inferMsByModel: Readonly<Record<string, number>>;
+  /** With --endpoint: inference requests, their extra tries, and chunks whose rows the server refused. */
+  remote?: { requests: number; retries: number; chunksRefused: number };
   /** When the run ended. */
   finishedAt: Date;
 }
@@ -72,6 +74,11 @@ export async function formatMetrics(metrics: RunMetrics, lastSuccess: number | u
   for (const [phase, ms] of Object.entries(metrics.phasesMs)) phases.set({ command, phase }, ms / 1000);
   const infer = gauge('batch_infer_last_run_model_inference_seconds', 'Inference time per model in the last run, summed over workers.', ['model'] as const);
   for (const [model, ms] of Object.entries(metrics.inferMsByModel)) infer.set({ command, model }, ms / 1000);
+  if (metrics.remote !== undefined) {
+    gauge('batch_infer_last_run_remote_requests', 'Inference requests of the last run (--endpoint).').set({ command }, metrics.remote.requests);
+    gauge('batch_infer_last_run_remote_request_retries', 'Extra tries of inference requests in the last run (--endpoint).').set({ command }, metrics.remote.retries);
+    gauge('batch_infer_last_run_remote_chunks_refused', 'Chunks of the last run whose rows the server refused (--endpoint).').set({ command }, metrics.remote.chunksRefused);
+  }
   return registry.metrics();
 }
 

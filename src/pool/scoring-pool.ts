@@ -20,8 +20,6 @@ export interface PoolOptions {
   workers: number;
   models: ModelSetup[];
   isolation: Isolation;
-  /** Chunks one worker handles at once: 1 locally; more with --endpoint, where a chunk mostly waits. */
-  tasksPerWorker?: number;
 }
 
 export interface PoolStarted {
@@ -85,13 +83,15 @@ export class ScoringPool {
       runtime: isProcess ? 'child_process' : 'worker_threads',
       minThreads: options.workers,
       maxThreads: options.workers,
-      concurrentTasksPerWorker: options.tasksPerWorker ?? 1,
+      // One task per worker: tinypool 2.2 never gives a busy worker a task that carries an abort signal (every task
+      // here does), so more would not run anyway; --endpoint gets its requests in flight inside a task instead.
+      concurrentTasksPerWorker: 1,
       // Workers live for the whole run: an idle timeout would unload models between chunks.
       idleTimeout: Number.POSITIVE_INFINITY,
       workerData: setup,
       ...(isProcess ? { serialization: 'advanced' as const, env: { ...process.env, BATCH_INFER_WORKER_SETUP: JSON.stringify(setup) } as Record<string, string> } : {}),
     });
-    this.#free = options.workers * (options.tasksPerWorker ?? 1);
+    this.#free = options.workers;
     if (!isProcess) {
       // Each worker thread's stdout and stderr are piped into this process's, one 'error' listener each: with ten
       // or more workers Node would warn of a leak on stderr (tinypool raises the limit itself for processes).

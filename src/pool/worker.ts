@@ -93,6 +93,9 @@ async function runChunk(task: ChunkTask, models: LoadedModel[]): Promise<WorkerR
     busyMs: performance.now() - start,
     networkMs: scored.networkMs,
     serverMs: scored.serverMs,
+    requests: scored.requests,
+    requestRetries: scored.requestRetries,
+    ...(scored.serverRefusal === undefined ? {} : { serverRefusal: scored.serverRefusal }),
   };
 }
 

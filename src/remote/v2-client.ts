@@ -1,17 +1,18 @@
 /**
  * A client for the Open Inference Protocol (KServe V2 REST): readiness, model metadata and inference, with JSON
- * tensors or the binary tensor data extension (`Inference-Header-Content-Length`). Transient failures
- * (connection refused or reset, timeouts, 5xx, 429) are retried with exponential backoff; every request has a
- * timeout; a bearer token is sent when given and never appears in a message.
+ * tensors or the binary tensor data extension (`Inference-Header-Content-Length`). Transient failures are
+ * retried (see requestWithRetries), a refused connection after the server is ready again; every request has a
+ * timeout and an id; a bearer token is sent when given and never appears in a message.
  */
 
-import type { TensorType, ValueSignature } from '../model/signature.js';
-import { tensorArrayFromBytes, tensorArrayFromNumbers } from '../model/tensor-arrays.js';
+import type { TensorType } from '../model/signature.js';
+import type { TensorArray } from '../model/tensor-arrays.js';
+import { decodeTensor, TO_V2 } from './v2-datatypes.js';
 
 export const BINARY_HEADER = 'Inference-Header-Content-Length';
-
-const TO_V2: Record<TensorType, string> = { float32: 'FP32', float64: 'FP64', int64: 'INT64', int32: 'INT32' };
-const FROM_V2: Record<string, TensorType> = { FP32: 'float32', FP64: 'float64', INT64: 'int64', INT32: 'int32' };
+const READY_PATH = '/v2/health/ready';
+/** Connection failures of a server going away or restarting: worth waiting for it to be ready again. */
+const RESTARTING = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
 export interface RemoteSettings {
   endpoint: string;
@@ -20,9 +21,11 @@ export interface RemoteSettings {
   token: string | undefined;
   timeoutMs: number;
   retries: number;
+  /** Counts the extra tries of every request made with these settings. */
+  stats?: { retries: number };
 }
 
-/** The server could not be reached, or kept failing, after every retry: the run cannot go on. */
+/** The server could not be reached after every retry (and did not come back ready): the run cannot go on. */
 export class RemoteUnavailable extends Error {
   constructor(message: string) {
     super(message);
@@ -30,11 +33,19 @@ export class RemoteUnavailable extends Error {
   }
 }
 
-/** The server refused this request (4xx): the chunk's rows become rejects, the run goes on. */
+/** The server refused this request (4xx, or 5xx and timeouts after every retry): the chunk's rows become rejects. */
 export class RemoteRejected extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'RemoteRejected';
+  }
+}
+
+/** The server accepted the connection but did not answer in time, after every retry. */
+export class RemoteTimedOut extends RemoteRejected {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RemoteTimedOut';
   }
 }
 
@@ -70,44 +81,105 @@ function isTransientStatus(status: number): boolean {
   return status === 429 || status >= 500;
 }
 
+function failureCode(error: unknown): string | undefined {
+  const cause = (error as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
+  return cause?.code ?? cause?.errors?.[0]?.code;
+}
+
 function describeFailure(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
-  if (cause?.code !== undefined) return cause.code;
-  if (cause?.errors?.[0]?.code !== undefined) return cause.errors[0].code;
+  const code = failureCode(error);
+  if (code !== undefined) return code;
+  const cause = (error as { cause?: { message?: string } }).cause;
   if (cause?.message !== undefined) return cause.message;
   if ((error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') return 'timed out';
   return (error as Error).message;
 }
 
-/** fetch with a timeout and backoff retries on transient failures. Returns the response of the last try. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * After a refused or reset connection (a server restarting): polls GET /v2/health/ready until it answers 200,
+ * for at most the request timeout. Whether it came back.
+ */
+async function waitUntilReady(settings: RemoteSettings, headers: Headers): Promise<boolean> {
+  const until = performance.now() + settings.timeoutMs;
+  for (let left = settings.timeoutMs; left > 0; left = until - performance.now()) {
+    try {
+      const response = await fetch(url(settings.endpoint, READY_PATH), { headers, signal: AbortSignal.timeout(Math.max(1, Math.min(left, 2000))) });
+      await response.arrayBuffer();
+      if (response.status === 200) return true;
+    } catch {
+      // Not back yet.
+    }
+    await sleep(Math.min(200, Math.max(0, until - performance.now())));
+  }
+  return false;
+}
+
+/**
+ * fetch with a timeout and retries on transient failures: backoff after a 5xx, 429 or timeout; after a refused
+ * or reset connection, a wait for the server to be ready again. Returns the last answer when the server kept
+ * answering with an error; throws RemoteTimedOut when it kept timing out, RemoteUnavailable when it could not be
+ * reached.
+ */
 export async function requestWithRetries(settings: RemoteSettings, path: string, init: RequestInit = {}): Promise<{ response: Response; body: Buffer; attempts: number }> {
   const headers = new Headers(init.headers);
   if (settings.token !== undefined) headers.set('Authorization', `Bearer ${settings.token}`);
   let lastProblem = '';
+  let last: { response: Response; body: Buffer } | undefined;
+  let isTimedOut = false;
+  let isRestarting = false;
   for (let attempt = 0; attempt <= settings.retries; attempt++) {
-    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 200 * 2 ** (attempt - 1))));
+    if (attempt > 0) {
+      if (settings.stats !== undefined) settings.stats.retries++;
+      // Readiness is the one path that cannot wait for itself.
+      if (!isRestarting || path === READY_PATH || !(await waitUntilReady(settings, headers))) await sleep(Math.min(5000, 200 * 2 ** (attempt - 1)));
+    }
     try {
       const response = await fetch(url(settings.endpoint, path), { ...init, headers, signal: AbortSignal.timeout(settings.timeoutMs) });
       const body = Buffer.from(await response.arrayBuffer());
-      if (isTransientStatus(response.status)) {
-        lastProblem = `HTTP ${response.status}`;
-        continue;
-      }
-      return { response, body, attempts: attempt + 1 };
+      if (!isTransientStatus(response.status)) return { response, body, attempts: attempt + 1 };
+      last = { response, body };
+      lastProblem = `HTTP ${response.status}`;
+      isTimedOut = false;
+      isRestarting = false;
     } catch (error) {
       lastProblem = describeFailure(error);
+      isTimedOut = lastProblem === 'timed out';
+      isRestarting = RESTARTING.has(failureCode(error) ?? '');
+      // The last try decides: a server that answered before but now cannot be reached is not there.
+      last = undefined;
     }
   }
-  throw new RemoteUnavailable(`--endpoint ${settings.endpoint}: ${path}: ${lastProblem} after ${settings.retries + 1} tries`);
+  if (last !== undefined) return { ...last, attempts: settings.retries + 1 };
+  const message = `--endpoint ${settings.endpoint}: ${path}: ${lastProblem} after ${settings.retries + 1} tries`;
+  throw isTimedOut ? new RemoteTimedOut(message) : new RemoteUnavailable(message);
 }
 
-function errorText(body: Buffer): string {
+/**
+ * The server's reason for an error answer, as one line of at most 200 bytes: a JSON body's `error`, an HTML
+ * page's title or text (a proxy's error page), or the body's start.
+ */
+export function errorText(body: Buffer): string {
+  let text = body.toString('utf8', 0, Math.min(body.length, 64 * 1024));
   try {
-    const json = JSON.parse(body.toString('utf8')) as { error?: string };
-    return json.error ?? body.toString('utf8').slice(0, 200);
+    const json = JSON.parse(text) as { error?: unknown; detail?: unknown };
+    const reason = json.error ?? json.detail;
+    if (reason !== undefined) text = typeof reason === 'string' ? reason : JSON.stringify(reason);
   } catch {
-    return body.toString('utf8').slice(0, 200);
+    if (/^\s*</.test(text)) {
+      const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(text)?.[1];
+      const bodyText = text.replace(/<(script|style|head)[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ');
+      text = title !== undefined && title.trim() !== '' ? title : bodyText;
+      text = text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+    }
   }
+  text = text.replace(/\s+/g, ' ').trim();
+  const bytes = Buffer.from(text);
+  // Cut at 200 bytes, and back to a whole character.
+  return bytes.length <= 200 ? text : bytes.subarray(0, 200).toString('utf8').replace(/\uFFFD$/, '');
 }
 
 export interface ServerInfo {
@@ -143,13 +215,20 @@ export async function checkReady(settings: RemoteSettings): Promise<ServerInfo> 
   return { extensions: json.extensions ?? [] };
 }
 
+/** A tensor as the server describes it: its own name and datatype. */
+export interface V2Value {
+  name: string;
+  datatype: string;
+  shape: (number | string)[];
+}
+
 export interface ModelMetadata {
-  inputs: ValueSignature[];
-  outputs: ValueSignature[];
+  inputs: V2Value[];
+  outputs: V2Value[];
   replicas: number | undefined;
 }
 
-/** GET /v2/models/{name}: inputs and outputs as signatures the manifest can be checked against. */
+/** GET /v2/models/{name}: the server's inputs and outputs, in its names and datatypes. */
 export async function fetchMetadata(settings: RemoteSettings): Promise<ModelMetadata> {
   const { response, body } = await requestWithRetries(settings, `/v2/models/${encodeURIComponent(settings.modelName)}`);
   if (response.status === 404) throw new RemoteRejected(`--endpoint ${settings.endpoint}: the server has no model '${settings.modelName}' (use --model-name or the manifest's model names)`);
@@ -157,63 +236,72 @@ export async function fetchMetadata(settings: RemoteSettings): Promise<ModelMeta
   const what = `--endpoint ${settings.endpoint}: model '${settings.modelName}' metadata`;
   const json = parseJsonObject<{ inputs?: V2TensorJson[]; outputs?: V2TensorJson[]; parameters?: { replicas?: number } }>(body, response, what);
   if (!Array.isArray(json.inputs) || !Array.isArray(json.outputs)) throw new RemoteRejected(`${what}: the answer has no 'inputs' and 'outputs' lists`);
-  const toSignature = (t: V2TensorJson): ValueSignature => ({
-    name: t.name,
-    type: FROM_V2[t.datatype] ?? t.datatype,
-    shape: t.shape.map((d) => (d < 0 ? '' : d)),
-  });
-  return { inputs: (json.inputs ?? []).map(toSignature), outputs: (json.outputs ?? []).map(toSignature), replicas: json.parameters?.replicas };
+  const toValue = (t: V2TensorJson): V2Value => ({ name: t.name, datatype: t.datatype, shape: (t.shape ?? []).map((d) => (d < 0 ? '' : d)) });
+  return { inputs: json.inputs.map(toValue), outputs: json.outputs.map(toValue), replicas: json.parameters?.replicas };
 }
 
-/** POST /v2/models/{name}/infer with the given tensors; asks for the named outputs. */
-export async function infer(
-  settings: RemoteSettings,
-  inputs: { name: string; type: TensorType; shape: number[]; data: ArrayLike<number | bigint> & { buffer: ArrayBufferLike; byteOffset: number; byteLength: number } }[],
-  outputNames: string[],
-  isBinary: boolean,
-): Promise<InferResult> {
-  const start = performance.now();
-  let body: Buffer;
-  const headers: Record<string, string> = {};
+export interface InferInput {
+  /** The server's name for it. */
+  name: string;
+  type: TensorType;
+  shape: number[];
+  data: ArrayLike<number | bigint> & { buffer: ArrayBufferLike; byteOffset: number; byteLength: number };
+}
+
+/** An output to ask for: the server's name, and the type its values are converted to. */
+export interface InferOutput {
+  name: string;
+  type: TensorType;
+}
+
+function encodeRequest(id: string, inputs: InferInput[], outputs: InferOutput[], isBinary: boolean): { body: Buffer; headers: Record<string, string> } {
   if (isBinary) {
     const header = {
+      id,
       inputs: inputs.map((t) => ({ name: t.name, shape: t.shape, datatype: TO_V2[t.type], parameters: { binary_data_size: t.data.byteLength } })),
-      outputs: outputNames.map((name) => ({ name, parameters: { binary_data: true } })),
+      outputs: outputs.map((o) => ({ name: o.name, parameters: { binary_data: true } })),
     };
     const json = Buffer.from(JSON.stringify(header));
-    body = Buffer.concat([json, ...inputs.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))]);
-    headers[BINARY_HEADER] = String(json.length);
-    headers['Content-Type'] = 'application/octet-stream';
-  } else {
-    const json = {
-      inputs: inputs.map((t) => ({ name: t.name, shape: t.shape, datatype: TO_V2[t.type], data: Array.from(t.data as ArrayLike<number>, (v) => (typeof v === 'bigint' ? Number(v) : v)) })),
-      outputs: outputNames.map((name) => ({ name })),
-    };
-    body = Buffer.from(JSON.stringify(json));
-    headers['Content-Type'] = 'application/json';
+    const body = Buffer.concat([json, ...inputs.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))]);
+    return { body, headers: { [BINARY_HEADER]: String(json.length), 'Content-Type': 'application/octet-stream' } };
   }
+  const json = {
+    id,
+    inputs: inputs.map((t) => ({ name: t.name, shape: t.shape, datatype: TO_V2[t.type], data: Array.from(t.data as ArrayLike<number>, (v) => (typeof v === 'bigint' ? Number(v) : v)) })),
+    outputs: outputs.map((o) => ({ name: o.name })),
+  };
+  return { body: Buffer.from(JSON.stringify(json)), headers: { 'Content-Type': 'application/json' } };
+}
+
+/** POST /v2/models/{name}/infer with the given tensors and request id; asks for the named outputs. */
+export async function infer(settings: RemoteSettings, id: string, inputs: InferInput[], outputs: InferOutput[], isBinary: boolean): Promise<InferResult> {
+  const start = performance.now();
+  const { body, headers } = encodeRequest(id, inputs, outputs, isBinary);
   const path = `/v2/models/${encodeURIComponent(settings.modelName)}/infer`;
+  const what = `model '${settings.modelName}'`;
   const { response, body: reply, attempts } = await requestWithRetries(settings, path, { method: 'POST', headers, body });
-  if (response.status !== 200) throw new RemoteRejected(`model '${settings.modelName}': HTTP ${response.status} ${errorText(reply)}`);
+  if (response.status !== 200) throw new RemoteRejected(`${what}: HTTP ${response.status}${attempts > 1 ? ` after ${attempts} tries` : ''}: ${errorText(reply)}`);
   const headerLength = response.headers.get(BINARY_HEADER);
   const jsonLength = headerLength === null ? reply.length : Number(headerLength);
-  const parsed = parseJsonObject<{ outputs?: V2TensorJson[] }>(reply.subarray(0, jsonLength), response, `model '${settings.modelName}': POST ${path}`);
-  if (!Array.isArray(parsed.outputs)) throw new RemoteRejected(`model '${settings.modelName}': POST ${path}: the answer has no 'outputs' list`);
-  const outputs = new Map<string, RemoteTensor>();
+  const parsed = parseJsonObject<{ id?: unknown; outputs?: V2TensorJson[] }>(reply.subarray(0, jsonLength), response, `${what}: POST ${path}`);
+  if (parsed.id !== undefined && parsed.id !== id) throw new RemoteRejected(`${what}: POST ${path}: the answer is for request '${String(parsed.id)}', not '${id}'`);
+  if (!Array.isArray(parsed.outputs)) throw new RemoteRejected(`${what}: POST ${path}: the answer has no 'outputs' list`);
+  const decoded = new Map<string, RemoteTensor>();
   let offset = jsonLength;
   for (const tensor of parsed.outputs) {
-    const type = FROM_V2[tensor.datatype];
-    if (type === undefined) throw new RemoteRejected(`model '${settings.modelName}': output '${tensor.name}' has datatype ${tensor.datatype}, which batch-infer cannot write`);
-    let data: ArrayLike<number | bigint>;
+    const wanted = outputs.find((o) => o.name === tensor.name);
     const size = tensor.parameters?.binary_data_size;
-    if (size !== undefined) {
-      data = tensorArrayFromBytes(type, reply.subarray(offset, offset + size));
-      offset += size;
-    } else {
-      data = tensorArrayFromNumbers(type, (tensor.data ?? []).map(Number));
+    const bytes = size === undefined ? undefined : reply.subarray(offset, offset + size);
+    if (size !== undefined) offset += size;
+    if (wanted === undefined) continue;
+    let data: TensorArray;
+    try {
+      data = decodeTensor(tensor.datatype, wanted.type, bytes, tensor.data);
+    } catch (error) {
+      throw new RemoteRejected(`${what}: output '${tensor.name}': ${(error as Error).message}`);
     }
-    outputs.set(tensor.name, { name: tensor.name, type, shape: tensor.shape, data });
+    decoded.set(tensor.name, { name: tensor.name, type: wanted.type, shape: tensor.shape, data });
   }
   const serverHeader = response.headers.get('X-Server-Ms') ?? response.headers.get('X-Inference-Ms');
-  return { outputs, networkMs: performance.now() - start, serverMs: serverHeader === null ? undefined : Number(serverHeader), attempts };
+  return { outputs: decoded, networkMs: performance.now() - start, serverMs: serverHeader === null ? undefined : Number(serverHeader), attempts };
 }

@@ -30,6 +30,8 @@ function allRejected(index: number, rows: number, rejects: string): ChunkScored 
     busyMs: 0,
     networkMs: 0,
     serverMs: 0,
+    requests: 0,
+    requestRetries: 0,
   };
 }
 

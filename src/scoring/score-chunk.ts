@@ -14,7 +14,7 @@ import { parseCsvChunk, parseNdjsonChunk, privateCopy, type ParsedChunk } from '
 import { releaseScratch, takeScratch, type Scratch } from './parse/scratch.js';
 import type { ScoringPlan } from '../model/scoring-plan.js';
 import type { TensorArray } from '../model/tensor-arrays.js';
-import { RemoteUnavailable } from '../remote/v2-client.js';
+import { RemoteRejected, RemoteUnavailable } from '../remote/v2-client.js';
 
 /** What scoring one chunk gives, wherever it ran. */
 export interface ScoredChunk {
@@ -32,6 +32,11 @@ export interface ScoredChunk {
   /** With --endpoint: time in inference requests, and the server's own time, for this chunk. */
   networkMs: number;
   serverMs: number;
+  /** With --endpoint: requests sent for this chunk, and their extra tries. */
+  requests: number;
+  requestRetries: number;
+  /** With --endpoint: why the server refused this chunk's rows (they are rejects), when it did. */
+  serverRefusal?: string;
 }
 
 /** A chunk's result as the main thread receives it from a worker (or makes it, for rows rejected there). */
@@ -84,52 +89,97 @@ export function padRows<T extends TensorArray>(values: T, rows: number, width: n
   return padded;
 }
 
+/** One call's rows: [from, from + count), fed as `callRows` rows (more when a fixed batch size pads the last). */
+interface ModelCall {
+  from: number;
+  count: number;
+  callRows: number;
+}
+
 /**
- * Runs one model on rows [0, rows), `batchRows` at a time, and returns each requested output for all rows. A
- * chunk is scored in slices because a whole chunk's activations do not fit the caches (see
- * DEFAULT_BATCH_ROWS); a model sees every row on its own either way, so slicing changes no prediction. A model
- * with a fixed batch size gets calls of exactly that many rows instead, the last one padded.
+ * How a chunk's rows are cut into calls. Locally in slices of `batchRows`, because a whole chunk's activations do
+ * not fit the caches (see DEFAULT_BATCH_ROWS); against a server into `requestsPerChunk` requests sent at once,
+ * because a request mostly waits. A model with a fixed batch size gets calls of exactly that many rows, the last
+ * one padded. A model sees every row on its own either way, so cutting changes no prediction.
  */
+function planCalls(rows: number, batchSize: number | undefined, step: number): ModelCall[] {
+  const calls: ModelCall[] = [];
+  const size = batchSize ?? Math.max(1, step);
+  for (let from = 0; from < rows; from += size) {
+    const count = Math.min(size, rows - from);
+    calls.push({ from, count, callRows: batchSize ?? count });
+  }
+  return calls;
+}
+
+/**
+ * Runs `task` on every item, at most `limit` at once; the results in the items' order. After a failure no item
+ * starts, and the first failure is thrown once every running task has settled: nothing outlives the chunk.
+ */
+async function mapLimited<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let isFailed = false;
+  const lane = async (): Promise<void> => {
+    while (next < items.length && !isFailed) {
+      const i = next++;
+      try {
+        results[i] = await task(items[i]!);
+      } catch (error) {
+        isFailed = true;
+        throw error;
+      }
+    }
+  };
+  const lanes = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, lane));
+  const failure = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+  if (failure !== undefined) throw failure.reason;
+  return results;
+}
+
+/** One call of one model: its feeds cut from the chunk's features, and each requested output's values. */
+async function runCall(bound: ScoringPlan['models'][number], loaded: LoadedModel, parsed: ParsedChunk, m: number, ranks: number[], call: ModelCall): Promise<OutputValues[]> {
+  const { from, count, callRows } = call;
+  const feeds: Record<string, ort.Tensor> = {};
+  for (let i = 0; i < bound.inputs.length; i++) {
+    const input = bound.inputs[i]!;
+    const width = input.columns.length;
+    const all = parsed.features[m]![i]!;
+    const slice = count === parsed.rows ? all : all.subarray(from * width, (from + count) * width);
+    const data = callRows === count ? slice : padRows(slice, count, width, callRows);
+    feeds[input.name] = new ort.Tensor(input.type, data, ranks[i] === 1 ? [callRows] : [callRows, width]);
+  }
+  const results = await loaded.session.run(feeds, bound.outputs.map((o) => o.name));
+  return bound.outputs.map((output) => {
+    const tensor = results[output.name];
+    if (tensor === undefined) throw new Error(`model ${bound.path} returned no '${output.name}'`);
+    const width = output.columns.length;
+    const all = tensor.data as OutputValues;
+    if (all.length !== callRows * width) {
+      throw new Error(`model ${bound.path}: output '${output.name}' has ${all.length} values for ${callRows} rows, expected ${width} per row`);
+    }
+    return callRows === count ? all : keepRows(all, count * width);
+  });
+}
+
+/** Runs one model on the chunk's rows, call by call (see planCalls), and returns each requested output for all rows. */
 async function runModel(bound: ScoringPlan['models'][number], loaded: LoadedModel, parsed: ParsedChunk, m: number, batchRows: number): Promise<OutputValues[]> {
   const rows = parsed.rows;
-  const names = bound.outputs.map((o) => o.name);
   const ranks = bound.inputs.map((input) => loaded.signature.inputs.find((v) => v.name === input.name)?.shape.length ?? 2);
-  const step = bound.batchSize ?? (loaded.session.isRemote === true ? rows : batchRows);
-  const outputs: OutputValues[] = [];
-  for (let from = 0; from < rows; from += step) {
-    const count = Math.min(step, rows - from);
-    const callRows = bound.batchSize ?? count;
-    const feeds: Record<string, ort.Tensor> = {};
-    for (let i = 0; i < bound.inputs.length; i++) {
-      const input = bound.inputs[i]!;
-      const width = input.columns.length;
-      const all = parsed.features[m]![i]!;
-      const slice = count === rows ? all : all.subarray(from * width, (from + count) * width);
-      const data = callRows === count ? slice : padRows(slice, count, width, callRows);
-      feeds[input.name] = new ort.Tensor(input.type, data, ranks[i] === 1 ? [callRows] : [callRows, width]);
+  const requests = loaded.session.isRemote === true ? Math.max(1, loaded.session.requestsPerChunk ?? 1) : 1;
+  const calls = planCalls(rows, bound.batchSize, loaded.session.isRemote === true ? Math.ceil(rows / requests) : batchRows);
+  const answers = await mapLimited(calls, requests, (call) => runCall(bound, loaded, parsed, m, ranks, call));
+  if (answers.length === 1) return answers[0]!;
+  return bound.outputs.map((output, o) => {
+    const width = output.columns.length;
+    const target = allocateLike(answers[0]![o]!, rows * width);
+    for (const [c, call] of calls.entries()) {
+      const values = answers[c]![o]!;
+      if (target.set !== undefined) target.set(values, call.from * width);
+      else for (let k = 0; k < values.length; k++) (target as (number | bigint)[])[call.from * width + k] = values[k]!;
     }
-    const results = await loaded.session.run(feeds, names);
-    for (let o = 0; o < bound.outputs.length; o++) {
-      const output = bound.outputs[o]!;
-      const tensor = results[output.name];
-      if (tensor === undefined) throw new Error(`model ${bound.path} returned no '${output.name}'`);
-      const width = output.columns.length;
-      const all = tensor.data as OutputValues;
-      if (all.length !== callRows * width) {
-        throw new Error(`model ${bound.path}: output '${output.name}' has ${all.length} values for ${callRows} rows, expected ${width} per row`);
-      }
-      const values = callRows === count ? all : keepRows(all, count * width);
-      if (count === rows) {
-        outputs.push(values);
-        continue;
-      }
-      if (from === 0) outputs.push(allocateLike(values, rows * width));
-      const target = outputs[o]! as OutputValues & { set?: (values: ArrayLike<number | bigint>, at: number) => void };
-      if (target.set !== undefined) target.set(values, from * width);
-      else for (let k = 0; k < values.length; k++) (target as (number | bigint)[])[from * width + k] = values[k]!;
-    }
-  }
-  return outputs;
+    return target;
+  });
 }
 
 /** The first `length` values: the real rows of a padded call. */
@@ -282,6 +332,7 @@ async function scoreChunkWith(scratch: Scratch, chunk: Uint8Array, firstLine: nu
   let output: Uint8Array = new Uint8Array(0);
   let rejects = parsed.rejects.join('');
   let rowsOut = parsed.rows;
+  let serverRefusal: string | undefined;
   if (parsed.rows > 0) {
     try {
       const columns = await runModels(parsed, plan, models, inferMsByModel);
@@ -301,22 +352,24 @@ async function scoreChunkWith(scratch: Scratch, chunk: Uint8Array, firstLine: nu
       // The runtime refused this chunk (for example a value a model cannot take): its rows become rejects,
       // and the rest of the snapshot is still scored.
       const reason = `inference failed: ${describeError(error)}`;
+      if (error instanceof RemoteRejected) serverRefusal = describeError(error);
       for (let row = 0; row < parsed.rows; row++) rejects += formatReject(parsed.lines[row]!, reason, parsed.recordOf(row));
       rowsOut = 0;
       output = new Uint8Array(0);
     }
   }
   const inferEnd = performance.now();
-  let networkMs = 0;
-  let serverMs = 0;
+  const remote = { networkMs: 0, serverMs: 0, requests: 0, requestRetries: 0 };
   for (const model of models) {
     const timing = model.session.takeTiming?.();
-    networkMs += timing?.networkMs ?? 0;
-    serverMs += timing?.serverMs ?? 0;
+    remote.networkMs += timing?.networkMs ?? 0;
+    remote.serverMs += timing?.serverMs ?? 0;
+    remote.requests += timing?.requests ?? 0;
+    remote.requestRetries += timing?.retries ?? 0;
   }
   return {
-    networkMs,
-    serverMs,
+    ...remote,
+    ...(serverRefusal === undefined ? {} : { serverRefusal }),
     rowsIn: parsed.rowsIn,
     rowsOut,
     rowsRejected: parsed.rowsIn - rowsOut,

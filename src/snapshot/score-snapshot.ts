@@ -28,6 +28,7 @@ import type { SnapshotHooks, SnapshotOptions } from './snapshot-options.js';
 import type { RunTiming } from './timing.js';
 import { warmUpOnFirstChunk, type WarmUpState } from './warm-up-workers.js';
 import { interruptedError, watchStops } from './watch-stops.js';
+import { BatchInferError } from '../errors.js';
 
 export type { Deadline, RunProgress, SnapshotHooks, SnapshotOptions } from './snapshot-options.js';
 export type { PoolHandle, SnapshotPool } from './snapshot-pool.js';
@@ -98,6 +99,10 @@ async function scoreChunks(handle: PoolHandle, plan: ScoringPlan, reader: Snapsh
     stops.dispose();
   }
   const { parallelMs, mainBusyMs } = clock.stop();
+  if (totals.chunksRefused > 0 && totals.chunksRefused === totals.chunks) {
+    // One refused chunk is that chunk's rows' problem; all of them is the server's (or the --endpoint's).
+    throw new BatchInferError('REMOTE_UNAVAILABLE', `--endpoint: the server refused every chunk (${totals.chunks}); the first: ${totals.firstRefusal ?? ''}`);
+  }
   if (reader.cutAtBytes !== undefined) {
     const of = input.sizeBytes === undefined ? '' : ` of ${input.sizeBytes}`;
     hooks.onPhase?.('notice', { message: `${input.name}: the deadline passed before the input was read to the end: stopped after ${reader.cutAtBytes}${of} bytes; the rows read by then were scored or are rejects with reason deadline, the rest was not read` });

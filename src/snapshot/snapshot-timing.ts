@@ -68,7 +68,7 @@ export function assembleTiming(parts: TimingParts): RunTiming {
     rowsPerSec: parallelMs > 0 ? (totals.rows / parallelMs) * 1000 : 0,
     // Filled in by run: a getrusage call per snapshot showed up in replay's profile.
     peakRssMb: 0,
-    ...(totals.networkMs > 0 ? { networkMs: totals.networkMs, serverMs: totals.serverMs } : {}),
+    ...(totals.requests > 0 ? { networkMs: totals.networkMs, serverMs: totals.serverMs, requests: totals.requests, requestRetries: totals.requestRetries, chunksRefused: totals.chunksRefused } : {}),
     parallelism: parallelMs > 0 ? totals.busyMs / parallelMs : 0,
     ...(deadline === undefined ? {} : { deadlineExceeded: parts.isDeadlinePassed, overrunMs: Math.max(0, end - deadline.at), deadlineMode: deadline.mode }),
     ...(parts.inputCutAtBytes === undefined ? {} : { inputCutAtBytes: parts.inputCutAtBytes }),

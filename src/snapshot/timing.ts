@@ -38,6 +38,10 @@ export interface RunTiming {
   /** With --endpoint: time in inference requests and the server's own time, summed over chunks. */
   networkMs?: number;
   serverMs?: number;
+  /** With --endpoint: inference requests sent, their extra tries, and chunks whose rows the server refused. */
+  requests?: number;
+  requestRetries?: number;
+  chunksRefused?: number;
   /** Peak resident memory of the process so far, in MiB. */
   peakRssMb: number;
   /** busyMs / parallelMs: how many workers were busy on average. */

@@ -26,6 +26,7 @@ export function formatTimingTable(t: RunTiming): string {
   ];
   if (t.networkMs !== undefined) {
     rows.push(['remote', `${ms(t.networkMs)} in requests (server ${ms(t.serverMs ?? 0)}), summed over chunks`]);
+    rows.push(['requests', `${t.requests ?? 0} sent, ${t.requestRetries ?? 0} retried; ${t.chunksRefused ?? 0} chunks refused by the server (their rows are rejects)`]);
   }
   if (t.sequentialMs !== undefined) {
     rows.push(['sequential', `${ms(t.sequentialMs)} (same chunks, one session, main thread, first pass)`]);

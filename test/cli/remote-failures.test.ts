@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ExitCode, exitStatusOf } from '../../src/errors.js';
+import { exitStatusOf } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { BIN, MODELS, SNAPSHOT } from '../helpers/paths.js';
 
@@ -46,10 +46,9 @@ describe('remote failures without a cluster', () => {
       const secret = 's3cret-token-value';
       const { promisify } = await import('node:util');
       const { execFile } = await import('node:child_process');
-      // --max-rejects 100%: this test is about the token, so an all-rejected run ends as rows rejected (1), not 5.
       const args = [BIN, 'run', SNAPSHOT, '-m', AE, '--endpoint', `http://127.0.0.1:${port}`, '--debug', '--max-rejects', '100%'];
       const run = await promisify(execFile)(process.execPath, args, { env: { ...process.env, BATCH_INFER_TOKEN: secret }, maxBuffer: 64 << 20 }).catch((error: { code: number; stdout: string; stderr: string }) => error);
-      assert.equal((run as { code?: number }).code, ExitCode.rowsRejected, 'every chunk refused by the server: its rows are rejects');
+      assert.equal((run as { code?: number }).code, exitStatusOf('REMOTE_UNAVAILABLE'), 'every chunk refused by the server: the run fails');
       assert.ok(seen.length >= 3);
       assert.ok(seen.every((header) => header === `Bearer ${secret}`), JSON.stringify(seen));
       assert.doesNotMatch(`${run.stdout}${run.stderr}`, new RegExp(secret));

@@ -57,6 +57,8 @@ export class FakePool implements SnapshotPool {
         busyMs: delay,
         networkMs: 0,
         serverMs: 0,
+        requests: 0,
+        requestRetries: 0,
       };
     } finally {
       this.active--;

@@ -11,9 +11,10 @@ const model: ManifestModel = {
     { name: 'a', type: 'float32', columns: ['p', 'q'], fill: undefined },
     { name: 'b', type: 'float32', columns: ['r'], fill: undefined },
   ],
-  outputs: [{ name: 'y', columns: ['y'] }],
+  outputs: [{ name: 'y', columns: ['y'], type: undefined }],
   thresholds: [],
   keepsNonFinite: false,
+  remote: undefined,
 };
 
 function signature(a: (number | string)[], b: (number | string)[], y: (number | string)[]): ModelSignature {

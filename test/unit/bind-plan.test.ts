@@ -40,3 +40,13 @@ describe('bindPlan on the --model quick path', () => {
     assert.deepEqual(chosen.outputColumns, ['id', 'y']);
   });
 });
+
+describe("bindPlan with an output's declared type", () => {
+  it('refuses a local model whose output type differs from the one the manifest writes', () => {
+    const base = manifestForModel('m.onnx', ['a'], undefined);
+    const manifest = { ...base, models: [{ ...base.models[0]!, inputs: [{ name: 'x', type: 'float32' as const, columns: ['a'], fill: undefined }], outputs: [{ name: 'y', columns: ['y'], type: 'float32' as const }] }] };
+    const sig = (type: string): ModelSignature => signature(manifest.models[0]!.path, { type: 'float32', shape: ['N'] }, { name: 'y', type, shape: ['N'] });
+    assert.match(bindError(() => bindPlan(manifest, [sig('float64')], options(['a']))), /output 'y' is float64 in the model, the manifest says float32$/);
+    assert.deepEqual(bindPlan(manifest, [sig('float32')], options(['a'])).outputColumns, ['y']);
+  });
+});

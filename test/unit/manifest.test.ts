@@ -23,6 +23,23 @@ describe('parseManifest', () => {
     assert.deepEqual(manifest.passthrough, ['id']);
   });
 
+  it("reads a model's remote mapping of server names and datatypes, and an output's written type", () => {
+    const remote = { name: 'clf', inputs: { x: 'input-0' }, outputs: { y: { name: 'predict_proba', datatype: 'FP64' } } };
+    const manifest = parseManifest({ models: [{ ...model, outputs: [{ name: 'y', columns: ['score'], type: 'float32' }], remote }] } as never, '/tmp/m.json');
+    assert.deepEqual(manifest.models[0]!.remote, { name: 'clf', inputs: { x: 'input-0' }, outputs: { y: { name: 'predict_proba', datatype: 'FP64' } } });
+    assert.equal(manifest.models[0]!.outputs![0]!.type, 'float32');
+    const short = parseManifest({ models: [{ ...model, remote: { outputs: { y: 'proba' } } }] } as never, '/tmp/m.json');
+    assert.deepEqual(short.models[0]!.remote, { name: undefined, inputs: {}, outputs: { y: { name: 'proba', datatype: undefined } } });
+  });
+
+  it('names the key of every bad value in a remote mapping', () => {
+    rejectsWith({ models: [{ ...model, remote: { inputs: { z: 'input-0' } } }] }, /^manifest \/tmp\/m\.json: \$\.models\[0\]\.remote\.inputs\.z: 'z' is not one of this model's inputs \(x\)$/);
+    rejectsWith({ models: [{ ...model, remote: { outputs: { y: { name: 'p', datatype: 'FP65' } } } }] }, /\$\.models\[0\]\.remote\.outputs\.y\.datatype: 'FP65' is not supported \(expected one of BOOL, .*FP64, BYTES\)$/);
+    rejectsWith({ models: [{ ...model, remote: { outputs: { y: 3 } } }] }, /\$\.models\[0\]\.remote\.outputs\.y: must be an object$/);
+    rejectsWith({ models: [{ ...model, remote: { modelName: 'clf' } }] }, /\$\.models\[0\]\.remote: unknown key 'modelName' \(expected one of name, inputs, outputs\)$/);
+    rejectsWith({ models: [{ ...model, outputs: [{ name: 'y', columns: ['s'], type: 'float16' }] }] }, /\$\.models\[0\]\.outputs\[0\]\.type: 'float16' is not supported/);
+  });
+
   it('names the JSON location of every bad value', () => {
     rejectsWith({ models: [] }, /\$\.models: must list at least one model/);
     rejectsWith({ models: [{ ...model, inputs: [{ name: 'x', columns: [] }] }] }, /\$\.models\[0\]\.inputs\[0\]\.columns: must name at least one column/);
