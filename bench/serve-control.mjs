@@ -50,7 +50,13 @@ function rayAccess(server) {
 export function watchReplicas(server, interval, duration, onLine) {
   const { gcs, nodeIp, env } = rayAccess(server);
   const args = [join(root, 'serve/replica-states.py'), '--address', gcs, '--interval', String(interval), '--duration', String(duration), ...(nodeIp === undefined ? [] : ['--node-ip', nodeIp])];
-  const child = spawn(join(root, '.venv/serve/bin/python'), args, { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(join(root, '.venv/serve/bin/python'), args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its stderr only when it fails on its own (being stopped makes Ray print a SIGTERM report).
+  let errors = '';
+  child.stderr.on('data', (data) => (errors += data));
+  child.on('exit', (code) => {
+    if (code !== 0 && code !== null) process.stderr.write(`serve/replica-states.py exited ${code}: ${errors.slice(-500)}\n`);
+  });
   let pending = '';
   child.stdout.on('data', (data) => {
     pending += data;
