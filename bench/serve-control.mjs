@@ -16,14 +16,14 @@ function runScript(script, args, env = {}) {
 }
 
 /** serve/start-local.sh 0 <replicas> ('auto' or a count); returns { url, port, kind: 'local' }. */
-export function startLocal(replicas) {
-  const port = Number(runScript('start-local.sh', ['0', String(replicas)]));
+export function startLocal(replicas, env = {}) {
+  const port = Number(runScript('start-local.sh', ['0', String(replicas)], env));
   return { url: `http://127.0.0.1:${port}`, port, kind: 'local' };
 }
 
 /** serve/start-cluster.sh 0 <replicas>: two Ray nodes on this machine, replicas spread over both. */
-export function startCluster(replicas) {
-  const port = Number(runScript('start-cluster.sh', ['0', String(replicas)]));
+export function startCluster(replicas, env = {}) {
+  const port = Number(runScript('start-cluster.sh', ['0', String(replicas)], env));
   return { url: `http://127.0.0.1:${port}`, port, kind: 'cluster' };
 }
 

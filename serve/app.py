@@ -14,6 +14,9 @@ Build the application with ``build_app(args)``; ``args`` (all optional):
                           Each replica reads it from its own environment (set it where `ray start` runs,
                           on every node); every route but /v2/health/* then needs
                           "Authorization: Bearer <token>", else 401.
+    binary_tensor_data    false: GET /v2 does not list the binary tensor data extension, so that V2 clients such
+                          as batch-infer send and ask for JSON tensors (for comparisons; default true). Binary
+                          requests are still accepted.
 
     serve run serve.app:build_app manifest=fixtures/models/manifest.json replicas=2
     serve run serve/serve-config.yaml
@@ -388,10 +391,11 @@ def _bind_internal_grpc_to_loopback() -> None:
     health_check_timeout_s=10,
 )
 class OnnxModels:
-    def __init__(self, models: Dict[str, bytes], token_env: Optional[str] = None):
+    def __init__(self, models: Dict[str, bytes], token_env: Optional[str] = None, binary_tensor_data: bool = True):
         t0 = time.perf_counter()
         _bind_internal_grpc_to_loopback()
         self.token = read_token(token_env)
+        self.extensions = ["binary_tensor_data"] if binary_tensor_data else []
         self.replica_count: Optional[int] = None
         self.replica_count_at = 0.0
         self.pid = os.getpid()
@@ -489,7 +493,7 @@ class OnnxModels:
             if path in ("/v2", "/v2/"):
                 self._only(method, "GET")
                 return self._json(
-                    200, {"name": "batch-infer-serve", "version": "1", "extensions": ["binary_tensor_data"]}, t0
+                    200, {"name": "batch-infer-serve", "version": "1", "extensions": self.extensions}, t0
                 )
             if path in ("/v2/models", "/v2/models/"):
                 self._only(method, "GET")
@@ -556,13 +560,14 @@ def build_app(args: Optional[Dict[str, Any]] = None):
         "ray_actor_options": {"num_cpus": _arg(args, "num_cpus", 0.5, float)},
     }
     token_env = args.get("token_env") or None
+    binary_tensor_data = _arg(args, "binary_tensor_data", True, _truthy)
     logger.info(
         "batch-infer serve: manifest %s, models %s, %s",
         manifest,
         ", ".join(models),
         f"bearer token from ${token_env}" if token_env else "no auth",
     )
-    return OnnxModels.options(**opts).bind(models, token_env)
+    return OnnxModels.options(**opts).bind(models, token_env, binary_tensor_data)
 
 
 app = build_app  # `serve run serve.app:app manifest=...` works as well

@@ -78,3 +78,15 @@ while time.time() < deadline:
 sys.exit(1)
 EOF
 }
+
+# A fresh state directory $1 (mode 700) holding a Ray auth token made for this instance only (mode 600), and the
+# Ray token-auth variables pointing at it: other local users cannot submit work to this Ray, and every Ray client of
+# these scripts (serve run, the waits, the stop scripts) reads the same file.
+new_state_dir() {
+  rm -rf "$1"
+  mkdir -p "$1"
+  chmod 700 "$1"
+  "$PY" -c 'import secrets; print(secrets.token_hex(32))' >"$1/auth_token"
+  chmod 600 "$1/auth_token"
+  export RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH="$1/auth_token"
+}

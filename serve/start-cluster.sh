@@ -17,7 +17,7 @@
 #
 # Each node runs in its own session (setsid) with its own --temp-dir; stop-cluster.sh ends exactly those
 # sessions (never `ray stop`, which would end every Ray on the machine). Environment: BATCH_INFER_MANIFEST,
-# BATCH_INFER_SERVE_TOKEN_ENV (as for start-local.sh), BATCH_INFER_CLUSTER_NODE_CPUS (1),
+# BATCH_INFER_SERVE_TOKEN_ENV, BATCH_INFER_SERVE_BINARY (as for start-local.sh), BATCH_INFER_CLUSTER_NODE_CPUS (1),
 # BATCH_INFER_SERVE_TIMEOUT (120), BATCH_INFER_SERVE_STATE_ROOT (/tmp; state dir
 # <root>/batch-infer-cluster-<port>/). Exit codes: 0 ready, 1 failed (everything started is stopped), 2 bad
 # arguments or port in use.
@@ -59,12 +59,7 @@ if [[ "$MANIFEST" != /* && -e "$MANIFEST" ]]; then MANIFEST="$(cd "$(dirname "$M
 STATE="$STATE_ROOT/batch-infer-cluster-$PORT"
 [[ -f "$STATE/env" ]] && bash "$ROOT/serve/stop-cluster.sh" "$PORT" >&2
 port_busy "$PORT" && die "127.0.0.1:$PORT is already in use by another program" 2
-rm -rf "$STATE"
-mkdir -p "$STATE"
-chmod 700 "$STATE"
-"$PY" -c 'import secrets; print(secrets.token_hex(32))' >"$STATE/auth_token"
-chmod 600 "$STATE/auth_token"
-export RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH="$STATE/auth_token"
+new_state_dir "$STATE" # with a Ray token of its own: the cluster's ports are reachable from the network
 RAY_TMP="/tmp/bic-ray-$PORT" # short: Ray's unix socket paths must stay under 108 bytes
 rm -rf "$RAY_TMP"
 GCS_PORT="$(free_port)"
@@ -129,22 +124,9 @@ EOF
 log "node B joined after $(($(date +%s) - t_start)) s"
 
 # Serve config: serve-config.yaml with a fixed replica count whose CPUs fill both nodes evenly.
-"$PY" - "$ROOT/serve/serve-config.yaml" "$STATE/config.yaml" "$PORT" "$REPLICAS" "$NODE_CPUS" "$MANIFEST" "$TOKEN_ENV" <<'EOF'
-import sys, yaml
-src, dst, port, replicas, node_cpus, manifest, token_env = sys.argv[1:]
-cfg = yaml.safe_load(open(src))
-cfg["http_options"].update(host="127.0.0.1", port=int(port))
-cfg["proxy_location"] = "HeadOnly"
-app = cfg["applications"][0]
-app.setdefault("args", {})["manifest"] = manifest
-if token_env:
-    app["args"]["token_env"] = token_env
-for d in app["deployments"]:
-    d.pop("autoscaling_config", None)
-    d["num_replicas"] = int(replicas)
-    d.setdefault("ray_actor_options", {})["num_cpus"] = round(2 * int(node_cpus) / int(replicas), 4)
-yaml.safe_dump(cfg, open(dst, "w"), sort_keys=False)
-EOF
+"$PY" "$ROOT/serve/write-config.py" "$ROOT/serve/serve-config.yaml" "$STATE/config.yaml" --port "$PORT" \
+  --replicas "$REPLICAS" --cpus "$((2 * NODE_CPUS))" --fill --manifest "$MANIFEST" --token-env "$TOKEN_ENV" \
+  --binary "${BATCH_INFER_SERVE_BINARY:-1}"
 "$VENV/bin/serve" run --address "$GCS" --non-blocking "$STATE/config.yaml" </dev/null >"$STATE/serve-run.log" 2>&1 ||
   fail "serve run failed"
 wait_app_running "$GCS" "$((deadline - $(date +%s)))" "$REPLICAS" "$HEAD_IP" >>"$STATE/wait.log" 2>&1 ||

@@ -14,6 +14,7 @@
 #   BATCH_INFER_SERVE_REPLICA_CPUS  num_cpus per replica (default 0.5; lowered so that every replica fits)
 #   BATCH_INFER_SERVE_TOKEN_ENV     name of an environment variable holding a bearer token: the app's
 #                                   token_env (every route but /v2/health/* then needs it); default none
+#   BATCH_INFER_SERVE_BINARY        0: the app does not offer the binary tensor extension (clients send JSON)
 #   BATCH_INFER_SERVE_TIMEOUT       seconds to wait for readiness (default 90)
 #   BATCH_INFER_SERVE_STATE_ROOT    where state dirs go (default /tmp); one per port:
 #                                   <root>/batch-infer-serve-<port>/ (env, auth_token, config.yaml, *.log)
@@ -80,15 +81,7 @@ if [[ -f "$STATE/env" ]]; then
 fi
 port_busy "$PORT" && die "127.0.0.1:$PORT is already in use by another program" 2
 
-rm -rf "$STATE"
-mkdir -p "$STATE"
-chmod 700 "$STATE"
-# Ray token authentication with a token of this instance only: other local users cannot submit work to
-# this Ray even though its ports are on loopback. Every Ray client here (serve run, the waits,
-# stop-local.sh) reads the same file.
-"$PY" -c 'import secrets; print(secrets.token_hex(32))' >"$STATE/auth_token"
-chmod 600 "$STATE/auth_token"
-export RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH="$STATE/auth_token"
+new_state_dir "$STATE" # with a Ray token of its own: the ports are on loopback, but other local users exist
 RAY_TMP="/tmp/bis-ray-$PORT" # short: Ray's unix socket paths must stay under 108 bytes
 rm -rf "$RAY_TMP"
 GCS_PORT="$(free_port)"
@@ -142,25 +135,9 @@ log "Ray head up after $(elapsed) s"
 # Serve config: serve/serve-config.yaml with this port, replica count (or its autoscaling), CPUs, manifest
 # and token variable. Every replica (autoscaling: max_replicas) must fit in the head's CPUs, or the extra
 # ones never start.
-"$PY" - "$ROOT/serve/serve-config.yaml" "$STATE/config.yaml" "$PORT" "$REPLICAS" "$REPLICA_CPUS" "$NUM_CPUS" "$MANIFEST" "$TOKEN_ENV" <<'EOF'
-import sys, yaml
-src, dst, port, replicas, cpus, node_cpus, manifest, token_env = sys.argv[1:]
-cfg = yaml.safe_load(open(src))
-cfg["http_options"]["host"] = "127.0.0.1"
-cfg["http_options"]["port"] = int(port)
-app = cfg["applications"][0]
-app.setdefault("args", {})["manifest"] = manifest
-if token_env:
-    app["args"]["token_env"] = token_env
-for d in app["deployments"]:
-    if replicas != "auto":
-        d.pop("autoscaling_config", None)
-        d["num_replicas"] = int(replicas)
-    most = int(replicas) if replicas != "auto" else int(d["autoscaling_config"]["max_replicas"])
-    per = float(cpus) if most * float(cpus) <= float(node_cpus) else round(float(node_cpus) / most, 4)
-    d.setdefault("ray_actor_options", {})["num_cpus"] = per
-yaml.safe_dump(cfg, open(dst, "w"), sort_keys=False)
-EOF
+"$PY" "$ROOT/serve/write-config.py" "$ROOT/serve/serve-config.yaml" "$STATE/config.yaml" --port "$PORT" \
+  --replicas "$REPLICAS" --cpus "$NUM_CPUS" --replica-cpus "$REPLICA_CPUS" --manifest "$MANIFEST" \
+  --token-env "$TOKEN_ENV" --binary "${BATCH_INFER_SERVE_BINARY:-1}"
 
 "$VENV/bin/serve" run --address "$GCS" --non-blocking "$STATE/config.yaml" </dev/null >"$STATE/serve-run.log" 2>&1 ||
   fail "serve run failed"
