@@ -354,8 +354,8 @@ def _bind_internal_grpc_to_loopback() -> None:
 
     Every Serve replica starts an inter-deployment gRPC server right after the user constructor, bound
     to "[::]:0" (all interfaces; this app never uses it: RAY_SERVE_USE_GRPC_BY_DEFAULT is off). When the
-    node's Ray address is a loopback one (serve/start-local.sh, serve/start-cluster.sh) nothing off the machine may reach it anyway, so
-    bind it to loopback. On a real multi-node cluster the node IP is not loopback and nothing changes.
+    node's Ray address is a loopback one (serve/start-local.sh, serve/start-cluster.sh) nothing off the
+    machine may reach it anyway, so bind it to loopback. On a real multi-node cluster the node IP is not loopback and nothing changes.
     Set BATCH_INFER_SERVE_KEEP_GRPC_BIND=1 to disable.
     """
     if os.environ.get("BATCH_INFER_SERVE_KEEP_GRPC_BIND") == "1":
