@@ -10,6 +10,13 @@ Build the application with ``build_app(args)``; ``args`` (all optional):
     replicas              num_replicas when the config file does not set it (default 2)
     num_cpus              CPUs reserved per replica (default 0.5)
     max_ongoing_requests  per replica (default 4)
+    token_env             name of an environment variable holding a bearer token (default: none, no auth).
+                          Each replica reads it from its own environment (set it where `ray start` runs,
+                          on every node); every route but /v2/health/* then needs
+                          "Authorization: Bearer <token>", else 401.
+    binary_tensor_data    false: GET /v2 does not list the binary tensor data extension, so that V2 clients such
+                          as batch-infer send and ask for JSON tensors (for comparisons; default true). Binary
+                          requests are still accepted.
 
     serve run serve.app:build_app manifest=fixtures/models/manifest.json replicas=2
     serve run serve/serve-config.yaml
@@ -23,6 +30,7 @@ onnxruntime InferenceSession per model in __init__ and keeps it for its lifetime
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 import math
@@ -81,6 +89,9 @@ NUMPY_TO_V2 = {
     np.dtype(np.uint8): "UINT8",
     np.dtype(np.bool_): "BOOL",
 }
+
+HEALTH_PATHS = ("/v2/health/live", "/v2/health/ready")  # open: probes and load balancers send no token
+REPLICA_COUNT_TTL_S = 2.0  # how long metadata reuses the running-replica count read from the controller
 
 _PATH_RE = re.compile(r"^/v2/models/([^/]+)(?:/versions/([^/]+))?(/ready|/infer)?/?$")
 
@@ -343,8 +354,8 @@ def _bind_internal_grpc_to_loopback() -> None:
 
     Every Serve replica starts an inter-deployment gRPC server right after the user constructor, bound
     to "[::]:0" (all interfaces; this app never uses it: RAY_SERVE_USE_GRPC_BY_DEFAULT is off). When the
-    node's Ray address is 127.0.0.1 (serve/start-local.sh) nothing off the machine may reach it anyway, so
-    bind it to loopback. On a real multi-node cluster the node IP is not loopback and nothing changes.
+    node's Ray address is a loopback one (serve/start-local.sh, serve/start-cluster.sh) nothing off the
+    machine may reach it anyway, so bind it to loopback. On a real multi-node cluster the node IP is not loopback and nothing changes.
     Set BATCH_INFER_SERVE_KEEP_GRPC_BIND=1 to disable.
     """
     if os.environ.get("BATCH_INFER_SERVE_KEEP_GRPC_BIND") == "1":
@@ -353,7 +364,8 @@ def _bind_internal_grpc_to_loopback() -> None:
         import ray
         from ray.serve._private import replica as _replica
 
-        if ray.util.get_node_ip_address() not in ("127.0.0.1", "::1", "localhost"):
+        ip = ray.util.get_node_ip_address()
+        if not (ip.startswith("127.") or ip in ("::1", "localhost")):
             return
         original = _replica.add_port_to_grpc_server
         if getattr(original, "_batch_infer_loopback", False):
@@ -379,9 +391,13 @@ def _bind_internal_grpc_to_loopback() -> None:
     health_check_timeout_s=10,
 )
 class OnnxModels:
-    def __init__(self, models: Dict[str, bytes]):
+    def __init__(self, models: Dict[str, bytes], token_env: Optional[str] = None, binary_tensor_data: bool = True):
         t0 = time.perf_counter()
         _bind_internal_grpc_to_loopback()
+        self.token = read_token(token_env)
+        self.extensions = ["binary_tensor_data"] if binary_tensor_data else []
+        self.replica_count: Optional[int] = None
+        self.replica_count_at = 0.0
         self.pid = os.getpid()
         self.models = {name: LoadedModel(name, blob) for name, blob in models.items()}
         # One worker thread: each replica scores one request at a time on one core (sessions are
@@ -395,22 +411,51 @@ class OnnxModels:
             "replica pid %s loaded %s in %.0f ms", self.pid, ", ".join(self.models), (time.perf_counter() - t0) * 1000
         )
 
-    def _replica_params(self) -> dict:
+    async def _running_replicas(self, configured: int) -> int:
+        """Replicas of this deployment in state RUNNING, from the Serve controller, cached for a few seconds.
+
+        The replica's own context only knows the configured count (num_replicas, or nothing with autoscaling);
+        serve.status() asks the controller, a blocking call, so it runs off the event loop. On failure the
+        configured count is returned.
+        """
+        now = time.monotonic()
+        if self.replica_count is not None and now - self.replica_count_at < REPLICA_COUNT_TTL_S:
+            return self.replica_count
+        try:
+            ctx = serve.get_replica_context()
+            status = await asyncio.to_thread(serve.status)
+            states = status.applications[ctx.app_name].deployments[ctx.deployment].replica_states
+            count = int(states.get("RUNNING", 0))
+        except Exception as e:
+            logger.warning("could not read the running replica count from the controller: %s", e)
+            return configured
+        self.replica_count, self.replica_count_at = max(count, 1), now
+        return self.replica_count
+
+    async def _replica_params(self) -> dict:
         params: Dict[str, Any] = {}
         try:
             ctx = serve.get_replica_context()
             cfg = ctx._deployment_config
-            auto = cfg.autoscaling_config
-            if auto is not None:
-                params["replicas"] = int(ctx.world_size or auto.min_replicas or 1)
-                params["min_replicas"] = auto.min_replicas
-                params["max_replicas"] = auto.max_replicas
-            else:
-                params["replicas"] = int(cfg.num_replicas)
-            params["max_ongoing_requests"] = cfg.max_ongoing_requests
         except Exception:  # outside Serve (tests)
-            params["replicas"] = 1
+            return {"replicas": 1}
+        auto = cfg.autoscaling_config
+        if auto is not None:
+            params["min_replicas"] = auto.min_replicas
+            params["max_replicas"] = auto.max_replicas
+            configured = int(auto.initial_replicas or auto.min_replicas or 1)
+        else:
+            configured = int(cfg.num_replicas)
+        params["replicas"] = await self._running_replicas(configured)
+        params["max_ongoing_requests"] = cfg.max_ongoing_requests
         return params
+
+    def _is_authorized(self, request: Request) -> bool:
+        if self.token is None:
+            return True
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        # compare_digest: the time taken does not tell how much of a guess was right.
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), self.token)
 
     def _headers(self, extra: Optional[dict] = None, infer_ms: float = 0.0, t0: Optional[float] = None) -> dict:
         h = {PID_HEADER: str(self.pid), INFER_MS_HEADER: f"{infer_ms:.3f}"}
@@ -438,13 +483,17 @@ class OnnxModels:
             path = path[len(root):] or "/"
         method = request.method
         try:
-            if path in ("/v2/health/live", "/v2/health/ready"):
+            if path in HEALTH_PATHS:
                 self._only(method, "GET")
                 return self._json(200, {"live" if path.endswith("live") else "ready": True}, t0)
+            if not self._is_authorized(request):
+                response = self._json(401, {"error": "missing or invalid bearer token (Authorization: Bearer ...)"}, t0)
+                response.headers["WWW-Authenticate"] = "Bearer"
+                return response
             if path in ("/v2", "/v2/"):
                 self._only(method, "GET")
                 return self._json(
-                    200, {"name": "batch-infer-serve", "version": "1", "extensions": ["binary_tensor_data"]}, t0
+                    200, {"name": "batch-infer-serve", "version": "1", "extensions": self.extensions}, t0
                 )
             if path in ("/v2/models", "/v2/models/"):
                 self._only(method, "GET")
@@ -458,7 +507,7 @@ class OnnxModels:
                 raise HTTPError(404, f"unknown model '{name}'" + (f" version '{version}'" if version else ""))
             if action is None:
                 self._only(method, "GET")
-                return self._json(200, model.metadata(self._replica_params()), t0)
+                return self._json(200, model.metadata(await self._replica_params()), t0)
             if action == "/ready":
                 self._only(method, "GET")
                 return self._json(200, {"name": name, "ready": True}, t0)
@@ -480,6 +529,19 @@ class OnnxModels:
             raise HTTPError(405, f"method {method} not allowed (use {allowed})")
 
 
+def read_token(token_env: Optional[str]) -> Optional[bytes]:
+    """The bearer token from the environment variable named token_env; None when no variable is named.
+
+    A named variable that is unset or empty stops the replica: an app asked to need a token never starts open.
+    """
+    if not token_env:
+        return None
+    token = os.environ.get(token_env, "").strip()
+    if not token:
+        raise RuntimeError(f"token_env names ${token_env}, which is unset or empty in this replica's environment")
+    return token.encode()
+
+
 def _arg(args: Dict[str, Any], key: str, default, conv):
     v = args.get(key)
     if v is None or v == "":
@@ -497,8 +559,15 @@ def build_app(args: Optional[Dict[str, Any]] = None):
         "max_ongoing_requests": _arg(args, "max_ongoing_requests", 4, int),
         "ray_actor_options": {"num_cpus": _arg(args, "num_cpus", 0.5, float)},
     }
-    logger.info("batch-infer serve: manifest %s, models %s", manifest, ", ".join(models))
-    return OnnxModels.options(**opts).bind(models)
+    token_env = args.get("token_env") or None
+    binary_tensor_data = _arg(args, "binary_tensor_data", True, _truthy)
+    logger.info(
+        "batch-infer serve: manifest %s, models %s, %s",
+        manifest,
+        ", ".join(models),
+        f"bearer token from ${token_env}" if token_env else "no auth",
+    )
+    return OnnxModels.options(**opts).bind(models, token_env, binary_tensor_data)
 
 
 app = build_app  # `serve run serve.app:app manifest=...` works as well

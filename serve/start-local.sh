@@ -5,12 +5,16 @@
 #
 #   serve/start-local.sh [port] [replicas]
 #     port      HTTP port on 127.0.0.1 (default 8000; 0 = pick a free port)
-#     replicas  number of replicas (default 2)
+#     replicas  auto (default): serve-config.yaml's autoscaling_config (1 to 4 replicas);
+#               a number: that many replicas, fixed (autoscaling_config removed)
 #
 # Environment (all optional):
 #   BATCH_INFER_MANIFEST            manifest path (default fixtures/models/manifest.json)
 #   BATCH_INFER_SERVE_NUM_CPUS      Ray CPUs for this head (default 2)
-#   BATCH_INFER_SERVE_REPLICA_CPUS  num_cpus per replica (default 0.5)
+#   BATCH_INFER_SERVE_REPLICA_CPUS  num_cpus per replica (default 0.5; lowered so that every replica fits)
+#   BATCH_INFER_SERVE_TOKEN_ENV     name of an environment variable holding a bearer token: the app's
+#                                   token_env (every route but /v2/health/* then needs it); default none
+#   BATCH_INFER_SERVE_BINARY        0: the app does not offer the binary tensor extension (clients send JSON)
 #   BATCH_INFER_SERVE_TIMEOUT       seconds to wait for readiness (default 90)
 #   BATCH_INFER_SERVE_STATE_ROOT    where state dirs go (default /tmp); one per port:
 #                                   <root>/batch-infer-serve-<port>/ (env, auth_token, config.yaml, *.log)
@@ -23,7 +27,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PORT="${1:-8000}"
-REPLICAS="${2:-2}"
+REPLICAS="${2:-auto}"
 NUM_CPUS="${BATCH_INFER_SERVE_NUM_CPUS:-2}"
 REPLICA_CPUS="${BATCH_INFER_SERVE_REPLICA_CPUS:-0.5}"
 TIMEOUT="${BATCH_INFER_SERVE_TIMEOUT:-90}"
@@ -34,7 +38,12 @@ log() { echo "start-local: $*" >&2; }
 die() { echo "start-local: $*" >&2; exit "${2:-1}"; }
 
 [[ "$PORT" =~ ^[0-9]+$ ]] && ((PORT < 65536)) || die "port must be 0..65535, got '$PORT'" 2
-[[ "$REPLICAS" =~ ^[1-9][0-9]*$ ]] || die "replicas must be a positive integer, got '$REPLICAS'" 2
+[[ "$REPLICAS" == auto || "$REPLICAS" =~ ^[1-9][0-9]*$ ]] || die "replicas must be 'auto' or a positive integer, got '$REPLICAS'" 2
+TOKEN_ENV="${BATCH_INFER_SERVE_TOKEN_ENV:-}"
+if [[ -n "$TOKEN_ENV" ]]; then
+  [[ "$TOKEN_ENV" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "BATCH_INFER_SERVE_TOKEN_ENV must be a variable name, got '$TOKEN_ENV'" 2
+  [[ -n "${!TOKEN_ENV:-}" ]] || die "BATCH_INFER_SERVE_TOKEN_ENV names \$$TOKEN_ENV, which is unset or empty" 2
+fi
 
 bash "$ROOT/serve/setup-venv.sh" >&2 || die "serve/setup-venv.sh failed"
 VENV="$ROOT/.venv/serve"
@@ -49,26 +58,13 @@ export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" # workers import serve.app 
 export PYTHONUNBUFFERED=1
 unset RAY_ADDRESS
 
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
-port_busy() { "$PY" -c 'import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"; }
-http_ready() {
-  "$PY" - "$1" <<'EOF'
-import http.client, sys  # http.client: no proxy environment variables apply
-try:
-    c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=3)
-    c.request("GET", "/v2/health/ready")
-    sys.exit(0 if c.getresponse().status == 200 else 1)
-except Exception:
-    sys.exit(1)
-EOF
-}
+# shellcheck source=serve/ray-node.sh
+. "$ROOT/serve/ray-node.sh"
 
 if [[ "$PORT" == 0 ]]; then PORT="$(free_port)"; fi
 # A relative manifest path that exists from the caller's directory is made absolute (the deploy runs
 # from the repository root, where app.py also tries it).
 if [[ "$MANIFEST" != /* && -e "$MANIFEST" ]]; then MANIFEST="$(cd "$(dirname "$MANIFEST")" && pwd)/$(basename "$MANIFEST")"; fi
-# Every replica must fit in the head's CPUs, or the extra ones never start.
-REPLICA_CPUS="$("$PY" -c 'import sys; n, r, c = float(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]); print(c if r * c <= n else round(n / r, 4))' "$NUM_CPUS" "$REPLICAS" "$REPLICA_CPUS")"
 STATE="$STATE_ROOT/batch-infer-serve-$PORT"
 
 # Already running from an earlier call with the same port and replica count: reuse it.
@@ -85,15 +81,7 @@ if [[ -f "$STATE/env" ]]; then
 fi
 port_busy "$PORT" && die "127.0.0.1:$PORT is already in use by another program" 2
 
-rm -rf "$STATE"
-mkdir -p "$STATE"
-chmod 700 "$STATE"
-# Ray token authentication with a token of this instance only: other local users cannot submit work to
-# this Ray even though its ports are on loopback. Every Ray client here (serve run, the waits,
-# stop-local.sh) reads the same file.
-"$PY" -c 'import secrets; print(secrets.token_hex(32))' >"$STATE/auth_token"
-chmod 600 "$STATE/auth_token"
-export RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH="$STATE/auth_token"
+new_state_dir "$STATE" # with a Ray token of its own: the ports are on loopback, but other local users exist
 RAY_TMP="/tmp/bis-ray-$PORT" # short: Ray's unix socket paths must stay under 108 bytes
 rm -rf "$RAY_TMP"
 GCS_PORT="$(free_port)"
@@ -144,57 +132,24 @@ done
 
 log "Ray head up after $(elapsed) s"
 
-# Serve config: serve/serve-config.yaml with this port, replica count, CPUs and manifest.
-"$PY" - "$ROOT/serve/serve-config.yaml" "$STATE/config.yaml" "$PORT" "$REPLICAS" "$REPLICA_CPUS" "$MANIFEST" <<'EOF'
-import sys, yaml
-src, dst, port, replicas, cpus, manifest = sys.argv[1:]
-cfg = yaml.safe_load(open(src))
-cfg["http_options"]["host"] = "127.0.0.1"
-cfg["http_options"]["port"] = int(port)
-app = cfg["applications"][0]
-app.setdefault("args", {})["manifest"] = manifest
-for d in app["deployments"]:
-    d.pop("autoscaling_config", None)
-    d["num_replicas"] = int(replicas)
-    d.setdefault("ray_actor_options", {})["num_cpus"] = float(cpus)
-yaml.safe_dump(cfg, open(dst, "w"), sort_keys=False)
-EOF
+# Serve config: serve/serve-config.yaml with this port, replica count (or its autoscaling), CPUs, manifest
+# and token variable. Every replica (autoscaling: max_replicas) must fit in the head's CPUs, or the extra
+# ones never start.
+"$PY" "$ROOT/serve/write-config.py" "$ROOT/serve/serve-config.yaml" "$STATE/config.yaml" --port "$PORT" \
+  --replicas "$REPLICAS" --cpus "$NUM_CPUS" --replica-cpus "$REPLICA_CPUS" --manifest "$MANIFEST" \
+  --token-env "$TOKEN_ENV" --binary "${BATCH_INFER_SERVE_BINARY:-1}"
 
 "$VENV/bin/serve" run --address "$GCS" --non-blocking "$STATE/config.yaml" </dev/null >"$STATE/serve-run.log" 2>&1 ||
   fail "serve run failed"
-log "application submitted after $(elapsed) s; waiting for $REPLICAS replica(s)"
+log "application submitted after $(elapsed) s; waiting for it to run ($REPLICAS replicas)"
 
 # Wait until the application is RUNNING with every replica up, then until HTTP answers ready.
 remaining=$((deadline - $(date +%s)))
 ((remaining > 0)) || remaining=1
-"$PY" - "$GCS" "$remaining" >"$STATE/wait.log" 2>&1 <<'EOF' || fail "the Serve application did not become ready (deploy failed or ${TIMEOUT}s passed; see wait.log)"
-import sys, time, logging
-logging.disable(logging.WARNING)
-import ray
-from ray import serve
-gcs, budget = sys.argv[1], float(sys.argv[2])
-deadline = time.time() + budget
-ray.init(address=gcs, logging_level=logging.ERROR, log_to_driver=False)
-last = None
-while time.time() < deadline:
-    st = serve.status()
-    app = st.applications.get("batch-infer")
-    if app is not None:
-        state = (str(app.status), {n: dict(d.replica_states) for n, d in app.deployments.items()})
-        if state != last:
-            print(state, flush=True)
-            last = state
-        if str(app.status).endswith("RUNNING"):
-            sys.exit(0)
-        if str(app.status).endswith("DEPLOY_FAILED"):
-            print(app.message, flush=True)
-            sys.exit(1)
-    time.sleep(0.5)
-sys.exit(1)
-EOF
+wait_app_running "$GCS" "$remaining" >"$STATE/wait.log" 2>&1 || fail "the Serve application did not become ready (deploy failed or ${TIMEOUT}s passed; see wait.log)"
 until http_ready "$PORT"; do
   (($(date +%s) < deadline)) || fail "timed out waiting for http://127.0.0.1:$PORT/v2/health/ready"
   sleep 0.3
 done
-log "ready on http://127.0.0.1:$PORT with $REPLICAS replica(s) after $(elapsed) s"
+log "ready on http://127.0.0.1:$PORT ($REPLICAS replicas) after $(elapsed) s"
 echo "$PORT"

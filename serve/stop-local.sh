@@ -21,9 +21,8 @@ unset RAY_ADDRESS
 
 log() { echo "stop-local: $*" >&2; }
 
-session_pids() { # every live process whose session id is $1
-  ps -eo pid=,sid= | awk -v s="$1" '$2 == s { print $1 }'
-}
+# shellcheck source=serve/ray-node.sh
+. "$ROOT/serve/ray-node.sh"
 
 stop_one() {
   local state="$1" PORT="" GCS="" HEAD_PID="" RAY_TMP=""
@@ -41,30 +40,7 @@ serve.shutdown()
 EOF
   fi
   if [[ -n "$HEAD_PID" ]]; then
-    local pids
-    pids="$(session_pids "$HEAD_PID")"
-    if [[ -n "$pids" ]]; then
-      # shellcheck disable=SC2086
-      kill -TERM $pids 2>/dev/null
-      for _ in $(seq 1 15); do
-        pids="$(session_pids "$HEAD_PID")"
-        [[ -z "$pids" ]] && break
-        sleep 0.2
-      done
-      if [[ -n "$pids" ]]; then
-        log "SIGKILL to $(echo $pids | wc -w) process(es) left: $(ps -o comm= -p "$(echo $pids | tr ' ' ,)" | sort | uniq -c | tr -s ' \n' ' ')"
-        # shellcheck disable=SC2086
-        kill -KILL $pids 2>/dev/null
-        for _ in $(seq 1 25); do
-          [[ -z "$(session_pids "$HEAD_PID")" ]] && break
-          sleep 0.2
-        done
-      fi
-    fi
-    if [[ -n "$(session_pids "$HEAD_PID")" ]]; then
-      log "processes of session $HEAD_PID are still alive: $(session_pids "$HEAD_PID" | tr '\n' ' ')"
-      return 1
-    fi
+    kill_session "$HEAD_PID" || return 1
   fi
   [[ -n "$RAY_TMP" && "$RAY_TMP" == /tmp/bis-ray-* ]] && rm -rf "$RAY_TMP"
   if [[ "${BATCH_INFER_SERVE_KEEP_STATE:-0}" == 1 ]]; then rm -f "$state/env"; else rm -rf "$state"; fi

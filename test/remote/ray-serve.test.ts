@@ -33,7 +33,7 @@ describe('scoring on a Ray Serve cluster over the Open Inference Protocol', { sk
     url = server.url;
   }, { timeout: 900_000 });
   after(() => {
-    if (server !== undefined) stopRayServe(server.port);
+    if (server !== undefined) stopRayServe(server);
   });
 
   it('gives the same predictions as local scoring (relative error at most 1e-6), for every model', (t) => {
