@@ -2,8 +2,8 @@ import time; _T_START = time.perf_counter()  # noqa: E702  (process start, as ea
 
 # Peer "row_by_row": the single-process status quo.
 #
-# pandas reads the CSV, then one onnxruntime session.run per row (batch of 1),
-# in input order, in the main thread. No batching, no parallelism beyond what
+# pandas reads the CSV, then one onnxruntime session.run per row (batch of 1)
+# and model, in input order, in the main thread. No batching, no parallelism beyond what
 # onnxruntime does inside one run.
 #
 #   python row_by_row.py --input CSV --manifest JSON --output PRED.csv \
@@ -26,41 +26,30 @@ def _extra(p):
                         "default, as an unconfigured user gets)")
 
 
-def one_pass(session, args):
-    import numpy as np
-
+def one_pass(sessions, args):
     x = C.read_features_pandas(args.input, args.features)
-    n = x.shape[0]
-    out = np.empty(n, dtype=np.float32)
-    run = session.run
-    outputs = [args.output_name]
-    name = args.input_name
-    for i in range(n):
-        out[i] = run(outputs, {name: x[i:i + 1]})[0][0, 0]
-    return out
+    rows = [C.run_models(sessions, args.models, x[i:i + 1], args.features) for i in range(x.shape[0])]
+    return C.concat_columns(rows, args.columns) if rows else C.run_models(sessions, args.models, x, args.features)
 
 
 def main():
     args = C.parse_args(PEER, "Score every row with one session.run per row.", _extra)
     import numpy as np  # noqa: F401
-    import onnxruntime as ort
+    import onnxruntime  # noqa: F401
     import pandas as pd  # noqa: F401  (imported before the clock for the first pass starts)
 
     t_init0 = time.perf_counter()
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = args.intra_op_threads
-    session = ort.InferenceSession(args.model, sess_options=so,
-                                   providers=["CPUExecutionProvider"])
+    sessions = [C.open_session(m["path"], args.intra_op_threads) for m in args.models]
     t_ready = time.perf_counter()
 
     t0 = time.perf_counter()
-    scores = one_pass(session, args)
+    scored = one_pass(sessions, args)
     cold_ms = C.ms(t0, time.perf_counter())
-    C.log(f"{PEER}: cold pass {cold_ms:.0f} ms for {scores.shape[0]} rows")
+    C.log(f"{PEER}: cold pass {cold_ms:.0f} ms for {C.row_count(scored)} rows")
 
-    warm = C.warm_passes(PEER, args.warm_runs, lambda: one_pass(session, args), scores.shape)
+    warm = C.warm_passes(PEER, args.warm_runs, lambda: one_pass(sessions, args), C.row_count(scored))
 
-    C.finish(PEER, args, _T_START, t_init0, t_ready, scores, cold_ms, warm, {"params": {"intra_op_threads": args.intra_op_threads, "batch_size": 1}})
+    C.finish(PEER, args, _T_START, t_init0, t_ready, scored, cold_ms, warm, {"params": {"intra_op_threads": args.intra_op_threads, "batch_size": 1}})
 
 
 if __name__ == "__main__":
