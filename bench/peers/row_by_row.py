@@ -27,9 +27,23 @@ def _extra(p):
 
 
 def one_pass(sessions, args):
+    import numpy as np
+
     x = C.read_features_pandas(args.input, args.features)
-    rows = [C.run_models(sessions, args.models, x[i:i + 1], args.features) for i in range(x.shape[0])]
-    return C.concat_columns(rows, args.columns) if rows else C.run_models(sessions, args.models, x, args.features)
+    n = x.shape[0]
+    scored = {}
+    for session, model in zip(sessions, args.models):
+        xm = C.model_matrix(x, args.features, model)
+        run, names, feed = session.run, [name for name, _ in model["outputs"]], model["input_name"]
+        # The first row's outputs give the dtypes (int64 labels stay integers).
+        outs = [np.zeros((n, len(columns)), dtype=y.dtype)
+                for y, (_, columns) in zip(run(names, {feed: xm[:1]}), model["outputs"])]
+        for i in range(n):
+            for out, y in zip(outs, run(names, {feed: xm[i:i + 1]})):
+                out[i] = y.reshape(-1)
+        for out, (_, columns) in zip(outs, model["outputs"]):
+            scored.update((c, out[:, j]) for j, c in enumerate(columns))
+    return scored
 
 
 def main():
