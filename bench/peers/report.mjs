@@ -85,7 +85,8 @@ function renderTable(table, rows) {
 
 /** peers.md: the header line, then one table per manifest. */
 export function renderMarkdown(report) {
-  const { date, machine, note, rows, rounds, warmRuns, tables, skipped } = report;
-  const headerLine = `Peer benchmark, ${date} UTC, ${machine}${note ? ` (${note})` : ''}; ${rows} rows; ${rounds} rounds, batch-infer and the peers alternating; cold = median (range) of the rounds' whole processes, from process start to output written; warm = median (range) of every warm pass (${warmRuns} per process and round), models loaded (batch-infer: \`replay\` of ${warmRuns + 1} copies of the snapshot through one pool, each after the first timed from the previous one's completion); inference alone = best of 6 passes.`;
+  const { date, machine, note, loadAverage, rows, rounds, warmRuns, tables, skipped } = report;
+  const load = `load average ${loadAverage.start.toFixed(1)} at the start, ${loadAverage.end.toFixed(1)} at the end`;
+  const headerLine = `Peer benchmark, ${date} UTC, ${machine}${note ? ` (${note})` : ''}, ${load}; ${rows} rows; ${rounds} rounds, batch-infer and the peers alternating; cold = median (range) of the rounds' whole processes, from process start to output written; warm = median (range) of every warm pass (${warmRuns} per process and round), models loaded (batch-infer: \`replay\` of ${warmRuns + 1} copies of the snapshot through one pool, each after the first timed from the previous one's completion); inference alone = best of 6 passes.`;
   return `${[headerLine, ...tables.map((t) => `\n${renderTable(t, rows)}`), ...(skipped.length > 0 ? ['', ...skipped.map((s) => `- skipped: ${s}`)] : [])].join('\n')}\n`;
 }

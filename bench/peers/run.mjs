@@ -13,7 +13,7 @@
 // against batch-infer's first (predictions.mjs). Writes peers.json and peers.md.
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { comparePredictions, readColumns, readOutputColumns } from './predictions.mjs';
@@ -163,6 +163,8 @@ function measureLimit(model, width) {
   return JSON.parse(run.stdout);
 }
 
+// The 1-minute load average before and after: how busy the (possibly shared) machine was.
+const loadAverage = { start: loadavg()[0] };
 const input = join(work, 'snapshot.csv');
 const generate = spawnSync(process.execPath, [bin, 'generate', '--rows', String(rows), '-o', input], { encoding: 'utf8' });
 if (generate.status !== 0) fail(`batch-infer generate failed: ${generate.stderr}`);
@@ -174,7 +176,8 @@ for (const spec of manifests) tables.push(await measureTable(spec, input, peers,
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
 const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
-const report = { date, machine, note, rows, rounds, warmRuns, tables, skipped };
+loadAverage.end = loadavg()[0];
+const report = { date, machine, note, loadAverage, rows, rounds, warmRuns, tables, skipped };
 process.stdout.write(renderMarkdown(report));
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'peers.json'), `${JSON.stringify(report, null, 2)}\n`);
