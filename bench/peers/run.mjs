@@ -171,17 +171,19 @@ if (generate.status !== 0) fail(`batch-infer generate failed: ${generate.stderr}
 log(`${rows} rows in ${input}`);
 const skipped = [];
 const peers = preparePython(skipped);
-const tables = [];
-for (const spec of manifests) tables.push(await measureTable(spec, input, peers, skipped));
-
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
 const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
-loadAverage.end = loadavg()[0];
-const report = { date, machine, note, loadAverage, rows, rounds, warmRuns, tables, skipped };
-process.stdout.write(renderMarkdown(report));
+const tables = [];
 mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, 'peers.json'), `${JSON.stringify(report, null, 2)}\n`);
-writeFileSync(join(outDir, 'peers.md'), renderMarkdown(report));
+for (const spec of manifests) {
+  tables.push(await measureTable(spec, input, peers, skipped));
+  // Written after every table, so that a long run stopped half-way keeps the tables it finished.
+  loadAverage.end = loadavg()[0];
+  const report = { date, machine, note, loadAverage, rows, rounds, warmRuns, tables, skipped };
+  writeFileSync(join(outDir, 'peers.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(outDir, 'peers.md'), renderMarkdown(report));
+  if (tables.length === manifests.length) process.stdout.write(renderMarkdown(report));
+}
 rmSync(work, { recursive: true, force: true });
 if (tables.some((t) => t.results.some((r) => r.predictions !== 'match' && r.predictions !== 'reference'))) {
   log('some predictions differ');
