@@ -160,6 +160,25 @@ def finish(peer, args, t_start, t_init0, t_ready, scored, cold_ms, warm, extra, 
     return write_timing(args.timing, t_start, record)
 
 
+def score_and_finish(peer, args, t_start, t_init0, t_ready, one_pass, extra, shutdown=None, write=None):
+    """The part every peer shares once its runtime is ready: the cold pass, the warm passes, then finish()."""
+    t0 = time.perf_counter()
+    scored = one_pass()
+    cold_ms = ms(t0, time.perf_counter())
+    log(f"{peer}: cold pass {cold_ms:.0f} ms for {row_count(scored)} rows")
+    warm = warm_passes(peer, args.warm_runs, one_pass, row_count(scored))
+    return finish(peer, args, t_start, t_init0, t_ready, scored, cold_ms, warm, extra, shutdown=shutdown, write=write)
+
+
+def score_in_process(peer, args, t_start, one_pass, extra, write=None):
+    """The single-process peers: one session per model (args.intra_op_threads threads), then score_and_finish
+    with one_pass(sessions, args)."""
+    t_init0 = time.perf_counter()
+    sessions = [open_session(m["path"], args.intra_op_threads) for m in args.models]
+    t_ready = time.perf_counter()
+    return score_and_finish(peer, args, t_start, t_init0, t_ready, lambda: one_pass(sessions, args), extra, write=write)
+
+
 def warm_passes(peer, count, one_pass, rows):
     """Times `count` further full passes in this process; each must score as many rows as the cold one."""
     warm = []

@@ -64,18 +64,7 @@ def main():
     import onnxruntime as ort
     import pyarrow.csv  # noqa: F401
 
-    t_init0 = time.perf_counter()
-    sessions = [C.open_session(m["path"], args.intra_op_threads) for m in args.models]
-    t_ready = time.perf_counter()
-
-    t0 = time.perf_counter()
-    scored = one_pass(sessions, args)
-    cold_ms = C.ms(t0, time.perf_counter())
-    C.log(f"{PEER}: cold pass {cold_ms:.0f} ms for {C.row_count(scored)} rows")
-
-    warm = C.warm_passes(PEER, args.warm_runs, lambda: one_pass(sessions, args), C.row_count(scored))
-
-    C.finish(PEER, args, _T_START, t_init0, t_ready, scored, cold_ms, warm, {"params": {
+    C.score_in_process(PEER, args, _T_START, one_pass, {"params": {
         "intra_op_threads": args.intra_op_threads, "batch_rows": args.batch_rows, "onnxruntime": ort.__version__,
     }}, write=write_arrow)
 

@@ -90,14 +90,7 @@ def main():
     ray.get([a.ready.remote() for a in actors])  # actors up, model loaded
     t_ready = time.perf_counter()
 
-    t0 = time.perf_counter()
-    scored = one_pass(ray, actors, args)
-    cold_ms = C.ms(t0, time.perf_counter())
-    C.log(f"{PEER}: cold pass {cold_ms:.0f} ms for {C.row_count(scored)} rows")
-
-    warm = C.warm_passes(PEER, args.warm_runs, lambda: one_pass(ray, actors, args), C.row_count(scored))
-
-    C.finish(PEER, args, _T_START, t_init0, t_ready, scored, cold_ms, warm, {
+    C.score_and_finish(PEER, args, _T_START, t_init0, t_ready, lambda: one_pass(ray, actors, args), {
         "ray_init_ms": C.ms(t_init0, t_ray),
         "actors_ready_ms": C.ms(t_ray, t_ready),
         "params": {"num_cpus": args.num_cpus, "actors": args.actors, "chunks": args.chunks, "intra_op_threads": 1},

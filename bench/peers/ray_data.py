@@ -112,14 +112,7 @@ def main():
     ctx.print_on_execution_start = False
     t_ready = time.perf_counter()
 
-    t0 = time.perf_counter()
-    scored = one_pass(ray, args)
-    cold_ms = C.ms(t0, time.perf_counter())
-    C.log(f"{PEER}: cold pass {cold_ms:.0f} ms for {C.row_count(scored)} rows")
-
-    warm = C.warm_passes(PEER, args.warm_runs, lambda: one_pass(ray, args), C.row_count(scored))
-
-    C.finish(PEER, args, _T_START, t_init0, t_ready, scored, cold_ms, warm, {
+    C.score_and_finish(PEER, args, _T_START, t_init0, t_ready, lambda: one_pass(ray, args), {
         "params": {"num_cpus": args.num_cpus, "actors": args.actors, "actor_cpus": args.actor_cpus,
                    "batch_size": args.batch_size, "blocks": args.blocks, "intra_op_threads": 1,
                    "actor_pool_per_pass": True},
