@@ -15,9 +15,9 @@ def parse_args(peer, description, extra=None):
     p = argparse.ArgumentParser(prog=os.path.basename(sys.argv[0]), description=description)
     p.add_argument("--input", required=True, help="APM CSV snapshot")
     p.add_argument("--manifest", required=True,
-                   help="batch-infer manifest of the model (the one batch-infer is given): one model, "
-                        "one input, one output column")
-    p.add_argument("--output", required=True, help="predictions CSV (one column: the manifest's output)")
+                   help="batch-infer manifest (the one batch-infer is given): one or more models, "
+                        "one input each")
+    p.add_argument("--output", required=True, help="predictions CSV (the manifest's output columns)")
     p.add_argument("--timing", required=True, help="timing JSON")
     p.add_argument("--warm-runs", type=int, default=0,
                    help="full passes after the cold one, same process (default 0)")
@@ -32,19 +32,24 @@ def parse_args(peer, description, extra=None):
 
 
 def read_manifest(p, args):
-    """Takes the model file, feature columns, tensor names and output column from the batch-infer manifest,
-    so that every peer scores exactly what batch-infer scores."""
+    """Takes the models, their feature columns, tensor names and output columns from the batch-infer manifest,
+    so that every peer scores exactly what batch-infer scores. Sets args.models (one dict per model),
+    args.features (every model's columns, first seen first) and args.columns (every output column, in order)."""
     with open(args.manifest, encoding="utf-8") as f:
         manifest = json.load(f)
-    models = manifest.get("models", [])
-    if len(models) != 1 or len(models[0].get("inputs", [])) != 1 or len(models[0].get("outputs", [])) != 1:
-        p.error(f"--manifest {args.manifest}: the peers take one model with one input and one output")
-    model, = models
-    args.model = os.path.join(os.path.dirname(os.path.abspath(args.manifest)), model["path"])
-    args.features = model["inputs"][0]["columns"]
-    args.input_name = model["inputs"][0]["name"]
-    args.output_name = model["outputs"][0]["name"]
-    args.output_column = model["outputs"][0]["columns"][0]
+    base = os.path.dirname(os.path.abspath(args.manifest))
+    args.models, args.features, args.columns = [], [], []
+    for model in manifest.get("models", []):
+        if len(model.get("inputs", [])) != 1:
+            p.error(f"--manifest {args.manifest}: model {model.get('name')!r}: the peers take one input per model")
+        features = model["inputs"][0]["columns"]
+        outputs = [(o["name"], o["columns"]) for o in model["outputs"]]
+        args.models.append({"name": model["name"], "path": os.path.join(base, model["path"]),
+                            "input_name": model["inputs"][0]["name"], "features": features, "outputs": outputs})
+        args.features += [c for c in features if c not in args.features]
+        args.columns += [c for _, columns in outputs for c in columns]
+    if not args.models:
+        p.error(f"--manifest {args.manifest}: no models")
 
 
 def read_features_pandas(path, features):
@@ -60,22 +65,67 @@ def read_features_pandas(path, features):
     return np.ascontiguousarray(df[features].to_numpy(dtype=np.float32))
 
 
+def model_matrix(x, features, model):
+    """The model's own columns of x (whose columns are `features`), contiguous, in the model's order."""
+    import numpy as np
+
+    at = [features.index(c) for c in model["features"]]
+    return x if at == list(range(x.shape[1])) else np.ascontiguousarray(x[:, at])
+
+
+def run_models(sessions, models, x, features):
+    """One session.run per model on x; returns {output column: 1-D array of len(x)}, in manifest order.
+    Also imported by the Ray actors (they put this directory on their sys.path)."""
+    import numpy as np
+
+    n, scored = x.shape[0], {}
+    for session, model in zip(sessions, models):
+        names = [name for name, _ in model["outputs"]]
+        arrays = session.run(names, {model["input_name"]: model_matrix(x, features, model)})
+        for array, (_, columns) in zip(arrays, model["outputs"]):
+            array = np.asarray(array).reshape(n, len(columns))
+            scored.update((c, array[:, j]) for j, c in enumerate(columns))
+    return scored
+
+
+def concat_columns(parts, columns):
+    """Joins per-chunk {column: array} dicts in chunk order."""
+    import numpy as np
+
+    return {c: np.concatenate([part[c] for part in parts]) for c in columns}
+
+
+def row_count(scored):
+    return int(next(iter(scored.values())).shape[0])
+
+
+def open_session(path, intra_op_threads):
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = intra_op_threads
+    so.inter_op_num_threads = 1
+    return ort.InferenceSession(path, sess_options=so, providers=["CPUExecutionProvider"])
+
+
 def ms(t0, t1):
     return round((t1 - t0) * 1000.0, 3)
 
 
-def write_predictions(path, scores, column):
-    """One header line (the output column), then one line per row: repr() of the float32
-    value as a Python float (shortest string that round-trips the double, hence
-    also the float32)."""
+def write_predictions(path, scored):
+    """One header line (the output columns), then one line per row: integers as such, floats as repr() of the
+    float32 value as a Python float (shortest string that round-trips the double, hence also the float32)."""
     import numpy as np
 
-    vals = np.asarray(scores, dtype=np.float32).reshape(-1).astype(np.float64).tolist()
+    texts = []
+    for values in scored.values():
+        is_integer = values.dtype.kind in "iu"
+        texts.append(list(map(str if is_integer else repr, (values if is_integer else values.astype(np.float64)).tolist())))
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-        f.write(column + "\n")
-        if vals:
-            f.write("\n".join(map(repr, vals)))
+        f.write(",".join(scored) + "\n")
+        for line in zip(*texts):
+            f.write(",".join(line))
             f.write("\n")
     os.replace(tmp, path)
 
@@ -88,14 +138,14 @@ def write_timing(path, t_start, record):
     return record
 
 
-def finish(peer, args, t_start, t_init0, t_ready, scores, cold_ms, warm, extra, shutdown=None):
+def finish(peer, args, t_start, t_init0, t_ready, scored, cold_ms, warm, extra, shutdown=None, write=None):
     """Writes the predictions, shuts the runtime down (when given a way to), and writes the timing JSON with the
     keys every peer reports, plus `extra`."""
     t0 = time.perf_counter()
-    write_predictions(args.output, scores, args.output_column)
+    (write or write_predictions)(args.output, scored)
     record = {
         "peer": peer,
-        "rows": int(scores.shape[0]),
+        "rows": row_count(scored),
         "process_start_to_ready_ms": ms(t_start, t_ready),
         "init_ms": ms(t_init0, t_ready),
         "cold_ms": cold_ms,
@@ -110,16 +160,35 @@ def finish(peer, args, t_start, t_init0, t_ready, scores, cold_ms, warm, extra, 
     return write_timing(args.timing, t_start, record)
 
 
-def warm_passes(peer, count, one_pass, shape):
+def score_and_finish(peer, args, t_start, t_init0, t_ready, one_pass, extra, shutdown=None, write=None):
+    """The part every peer shares once its runtime is ready: the cold pass, the warm passes, then finish()."""
+    t0 = time.perf_counter()
+    scored = one_pass()
+    cold_ms = ms(t0, time.perf_counter())
+    log(f"{peer}: cold pass {cold_ms:.0f} ms for {row_count(scored)} rows")
+    warm = warm_passes(peer, args.warm_runs, one_pass, row_count(scored))
+    return finish(peer, args, t_start, t_init0, t_ready, scored, cold_ms, warm, extra, shutdown=shutdown, write=write)
+
+
+def score_in_process(peer, args, t_start, one_pass, extra, write=None):
+    """The single-process peers: one session per model (args.intra_op_threads threads), then score_and_finish
+    with one_pass(sessions, args)."""
+    t_init0 = time.perf_counter()
+    sessions = [open_session(m["path"], args.intra_op_threads) for m in args.models]
+    t_ready = time.perf_counter()
+    return score_and_finish(peer, args, t_start, t_init0, t_ready, lambda: one_pass(sessions, args), extra, write=write)
+
+
+def warm_passes(peer, count, one_pass, rows):
     """Times `count` further full passes in this process; each must score as many rows as the cold one."""
     warm = []
     for i in range(count):
         t0 = time.perf_counter()
-        scores = one_pass()
+        scored = one_pass()
         warm.append(ms(t0, time.perf_counter()))
         log(f"{peer}: warm pass {i + 1}: {warm[-1]:.0f} ms")
-        if scores.shape != shape:
-            raise SystemExit(f"{peer}: warm pass returned {scores.shape[0]} rows, cold {shape[0]}")
+        if row_count(scored) != rows:
+            raise SystemExit(f"{peer}: warm pass returned {row_count(scored)} rows, cold {rows}")
     return warm
 
 

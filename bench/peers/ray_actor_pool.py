@@ -3,8 +3,8 @@ import time; _T_START = time.perf_counter()  # noqa: E702  (process start, as ea
 # Peer "ray_actor_pool": Ray Core, hand-rolled.
 #
 # ray.init(num_cpus=2, include_dashboard=False), a pool of 2 actors (1 CPU each)
-# that each load the model once (onnxruntime, 1 intra-op thread). Per pass the
-# driver reads the CSV with pandas, cuts the float32 [N, 14] matrix into coarse
+# that each load the manifest's models once (onnxruntime, 1 intra-op thread). Per pass
+# the driver reads the CSV with pandas, cuts the float32 [N, features] matrix into coarse
 # contiguous chunks (the last one may be partial; nothing is dropped), submits
 # them all at once round-robin to the actors, gathers them with one ray.get and
 # concatenates in input order.
@@ -33,41 +33,38 @@ def _extra(p):
 def make_scorer_class(ray):
     @ray.remote(num_cpus=1)
     class Scorer:
-        def __init__(self, model_bytes, input_name, output_name):
-            import onnxruntime as ort
+        def __init__(self, peer_dir, model_bytes, models, features):
+            # The actor runs in a Ray worker: the shared helpers are imported from this directory, not shipped.
+            sys.dont_write_bytecode = True
+            sys.path.insert(0, peer_dir)
+            import _peer_common
 
-            so = ort.SessionOptions()
-            so.intra_op_num_threads = 1
-            so.inter_op_num_threads = 1
-            self.session = ort.InferenceSession(model_bytes, sess_options=so,
-                                                providers=["CPUExecutionProvider"])
-            self.input_name = input_name
-            self.outputs = [output_name]
+            self.common = _peer_common
+            self.sessions = [_peer_common.open_session(b, 1) for b in model_bytes]
+            self.models = models
+            self.features = features
 
         def ready(self):
             return True
 
         def score(self, x):
-            # x: float32 [n, 14] (zero-copy, read-only view from the object store)
-            return self.session.run(self.outputs, {self.input_name: x})[0].reshape(-1)
+            # x: float32 [n, features] (zero-copy, read-only view from the object store)
+            return self.common.run_models(self.sessions, self.models, x, self.features)
 
     return Scorer
 
 
-def one_pass(ray, actors, path, chunks, features):
-    import numpy as np
-
-    x = C.read_features_pandas(path, features)
+def one_pass(ray, actors, args):
+    x = C.read_features_pandas(args.input, args.features)
     n = x.shape[0]
-    k = max(1, min(chunks, n))
-    size = -(-n // k) if n else 0  # ceil: the last chunk may be smaller, never dropped
+    k = max(1, min(args.chunks, n))
+    size = -(-n // k) if n else 1  # ceil: the last chunk may be smaller, never dropped
     refs = []
-    for j, start in enumerate(range(0, n, size) if n else []):
+    for j, start in enumerate(range(0, n, size) if n else [0]):
         refs.append(actors[j % len(actors)].score.remote(x[start:start + size]))
-    parts = ray.get(refs)
-    out = np.concatenate(parts) if parts else np.empty(0, dtype=np.float32)
-    if out.shape[0] != n:
-        raise SystemExit(f"{PEER}: gathered {out.shape[0]} scores for {n} rows")
+    out = C.concat_columns(ray.get(refs), args.columns)
+    if C.row_count(out) != n:
+        raise SystemExit(f"{PEER}: gathered {C.row_count(out)} scores for {n} rows")
     return out
 
 
@@ -82,21 +79,18 @@ def main():
     t_init0 = time.perf_counter()
     C.ray_init(ray, args)
     t_ray = time.perf_counter()
-    with open(args.model, "rb") as f:
-        model_ref = ray.put(f.read())
+    model_bytes = []
+    for model in args.models:
+        with open(model["path"], "rb") as f:
+            model_bytes.append(f.read())
+    model_ref = ray.put(model_bytes)
     Scorer = make_scorer_class(ray)
-    actors = [Scorer.remote(model_ref, args.input_name, args.output_name) for _ in range(args.actors)]
+    here = os.path.dirname(os.path.abspath(__file__))
+    actors = [Scorer.remote(here, model_ref, args.models, args.features) for _ in range(args.actors)]
     ray.get([a.ready.remote() for a in actors])  # actors up, model loaded
     t_ready = time.perf_counter()
 
-    t0 = time.perf_counter()
-    scores = one_pass(ray, actors, args.input, args.chunks, args.features)
-    cold_ms = C.ms(t0, time.perf_counter())
-    C.log(f"{PEER}: cold pass {cold_ms:.0f} ms for {scores.shape[0]} rows")
-
-    warm = C.warm_passes(PEER, args.warm_runs, lambda: one_pass(ray, actors, args.input, args.chunks, args.features), scores.shape)
-
-    C.finish(PEER, args, _T_START, t_init0, t_ready, scores, cold_ms, warm, {
+    C.score_and_finish(PEER, args, _T_START, t_init0, t_ready, lambda: one_pass(ray, actors, args), {
         "ray_init_ms": C.ms(t_init0, t_ray),
         "actors_ready_ms": C.ms(t_ray, t_ready),
         "params": {"num_cpus": args.num_cpus, "actors": args.actors, "chunks": args.chunks, "intra_op_threads": 1},

@@ -3,12 +3,12 @@ import time; _T_START = time.perf_counter()  # noqa: E702  (process start, as ea
 # Peer "ray_data": Ray Data, the library way.
 #
 # ray.init(num_cpus=2, include_dashboard=False); per pass
-#   ray.data.read_csv(CSV, only the 14 metric columns)
+#   ray.data.read_csv(CSV, only the models' feature columns)
 #     .map_batches(Scorer, compute=ActorPoolStrategy(size=2), num_cpus=0.5,
 #                  batch_format="numpy")
 # with DataContext.execution_options.preserve_order = True, and the scores
 # collected in order with iter_batches. Scorer is a callable class: each of the
-# 2 actors loads the model once (onnxruntime, 1 intra-op thread) in __init__.
+# 2 actors loads the manifest's models once (onnxruntime, 1 intra-op thread) in __init__.
 #
 # Ray Data builds a new actor pool for every execution of a dataset, so every
 # pass (cold and warm) includes starting the 2 actors and loading the model in
@@ -43,31 +43,27 @@ def _extra(p):
 
 
 class Scorer:
-    """Callable class for map_batches: one onnxruntime session per actor."""
+    """Callable class for map_batches: one onnxruntime session per model and actor."""
 
-    def __init__(self, model_path, features, input_name, output_name, output_column):
-        import onnxruntime as ort
+    def __init__(self, peer_dir, models, features):
+        # The actor runs in a Ray worker: the shared helpers are imported from this directory, not shipped.
+        sys.dont_write_bytecode = True
+        sys.path.insert(0, peer_dir)
+        import _peer_common
 
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = 1
-        so.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(model_path, sess_options=so,
-                                            providers=["CPUExecutionProvider"])
+        self.common = _peer_common
+        self.sessions = [_peer_common.open_session(m["path"], 1) for m in models]
+        self.models = models
         self.features = features
-        self.input_name = input_name
-        self.outputs = [output_name]
-        self.output_column = output_column
 
     def __call__(self, batch):
         import numpy as np
 
         x = np.stack([np.asarray(batch[c], dtype=np.float32) for c in self.features], axis=1)
-        y = self.session.run(self.outputs, {self.input_name: x})[0].reshape(-1)
-        return {self.output_column: y}
+        return self.common.run_models(self.sessions, self.models, x, self.features)
 
 
-def one_pass(ray, args, model_path):
-    import numpy as np
+def one_pass(ray, args):
     import pyarrow.csv as pacsv
 
     read_kwargs = {}
@@ -80,16 +76,14 @@ def one_pass(ray, args, model_path):
     )
     ds = ds.map_batches(
         Scorer,
-        fn_constructor_args=(model_path, args.features, args.input_name, args.output_name,
-                             args.output_column),
+        fn_constructor_args=(os.path.dirname(os.path.abspath(__file__)), args.models, args.features),
         compute=ray.data.ActorPoolStrategy(size=args.actors),
         num_cpus=args.actor_cpus,
         batch_size=args.batch_size,
         batch_format="numpy",
     )
-    parts = [b[args.output_column]
-             for b in ds.iter_batches(batch_size=None, batch_format="numpy")]
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.float32)
+    parts = list(ds.iter_batches(batch_size=None, batch_format="numpy"))
+    return C.concat_columns(parts, args.columns)
 
 
 def main():
@@ -110,8 +104,6 @@ def main():
                          f"leaves no CPU of --num-cpus {args.num_cpus} for the read tasks; "
                          f"Ray Data would stall")
 
-    model_path = os.path.abspath(args.model)
-
     t_init0 = time.perf_counter()
     C.ray_init(ray, args)
     ctx = ray.data.DataContext.get_current()
@@ -120,14 +112,7 @@ def main():
     ctx.print_on_execution_start = False
     t_ready = time.perf_counter()
 
-    t0 = time.perf_counter()
-    scores = one_pass(ray, args, model_path)
-    cold_ms = C.ms(t0, time.perf_counter())
-    C.log(f"{PEER}: cold pass {cold_ms:.0f} ms for {scores.shape[0]} rows")
-
-    warm = C.warm_passes(PEER, args.warm_runs, lambda: one_pass(ray, args, model_path), scores.shape)
-
-    C.finish(PEER, args, _T_START, t_init0, t_ready, scores, cold_ms, warm, {
+    C.score_and_finish(PEER, args, _T_START, t_init0, t_ready, lambda: one_pass(ray, args), {
         "params": {"num_cpus": args.num_cpus, "actors": args.actors, "actor_cpus": args.actor_cpus,
                    "batch_size": args.batch_size, "blocks": args.blocks, "intra_op_threads": 1,
                    "actor_pool_per_pass": True},

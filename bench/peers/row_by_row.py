@@ -2,8 +2,8 @@ import time; _T_START = time.perf_counter()  # noqa: E702  (process start, as ea
 
 # Peer "row_by_row": the single-process status quo.
 #
-# pandas reads the CSV, then one onnxruntime session.run per row (batch of 1),
-# in input order, in the main thread. No batching, no parallelism beyond what
+# pandas reads the CSV, then one onnxruntime session.run per row (batch of 1)
+# and model, in input order, in the main thread. No batching, no parallelism beyond what
 # onnxruntime does inside one run.
 #
 #   python row_by_row.py --input CSV --manifest JSON --output PRED.csv \
@@ -26,41 +26,33 @@ def _extra(p):
                         "default, as an unconfigured user gets)")
 
 
-def one_pass(session, args):
+def one_pass(sessions, args):
     import numpy as np
 
     x = C.read_features_pandas(args.input, args.features)
     n = x.shape[0]
-    out = np.empty(n, dtype=np.float32)
-    run = session.run
-    outputs = [args.output_name]
-    name = args.input_name
-    for i in range(n):
-        out[i] = run(outputs, {name: x[i:i + 1]})[0][0, 0]
-    return out
+    scored = {}
+    for session, model in zip(sessions, args.models):
+        xm = C.model_matrix(x, args.features, model)
+        run, names, feed = session.run, [name for name, _ in model["outputs"]], model["input_name"]
+        # The first row's outputs give the dtypes (int64 labels stay integers).
+        outs = [np.zeros((n, len(columns)), dtype=y.dtype)
+                for y, (_, columns) in zip(run(names, {feed: xm[:1]}), model["outputs"])]
+        for i in range(n):
+            for out, y in zip(outs, run(names, {feed: xm[i:i + 1]})):
+                out[i] = y.reshape(-1)
+        for out, (_, columns) in zip(outs, model["outputs"]):
+            scored.update((c, out[:, j]) for j, c in enumerate(columns))
+    return scored
 
 
 def main():
     args = C.parse_args(PEER, "Score every row with one session.run per row.", _extra)
     import numpy as np  # noqa: F401
-    import onnxruntime as ort
+    import onnxruntime  # noqa: F401
     import pandas as pd  # noqa: F401  (imported before the clock for the first pass starts)
 
-    t_init0 = time.perf_counter()
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = args.intra_op_threads
-    session = ort.InferenceSession(args.model, sess_options=so,
-                                   providers=["CPUExecutionProvider"])
-    t_ready = time.perf_counter()
-
-    t0 = time.perf_counter()
-    scores = one_pass(session, args)
-    cold_ms = C.ms(t0, time.perf_counter())
-    C.log(f"{PEER}: cold pass {cold_ms:.0f} ms for {scores.shape[0]} rows")
-
-    warm = C.warm_passes(PEER, args.warm_runs, lambda: one_pass(session, args), scores.shape)
-
-    C.finish(PEER, args, _T_START, t_init0, t_ready, scores, cold_ms, warm, {"params": {"intra_op_threads": args.intra_op_threads, "batch_size": 1}})
+    C.score_in_process(PEER, args, _T_START, one_pass, {"params": {"intra_op_threads": args.intra_op_threads, "batch_size": 1}})
 
 
 if __name__ == "__main__":

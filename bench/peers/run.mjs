@@ -1,184 +1,191 @@
 #!/usr/bin/env node
-// The peer benchmark: batch-infer against what users would otherwise run, in one run, on the same generated
-// snapshot and the same ONNX model (fixtures/models/autoencoder.onnx), on this machine.
+// The peer benchmark: batch-infer against what users would otherwise run, on the same generated snapshot and the
+// same ONNX models, on this machine; one table per manifest.
 //
-//   npm run bench:peers -- [--rows 100000] [--warm-runs 7] [--out bench/peers/results] [--skip-python]
+//   npm run bench:peers -- [--rows 100000] [--rounds 3] [--warm-runs 3] [--manifests autoencoder,all,iforest]
+//                          [--peers row_by_row,ort_threaded,ray_actor_pool,ray_data] [--note TEXT]
+//                          [--out bench/peers/results] [--skip-python]
 //
-// Peers: Python row by row; a pool of 2 Ray actors; Ray Data map_batches with 2 actors (all three whole Python
-// processes from bench/peers/, in .venv/peers, created here from the pinned requirements); batch-infer run with 1
-// and 2 workers as whole processes; batch-infer warm (replay of the same snapshot through one pool). Also the
-// physical limit (best single-thread inference on in-memory tensors x cores), and inference alone on a thread per
-// core at once (what the cores reach with nothing else to do). Checks that every peer's
-// predictions match batch-infer's (rtol 1e-5), prints one table, writes it as JSON and Markdown.
+// Every round runs each batch-infer variant (`run` as a whole process, cold; `replay` of the snapshot through one
+// pool, warm) and each Python peer (a whole process: cold, then --warm-runs passes in it), batch-infer first in
+// even rounds and the peers first in odd ones, so that both sides share the machine's moods. Cold = median of the
+// rounds' whole-process times; warm = median of every warm pass; both with their range. Every output is checked
+// against batch-infer's first (predictions.mjs). Writes peers.json and peers.md.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { comparePredictions, readColumns, readOutputColumns } from './predictions.mjs';
+import { renderMarkdown, summarizeTable } from './report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const bin = join(root, 'bin', 'batch-infer.js');
-const manifest = join(root, 'fixtures', 'models', 'autoencoder.manifest.json');
-// Every peer takes the model, its features and its output from this manifest, as batch-infer does.
-const scored = JSON.parse(readFileSync(manifest, 'utf8')).models[0];
-const model = join(dirname(manifest), scored.path);
+const MANIFESTS = [
+  { key: 'autoencoder', file: 'autoencoder.manifest.json', title: 'the MLP autoencoder alone' },
+  { key: 'all', file: 'manifest.json', title: '4 models: IsolationForest, gradient-boosted regressor, classifier, autoencoder' },
+  { key: 'iforest', file: 'iforest.manifest.json', title: 'the IsolationForest alone' },
+];
+// batch-infer's rows, one per argument variant (given to both `run` and `replay`); the first is the reference.
+// Another variant (e.g. an --engine) is one more line.
+const BATCH_INFER_VARIANTS = [
+  { key: 'batch-infer-2', label: 'batch-infer, 2 workers', args: ['-w', '2'] },
+  { key: 'batch-infer-1', label: 'batch-infer, 1 worker', args: ['-w', '1'] },
+];
+// isPerRowSlow: one session.run per row and model takes ~0.9 ms per row with the IsolationForest (~90 s per 100k
+// rows), so on manifests that hold it this peer runs once, cold only.
+const PEERS = [
+  { key: 'row_by_row', label: 'Python row by row (single process)', venv: 'peers', isPerRowSlow: true },
+  { key: 'ort_threaded', label: 'Python onnxruntime threaded, pyarrow, 1,024-row batches (single process)', venv: 'peers-ort' },
+  { key: 'ray_actor_pool', label: 'Python + Ray actor pool (2 actors)', venv: 'peers' },
+  { key: 'ray_data', label: 'Ray Data map_batches (2 actors)', venv: 'peers' },
+];
+
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const rows = Number(option('--rows', '100000'));
-// Seven passes, not three: single warm passes on this shared 2-core machine spread from 53 to 115 ms per 100k
-// rows (replays of 10 snapshots, 2026-12-01), and a median of three follows much of that spread.
-const warmRuns = Number(option('--warm-runs', '7'));
+const rounds = Number(option('--rounds', '3'));
+const warmRuns = Number(option('--warm-runs', '3'));
+const manifests = option('--manifests', MANIFESTS.map((m) => m.key).join(',')).split(',').map((key) => MANIFESTS.find((m) => m.key === key) ?? fail(`--manifests: no manifest ${key}`));
+const peerKeys = option('--peers', PEERS.map((p) => p.key).join(',')).split(',');
+const note = option('--note', '');
 const outDir = option('--out', join(here, 'results'));
 const isSkipPython = args.includes('--skip-python');
 const work = mkdtempSync(join(tmpdir(), 'batch-infer-peers-'));
-const log = (line) => process.stderr.write(`bench:peers: ${line}\n`);
+const log = (line) => process.stderr.write(`bench:peers: ${(performance.now() / 1000).toFixed(1)} s: ${line}\n`);
+
+function fail(message) {
+  throw new Error(message);
+}
 
 /** Runs a whole process; resolves with its wall time measured from outside. */
-function timed(command, commandArgs, options = {}) {
+function timed(command, commandArgs) {
   return new Promise((resolve) => {
     const start = performance.now();
-    const child = spawn(command, commandArgs, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], ...options });
+    const child = spawn(command, commandArgs, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d.toString()));
     child.on('close', (code) => resolve({ code, ms: performance.now() - start, stderr }));
   });
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
-/** The ae_score column of a predictions CSV (batch-infer's or a peer's), as numbers. */
-function scores(file) {
-  const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
-  const header = lines[0].split(',');
-  const at = header.indexOf('ae_score');
-  // ae_score follows the pass-through columns; quoted pass-through fields may hold commas, so read from the end.
-  const fromEnd = header.length - at;
-  return lines.slice(1).map((line) => {
-    const fields = line.split(',');
-    return Number(fields[fields.length - fromEnd]);
-  });
-}
-
-function compare(reference, other) {
-  if (reference.length !== other.length) return `row count ${other.length}, expected ${reference.length}`;
-  for (let i = 0; i < reference.length; i++) {
-    if (Math.abs(other[i] - reference[i]) > 1e-5 * Math.max(Math.abs(reference[i]), 1e-30)) return `row ${i}: ${other[i]} vs ${reference[i]}`;
-  }
-  return 'match';
-}
-
-const input = join(work, 'snapshot.csv');
-spawnSync(process.execPath, [bin, 'generate', '--rows', String(rows), '-o', input]);
-log(`${rows} rows in ${input}`);
-
-// batch-infer cold: whole processes, the median of 3.
-const results = [];
-const reference = join(work, 'batch-infer.csv');
-// 2 workers first: its output is the reference the others are checked against.
-for (const workers of [2, 1]) {
-  const times = [];
-  for (let i = 0; i < 3; i++) {
-    const run = await timed(process.execPath, [bin, 'run', input, '-m', manifest, '-w', String(workers), '-o', workers === 2 ? reference : join(work, 'bi1.csv'), '-q']);
-    if (run.code !== 0) throw new Error(`batch-infer run failed: ${run.stderr}`);
-    times.push(run.ms);
-  }
-  results.unshift({ peer: `batch-infer run, ${workers} worker${workers === 1 ? '' : 's'} (whole process)`, key: `batch-infer-${workers}`, coldMs: median(times), warmMs: undefined, predictions: workers === 2 ? 'reference' : compare(scores(reference), scores(join(work, 'bi1.csv'))) });
-}
-
-// batch-infer warm: the same snapshot replayed (1 + warm runs) times through one pool; every snapshot after the
-// first is timed from the previous one's completion to its own (reading, parsing, scoring and writing included).
-const replayIn = join(work, 'replay');
-mkdirSync(replayIn);
-for (let i = 0; i <= warmRuns; i++) copyFileSync(input, join(replayIn, `snapshot-2026-11-30T00-0${i}.csv`));
-const replayTiming = join(work, 'replay.json');
-const replay = spawnSync(process.execPath, [bin, 'replay', replayIn, '-m', manifest, '--out-dir', join(work, 'replay-out'), '--timing-json', replayTiming, '-q'], { encoding: 'utf8' });
-if (replay.status !== 0) throw new Error(`batch-infer replay failed: ${replay.stderr}`);
-const finished = JSON.parse(readFileSync(replayTiming, 'utf8')).results.map((r) => r.finishedAtMs).sort((a, b) => a - b);
-const warmGaps = finished.slice(1).map((t, i) => t - finished[i]);
-results.push({ peer: 'batch-infer warm (replay, 2 workers, pool kept)', key: 'batch-infer-warm', coldMs: undefined, warmMs: median(warmGaps), predictions: compare(scores(reference), scores(join(work, 'replay-out', 'snapshot-2026-11-30T00-01.out.csv'))) });
-
-// The Python peers.
-const skipped = [];
-const python = join(root, '.venv', 'peers', 'bin', 'python');
-let canRunPython = !isSkipPython && spawnSync('python3', ['--version']).status === 0;
-if (!canRunPython) skipped.push(isSkipPython ? 'Python peers: --skip-python' : 'Python peers: python3 is not installed');
-if (canRunPython) {
+/** Makes sure the peers' venvs exist; returns the peers that can run and why the others cannot. */
+function preparePython(skipped) {
+  const wanted = PEERS.filter((p) => peerKeys.includes(p.key));
+  const missing = (why) => (skipped.push(`Python peers: ${why}`), []);
+  if (isSkipPython) return missing('--skip-python');
+  if (spawnSync('python3', ['--version']).status !== 0) return missing('python3 is not installed');
   const setup = spawnSync('bash', [join(here, 'setup-venv.sh')], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
-  if (setup.status !== 0) {
-    canRunPython = false;
-    skipped.push(`Python peers: bench/peers/setup-venv.sh failed: ${setup.stderr.trim().split('\n').at(-1)}`);
+  if (setup.status !== 0) return missing(`bench/peers/setup-venv.sh failed: ${setup.stderr.trim().split('\n').at(-1)}`);
+  return wanted;
+}
+
+/** One round of one batch-infer variant: a cold `run`, then a warm `replay` of the snapshot copies. */
+async function measureBatchInfer(variant, table, round) {
+  const output = join(table.dir, `${variant.key}-${round}.csv`);
+  const timingJson = join(table.dir, `${variant.key}-${round}.json`);
+  const run = await timed(process.execPath, [bin, 'run', table.input, '-m', table.manifest, ...variant.args, '-o', output, '--timing-json', timingJson, '-q']);
+  if (run.code !== 0) fail(`batch-infer run ${variant.args.join(' ')} failed: ${run.stderr}`);
+  const { startupMs, parallelMs, wallMs } = JSON.parse(readFileSync(timingJson, 'utf8'));
+  const replayOut = join(table.dir, 'replay-out');
+  rmSync(replayOut, { recursive: true, force: true });
+  const replayTiming = join(table.dir, 'replay.json');
+  const replay = spawnSync(process.execPath, [bin, 'replay', table.replayIn, '-m', table.manifest, ...variant.args, '--out-dir', replayOut, '--timing-json', replayTiming, '-q'], { encoding: 'utf8' });
+  if (replay.status !== 0) fail(`batch-infer replay ${variant.args.join(' ')} failed: ${replay.stderr}`);
+  // Every snapshot after the first is timed from the previous one's completion to its own.
+  const finished = JSON.parse(readFileSync(replayTiming, 'utf8')).results.map((r) => r.finishedAtMs).sort((a, b) => a - b);
+  return { coldMs: [run.ms], warmMs: finished.slice(1).map((t, i) => t - finished[i]), timing: [{ startupMs, parallelMs, wallMs }], outputs: [output, join(replayOut, 'snapshot-01.out.csv')] };
+}
+
+/** One round of one Python peer: a whole process. */
+async function measurePeer(peer, table, round) {
+  const output = join(table.dir, `${peer.key}-${round}.csv`);
+  const timingJson = join(table.dir, `${peer.key}-${round}.json`);
+  const isOnce = peer.isPerRowSlow && table.hasIforest;
+  if (isOnce && round > 0) return undefined;
+  const python = join(root, '.venv', peer.venv, 'bin', 'python');
+  const run = await timed(python, [join(here, `${peer.key}.py`), '--input', table.input, '--manifest', table.manifest, '--output', output, '--timing', timingJson, '--warm-runs', String(isOnce ? 0 : warmRuns)]);
+  if (run.code !== 0) return { error: `${peer.key}: exited ${run.code}: ${run.stderr.trim().split('\n').at(-1)}` };
+  const figures = JSON.parse(readFileSync(timingJson, 'utf8'));
+  return { coldMs: [run.ms], warmMs: figures.warm_ms, initMs: [figures.init_ms], outputs: [output] };
+}
+
+/** Adds one round's measurement to a row, checking its outputs against the reference. */
+function record(row, measured, table) {
+  if (measured === undefined) return;
+  if (measured.error !== undefined) {
+    row.errors.push(measured.error);
+    return;
+  }
+  for (const key of ['coldMs', 'warmMs', 'initMs', 'timing']) if (measured[key] !== undefined) row[key] = [...(row[key] ?? []), ...measured[key]];
+  table.reference ??= readColumns(measured.outputs[0], table.columns);
+  for (const output of measured.outputs) {
+    const verdict = comparePredictions(table.reference, readColumns(output, table.columns), table.exact);
+    if (verdict !== 'match') row.mismatches.push(verdict);
   }
 }
-const PEERS = [
-  ['row_by_row', 'Python row by row (single process)'],
-  ['ray_actor_pool', 'Python + Ray actor pool (2 actors)'],
-  ['ray_data', 'Ray Data map_batches (2 actors)'],
-];
-if (canRunPython) {
-  for (const [script, label] of PEERS) {
-    log(`running ${script}`);
-    const out = join(work, `${script}.csv`);
-    const timing = join(work, `${script}.json`);
-    const run = await timed(python, [join(here, `${script}.py`), '--input', input, '--manifest', manifest, '--output', out, '--timing', timing, '--warm-runs', String(warmRuns)]);
-    if (run.code !== 0) {
-      skipped.push(`${script}: exited ${run.code}: ${run.stderr.trim().split('\n').at(-1)}`);
-      continue;
+
+async function measureTable(spec, input, peers, skipped) {
+  const manifest = join(root, 'fixtures', 'models', spec.file);
+  const { models } = JSON.parse(readFileSync(manifest, 'utf8'));
+  const dir = join(work, spec.key);
+  const replayIn = join(dir, 'replay');
+  mkdirSync(replayIn, { recursive: true });
+  for (let i = 0; i <= warmRuns; i++) copyFileSync(input, join(replayIn, `snapshot-${String(i).padStart(2, '0')}.csv`));
+  // replay writes snapshot-NN.out.csv next to each; the second (the first warm one) is checked.
+  const table = { ...spec, manifest, models, input, dir, replayIn, hasIforest: models.some((m) => m.name === 'iforest'), ...readOutputColumns(manifest, bin) };
+  const sides = [
+    BATCH_INFER_VARIANTS.map((variant) => ({ row: newRow(variant), measure: (round) => measureBatchInfer(variant, table, round) })),
+    peers.map((peer) => ({ row: newRow(peer), measure: (round) => measurePeer(peer, table, round) })),
+  ];
+  for (let round = 0; round < rounds; round++) {
+    for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+      for (const { row, measure } of side) {
+        log(`${spec.key}: round ${round + 1}/${rounds}: ${row.key}`);
+        record(row, await measure(round), table);
+      }
     }
-    const figures = JSON.parse(readFileSync(timing, 'utf8'));
-    results.push({ peer: label, key: script, coldMs: run.ms, warmMs: figures.warm_ms.length > 0 ? median(figures.warm_ms) : undefined, initMs: figures.init_ms, predictions: compare(scores(reference), scores(out)) });
   }
+  for (const { row } of sides.flat()) skipped.push(...row.errors.map((error) => `${spec.key}: ${error}`));
+  const limit = models.length === 1 ? measureLimit(join(dirname(manifest), models[0].path), models[0].inputs[0].columns.length) : undefined;
+  return summarizeTable({ spec, manifest: join('fixtures', 'models', spec.file), rows, limit, results: sides.flat().map((s) => s.row) });
 }
 
-const limit = JSON.parse(spawnSync(process.execPath, [join(here, 'physical-limit.mjs'), model, String(scored.inputs[0].columns.length), '--rows', String(Math.max(20000, Math.min(rows, 100000)))], { encoding: 'utf8' }).stdout);
-const biCold = results.find((r) => r.key === 'batch-infer-2').coldMs;
-const biWarm = results.find((r) => r.key === 'batch-infer-warm').warmMs;
-const rate = (ms) => (ms === undefined ? undefined : (rows / ms) * 1000);
-for (const r of results) {
-  r.warmRowsPerSec = rate(r.warmMs);
-  r.coldVsBatchInfer = r.coldMs === undefined ? undefined : r.coldMs / biCold;
-  r.warmBatchInferAdvantage = r.warmMs === undefined ? undefined : r.warmMs / biWarm;
-  r.shareOfLimit = r.warmRowsPerSec === undefined ? undefined : r.warmRowsPerSec / limit.limitRowsPerSec;
+function newRow({ key, label, args: variantArgs }) {
+  return { key, peer: label, ...(variantArgs === undefined ? {} : { args: variantArgs }), errors: [], mismatches: [] };
 }
-const ray = results.find((r) => r.key === 'ray_actor_pool');
-const targets = ray === undefined ? [] : [
-  { target: 'cold: batch-infer run (2 workers) <= 1/10 of the Ray actor-pool script', value: `${(biCold / 1000).toFixed(2)} s vs ${(ray.coldMs / 1000).toFixed(2)} s = 1/${(ray.coldMs / biCold).toFixed(1)}`, isMet: biCold * 10 <= ray.coldMs },
-  { target: 'warm: batch-infer throughput >= 1.5x the Ray actor pool', value: `${(ray.warmMs / biWarm).toFixed(2)}x`, isMet: ray.warmMs / biWarm >= 1.5 },
-  { target: 'near the limit: batch-infer warm >= 70% of the physical limit', value: `${((rate(biWarm) / limit.limitRowsPerSec) * 100).toFixed(0)}%`, isMet: rate(biWarm) / limit.limitRowsPerSec >= 0.7 },
-];
 
-const fmt = (v, digits = 2) => (v === undefined ? '-' : v.toFixed(digits));
-const header = ['peer', 'cold: whole process (s)', `warm: per ${rows} rows (ms)`, 'warm rows/s', 'cold ÷ batch-infer', 'warm ÷ batch-infer', 'share of limit', 'predictions'];
-const tableRows = results.map((r) => [r.peer, fmt(r.coldMs && r.coldMs / 1000), fmt(r.warmMs, 0), r.warmRowsPerSec === undefined ? '-' : Math.round(r.warmRowsPerSec).toLocaleString('en-US'), fmt(r.coldVsBatchInfer), fmt(r.warmBatchInferAdvantage), r.shareOfLimit === undefined ? '-' : `${(r.shareOfLimit * 100).toFixed(0)}%`, r.predictions]);
-// What the cores do when they only infer, all at once: the limit no work outside inference can pass.
-const alone = limit.concurrent;
-tableRows.push([`inference alone, ${alone.threads} threads at once (in-memory tensors)`, '-', fmt((rows / alone.rowsPerSec) * 1000, 0), Math.round(alone.rowsPerSec).toLocaleString('en-US'), '-', '-', `${((alone.rowsPerSec / limit.limitRowsPerSec) * 100).toFixed(0)}%`, '-']);
-tableRows.push(['physical limit (1-thread inference on in-memory tensors × cores)', '-', fmt((rows / limit.limitRowsPerSec) * 1000, 0), Math.round(limit.limitRowsPerSec).toLocaleString('en-US'), '-', '-', '100%', '-']);
+/** The physical limit of a one-model manifest (physical-limit.mjs); none for several models. */
+function measureLimit(model, width) {
+  const run = spawnSync(process.execPath, [join(here, 'physical-limit.mjs'), model, String(width), '--rows', String(Math.max(20000, Math.min(rows, 100000)))], { encoding: 'utf8' });
+  if (run.status !== 0) fail(`physical-limit.mjs ${model} failed: ${run.stderr}`);
+  return JSON.parse(run.stdout);
+}
+
+// The 1-minute load average before and after: how busy the (possibly shared) machine was.
+const loadAverage = { start: loadavg()[0] };
+const input = join(work, 'snapshot.csv');
+const generate = spawnSync(process.execPath, [bin, 'generate', '--rows', String(rows), '-o', input], { encoding: 'utf8' });
+if (generate.status !== 0) fail(`batch-infer generate failed: ${generate.stderr}`);
+log(`${rows} rows in ${input}`);
+const skipped = [];
+const peers = preparePython(skipped);
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
 const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
-const markdown = [
-  `Peer benchmark, ${date} UTC, ${machine}; ${rows} rows, fixtures/models/autoencoder.onnx; warm = median of ${warmRuns} further passes in the same process; inference alone = best of 6 passes.`,
-  '',
-  `| ${header.join(' | ')} |`,
-  `| ${header.map((_, i) => (i === 0 || i === header.length - 1 ? '---' : '---:')).join(' | ')} |`,
-  ...tableRows.map((cells) => `| ${cells.join(' | ')} |`),
-  '',
-  ...targets.map((t) => `- ${t.isMet ? 'met' : 'NOT met'}: ${t.target}: ${t.value}`),
-  ...skipped.map((s) => `- skipped: ${s}`),
-].join('\n');
-const widths = header.map((h, i) => Math.max(h.length, ...tableRows.map((r) => String(r[i]).length)));
-process.stdout.write(`${[header, ...tableRows].map((cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ')).join('\n')}\n`);
-for (const t of targets) process.stdout.write(`${t.isMet ? 'met    ' : 'NOT met'}  ${t.target}: ${t.value}\n`);
-for (const s of skipped) process.stdout.write(`skipped  ${s}\n`);
+const tables = [];
 mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, 'peers.json'), `${JSON.stringify({ date, machine, rows, warmRuns, limit, results, targets, skipped }, null, 2)}\n`);
-writeFileSync(join(outDir, 'peers.md'), `${markdown}\n`);
+for (const spec of manifests) {
+  tables.push(await measureTable(spec, input, peers, skipped));
+  // Written after every table, so that a long run stopped half-way keeps the tables it finished.
+  loadAverage.end = loadavg()[0];
+  const report = { date, machine, note, loadAverage, rows, rounds, warmRuns, tables, skipped };
+  writeFileSync(join(outDir, 'peers.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(outDir, 'peers.md'), renderMarkdown(report));
+  if (tables.length === manifests.length) process.stdout.write(renderMarkdown(report));
+}
 rmSync(work, { recursive: true, force: true });
-if (results.some((r) => r.predictions !== 'match' && r.predictions !== 'reference')) {
+if (tables.some((t) => t.results.some((r) => r.predictions !== 'match' && r.predictions !== 'reference'))) {
   log('some predictions differ');
   process.exitCode = 1;
 }
