@@ -1,0 +1,64 @@
+/**
+ * Which handler answers which request. Health probes are open (an orchestrator probes without a token); every
+ * other route checks the token first.
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { checkToken } from './check-token.js';
+import { HttpError } from './http-error.js';
+import { scoreRequest, type ScoreContext, type ScoreOutcome } from './score-request.js';
+import type { ServeMetrics } from './serve-metrics.js';
+
+export interface RouteContext extends ScoreContext {
+  token: string | undefined;
+  metrics: ServeMetrics;
+}
+
+/** The route a request was matched to (a metrics label: never the raw path), and what scoring it gave. */
+export interface Routed {
+  route: string;
+  outcome?: ScoreOutcome;
+}
+
+function sendJson(response: ServerResponse, status: number, value: unknown): void {
+  const body = `${JSON.stringify(value)}\n`;
+  response.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  response.end(body);
+}
+
+function allow(request: IncomingMessage, method: string): void {
+  if (request.method !== method) throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${request.method ?? '?'} is not allowed here: use ${method}`, { Allow: method });
+}
+
+/** Answers the request; throws HttpError (or a pipeline error) for the caller to send. `routed` is filled in first. */
+export async function routeRequest(request: IncomingMessage, response: ServerResponse, context: RouteContext, routed: Routed): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  switch (url.pathname) {
+    case '/v2/health/live':
+      routed.route = 'live';
+      allow(request, 'GET');
+      return sendJson(response, 200, { live: true });
+    case '/v2/health/ready':
+      routed.route = 'ready';
+      allow(request, 'GET');
+      return sendJson(response, context.pool.isReady ? 200 : 503, { ready: context.pool.isReady });
+    case '/metrics': {
+      routed.route = 'metrics';
+      allow(request, 'GET');
+      checkToken(request, context.token);
+      const text = await context.metrics.registry.metrics();
+      response.writeHead(200, { 'Content-Type': context.metrics.registry.contentType, 'Content-Length': Buffer.byteLength(text) });
+      response.end(text);
+      return;
+    }
+    case '/v1/score':
+      routed.route = 'score';
+      allow(request, 'POST');
+      checkToken(request, context.token);
+      routed.outcome = await scoreRequest(request, response, url, context);
+      return;
+    default:
+      routed.route = 'unknown';
+      throw new HttpError(404, 'NOT_FOUND', `no route ${url.pathname}: see docs/serve.md`);
+  }
+}
