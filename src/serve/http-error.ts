@@ -3,7 +3,7 @@
  * a client can act on `code`. Errors from the snapshot pipeline map onto a status by their exit status.
  */
 
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BatchInferError, describeError, ExitCode } from '../errors.js';
 
 export class HttpError extends Error {
@@ -29,11 +29,24 @@ export function httpErrorOf(error: unknown): HttpError {
   return new HttpError(500, error.code, error.message);
 }
 
+/** Unread body thrown away after an error before the connection is cut instead. */
+const DISCARD_BYTES = 8 << 20;
+
 /**
  * Sends the error as `{"error":{"code":...,"message":...}}` and a newline. The connection is closed after it:
- * the request's body may not have been read, and must not be taken for the next request.
+ * the request's body may not have been read, and must not be taken for the next request. A body still arriving
+ * is read and thrown away (up to DISCARD_BYTES): closing on unread data resets the connection, and the client
+ * would lose the answer.
  */
-export function sendError(response: ServerResponse, error: HttpError): void {
+export function sendError(request: IncomingMessage, response: ServerResponse, error: HttpError): void {
+  if (!request.complete) {
+    let discarded = 0;
+    request.on('data', (piece: Buffer) => {
+      discarded += piece.length;
+      if (discarded > DISCARD_BYTES) request.socket.destroy();
+    });
+    request.resume();
+  }
   if (response.headersSent) {
     response.destroy();
     return;

@@ -123,7 +123,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, contex
     await routeRequest(request, response, context, routed);
   } catch (error) {
     failure = httpErrorOf(error);
-    if (!response.destroyed) sendError(response, failure);
+    if (!response.destroyed) sendError(request, response, failure);
   }
   const status = response.destroyed && !response.writableFinished ? 499 : (failure?.status ?? response.statusCode);
   const seconds = (performance.now() - start) / 1000;
