@@ -6,10 +6,11 @@
 import type { Manifest } from '../model/manifest.js';
 import type { Isolation } from '../pool/scoring-pool.js';
 import type { SnapshotOptions } from '../snapshot/snapshot-options.js';
-import { DEFAULT_CHUNK_SIZE, defaultWorkers, type OptionValues } from './option-table.js';
+import { DEFAULT_CHUNK_SIZE, defaultWorkers, optionsOf, type OptionValues } from './option-table.js';
 import { checkWorkerCount, usage } from './parse-values.js';
 import { resolveManifest, type LogFormat } from './options.js';
 import { explainValues, type Explained } from './read-options.js';
+import { snapshotOptions } from './snapshot-defaults.js';
 
 /** What every request's snapshot starts from; a request may change its output format and deadline. */
 export type SnapshotDefaults = Omit<SnapshotOptions, 'input' | 'output' | 'rejects' | 'deadline' | 'signal'>;
@@ -86,4 +87,33 @@ function readToken(name: string | undefined, env: NodeJS.ProcessEnv): string | u
   const token = env[name];
   if (token === undefined || token === '') usage(`--token-env ${name}: the variable is not set or empty`);
   return token;
+}
+
+/** The option table's default for one of serve's options: the library and the CLI cannot drift apart. */
+function tableDefault<N extends keyof OptionValues<'serve'>>(name: N): NonNullable<OptionValues<'serve'>[N]['value']> {
+  return optionsOf('serve').find((entry) => entry.name === name)!.default as NonNullable<OptionValues<'serve'>[N]['value']>;
+}
+
+/** ServeSettings with serve's defaults for whatever is not given, for a service that embeds the server. */
+export function serveSettings(manifest: Manifest, given: Partial<Omit<ServeSettings, 'snapshot'>> & { snapshot?: Partial<SnapshotDefaults> } = {}): ServeSettings {
+  const workers = given.workers ?? manifest.run.workers ?? defaultWorkers();
+  const chunkSize = given.snapshot?.chunkSize ?? manifest.run.chunkSize;
+  const { input: _input, output: _output, rejects: _rejects, deadline: _deadline, signal: _signal, ...snapshot } = snapshotOptions(workers, { input: { path: undefined, format: undefined }, output: undefined, ...(chunkSize === undefined ? {} : { chunkSize }) });
+  return {
+    manifestPath: undefined,
+    isolation: 'thread',
+    host: tableDefault('host'),
+    port: tableDefault('port'),
+    token: undefined,
+    maxBodyBytes: tableDefault('maxBodyBytes'),
+    maxActive: tableDefault('maxActive'),
+    maxQueue: tableDefault('maxQueue'),
+    shutdownGraceMs: tableDefault('shutdownGrace'),
+    logFormat: 'human',
+    isQuiet: false,
+    ...given,
+    manifest,
+    workers,
+    snapshot: { ...snapshot, ...given.snapshot },
+  };
 }
