@@ -38,7 +38,7 @@ const DISCARD_BYTES = 8 << 20;
  * is read and thrown away (up to DISCARD_BYTES): closing on unread data resets the connection, and the client
  * would lose the answer.
  */
-export function sendError(request: IncomingMessage, response: ServerResponse, error: HttpError): void {
+export function sendError(request: IncomingMessage, response: ServerResponse, error: HttpError, isV2 = false): void {
   if (!request.complete) {
     let discarded = 0;
     request.on('data', (piece: Buffer) => {
@@ -51,7 +51,8 @@ export function sendError(request: IncomingMessage, response: ServerResponse, er
     response.destroy();
     return;
   }
-  const body = `${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`;
+  // The V2 protocol's error is a string; ours carries the code beside it.
+  const body = `${JSON.stringify(isV2 ? { error: error.message, code: error.code } : { error: { code: error.code, message: error.message } })}\n`;
   response.writeHead(error.status, { ...error.headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
   response.end(body);
 }

@@ -8,6 +8,7 @@ import { checkToken } from './check-token.js';
 import { HttpError } from './http-error.js';
 import { scoreRequest, type ScoreContext, type ScoreOutcome } from './score-request.js';
 import type { ServeMetrics } from './serve-metrics.js';
+import { routeV2 } from './v2-routes.js';
 
 export interface RouteContext extends ScoreContext {
   token: string | undefined;
@@ -57,8 +58,18 @@ export async function routeRequest(request: IncomingMessage, response: ServerRes
       checkToken(request, context.token);
       routed.outcome = await scoreRequest(request, response, url, context);
       return;
-    default:
+    default: {
+      if (url.pathname === '/v2' || url.pathname.startsWith('/v2/models/')) {
+        routed.route = 'v2';
+        checkToken(request, context.token);
+        const route = await routeV2(request, response, url.pathname, { ...context, chunkTimeoutMs: context.snapshot.chunkTimeoutMs });
+        if (route !== undefined) {
+          routed.route = route;
+          return;
+        }
+      }
       routed.route = 'unknown';
       throw new HttpError(404, 'NOT_FOUND', `no route ${url.pathname}: see docs/serve.md`);
+    }
   }
 }

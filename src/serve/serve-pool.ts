@@ -21,6 +21,8 @@ interface Generation {
 export interface PoolLease {
   /** The handle to score through; its pool is never destroyed or abandoned by a request. */
   handle: Promise<PoolHandle>;
+  /** The pool itself, for what is not a snapshot (a V2 infer request). */
+  scoring: Promise<PoolHandle<ScoringPool>>;
   /** True for the first request on a pool: it warms the workers up, as run does. */
   isFirstUse: boolean;
   release(): void;
@@ -33,7 +35,11 @@ export class ServePool {
   readonly #retiring = new Set<Promise<void>>();
 
   /** Starts the first pool at once; `ready` settles when its workers have loaded their models. */
-  constructor(readonly start: StartPool) {
+  constructor(
+    readonly start: StartPool,
+    workers: number,
+  ) {
+    this.workers = workers;
     this.#current = this.#startGeneration();
     this.ready = this.#current.starting.then(() => {
       this.#isReady = true;
@@ -42,6 +48,9 @@ export class ServePool {
   }
 
   readonly ready: Promise<void>;
+
+  /** The workers of each pool (the same for every reload). */
+  readonly workers: number;
 
   /** Every worker of the pool requests go to has loaded its models. */
   get isReady(): boolean {
@@ -62,6 +71,7 @@ export class ServePool {
     let isReleased = false;
     return {
       handle: generation.starting.then(requestHandle),
+      scoring: generation.starting,
       isFirstUse,
       release: () => {
         if (isReleased) return;

@@ -53,7 +53,7 @@ export interface ServeServer {
 
 export async function startServer(settings: ServeSettings, hooks: ServeHooks = {}): Promise<ServeServer> {
   let manifest = settings.manifest;
-  const pool = new ServePool(() => startPool(manifest, settings.workers, settings.isolation));
+  const pool = new ServePool(() => startPool(manifest, settings.workers, settings.isolation), settings.workers);
   const admission = new Admission(settings.maxActive, settings.maxQueue);
   const metrics = new ServeMetrics({ waiting: () => admission.waiting, active: () => admission.active, isReady: () => pool.isReady });
   const stopping = new AbortController();
@@ -123,7 +123,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, contex
     await routeRequest(request, response, context, routed);
   } catch (error) {
     failure = httpErrorOf(error);
-    if (!response.destroyed) sendError(request, response, failure);
+    if (!response.destroyed) sendError(request, response, failure, routed.route.startsWith('v2'));
   }
   const status = response.destroyed && !response.writableFinished ? 499 : (failure?.status ?? response.statusCode);
   const seconds = (performance.now() - start) / 1000;

@@ -179,4 +179,27 @@ describe('batch-infer serve', () => {
     assert.equal(scored.length, answers.length);
     assert.ok(scored.every((r) => r.status === 200 && r.rowsIn === 5000 && r.rowsOut === 5000 && r.rowsRejected === 0));
   });
+
+  it('serves the Open Inference Protocol: run --endpoint against it writes the same bytes as a local run, and JSON tensors work', async (t) => {
+    const serve = await startServe(['-m', MANIFEST, '--workers', '2']);
+    t.after(() => serve.child.kill('SIGKILL'));
+    await waitFor(() => /ready/.test(serve.stderr()), 60_000);
+    const server = JSON.parse((await get(serve.url, '/v2')).body.toString()) as { extensions: string[] };
+    assert.deepEqual(server.extensions, ['binary_tensor_data']);
+    const local = runCli(['run', SNAPSHOT, '-m', MANIFEST, '-q']);
+    const remote = runCli(['run', SNAPSHOT, '-m', MANIFEST, '-q', '--endpoint', serve.url]);
+    assert.equal(remote.code, 0, remote.stderr);
+    assert.equal(remote.stdout, local.stdout);
+    const json = await post(serve.url, JSON.stringify({ inputs: [{ name: 'metrics', datatype: 'FP32', shape: [2, 14], data: [Array(14).fill(1), Array(14).fill(2)] }], outputs: [{ name: 'reconstruction_error' }] }), { 'Content-Type': 'application/json' }, '/v2/models/autoencoder/infer');
+    assert.equal(json.status, 200, json.body.toString());
+    const outputs = (JSON.parse(json.body.toString()) as { outputs: { name: string; shape: number[]; data: number[] }[] }).outputs;
+    assert.deepEqual(outputs.map((o) => [o.name, o.shape, o.data.length]), [['reconstruction_error', [2, 1], 2]]);
+    const unknown = await get(serve.url, '/v2/models/nope');
+    assert.equal(unknown.status, 404);
+    assert.equal(typeof (JSON.parse(unknown.body.toString()) as { error: unknown }).error, 'string');
+    const badShape = await post(serve.url, JSON.stringify({ inputs: [{ name: 'metrics', datatype: 'FP32', shape: [1, 14], data: [1, 2] }] }), {}, '/v2/models/autoencoder/infer');
+    assert.equal(badShape.status, 400);
+    serve.child.kill('SIGTERM');
+    assert.equal((await serve.done).code, 0);
+  });
 });
