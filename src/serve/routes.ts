@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkToken } from './check-token.js';
 import { HttpError } from './http-error.js';
+import { allowMethod, sendJson } from './http-replies.js';
 import { scoreRequest, type ScoreContext, type ScoreOutcome } from './score-request.js';
 import type { ServeMetrics } from './serve-metrics.js';
 import { routeV2 } from './v2-routes.js';
@@ -21,31 +22,21 @@ export interface Routed {
   outcome?: ScoreOutcome;
 }
 
-function sendJson(response: ServerResponse, status: number, value: unknown): void {
-  const body = `${JSON.stringify(value)}\n`;
-  response.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-  response.end(body);
-}
-
-function allow(request: IncomingMessage, method: string): void {
-  if (request.method !== method) throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${request.method ?? '?'} is not allowed here: use ${method}`, { Allow: method });
-}
-
 /** Answers the request; throws HttpError (or a pipeline error) for the caller to send. `routed` is filled in first. */
 export async function routeRequest(request: IncomingMessage, response: ServerResponse, context: RouteContext, routed: Routed): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   switch (url.pathname) {
     case '/v2/health/live':
       routed.route = 'live';
-      allow(request, 'GET');
+      allowMethod(request, 'GET');
       return sendJson(response, 200, { live: true });
     case '/v2/health/ready':
       routed.route = 'ready';
-      allow(request, 'GET');
+      allowMethod(request, 'GET');
       return sendJson(response, context.pool.isReady ? 200 : 503, { ready: context.pool.isReady });
     case '/metrics': {
       routed.route = 'metrics';
-      allow(request, 'GET');
+      allowMethod(request, 'GET');
       checkToken(request, context.token);
       const text = await context.metrics.registry.metrics();
       response.writeHead(200, { 'Content-Type': context.metrics.registry.contentType, 'Content-Length': Buffer.byteLength(text) });
@@ -54,7 +45,7 @@ export async function routeRequest(request: IncomingMessage, response: ServerRes
     }
     case '/v1/score':
       routed.route = 'score';
-      allow(request, 'POST');
+      allowMethod(request, 'POST');
       checkToken(request, context.token);
       routed.outcome = await scoreRequest(request, response, url, context);
       return;

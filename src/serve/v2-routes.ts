@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ModelSignature } from '../model/signature.js';
 import type { Admission } from './admission.js';
 import { HttpError } from './http-error.js';
+import { allowMethod, sendJson } from './http-replies.js';
 import type { ServePool } from './serve-pool.js';
 import { BINARY_HEADER, formatInferResponse, readInferRequest, TO_V2 } from './v2-tensors.js';
 
@@ -20,16 +21,6 @@ export interface V2Context {
 }
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
-function sendJson(response: ServerResponse, status: number, value: unknown): void {
-  const body = `${JSON.stringify(value)}\n`;
-  response.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-  response.end(body);
-}
-
-function allow(request: IncomingMessage, method: string): void {
-  if (request.method !== method) throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${request.method ?? '?'} is not allowed here: use ${method}`, { Allow: method });
-}
 
 /** The model's signature once the pool is ready; 503 before, 404 for a name the manifest does not have. */
 async function findModel(context: V2Context, name: string): Promise<ModelSignature> {
@@ -55,7 +46,7 @@ function tensorMetadata(values: ModelSignature['inputs']): { name: string; datat
 /** Answers a /v2 path; returns the route name for the metrics, or undefined when the path is not one of these. */
 export async function routeV2(request: IncomingMessage, response: ServerResponse, path: string, context: V2Context): Promise<string | undefined> {
   if (path === '/v2') {
-    allow(request, 'GET');
+    allowMethod(request, 'GET');
     sendJson(response, 200, { name: 'batch-infer', version: VERSION, extensions: ['binary_tensor_data'] });
     return 'v2';
   }
@@ -63,18 +54,18 @@ export async function routeV2(request: IncomingMessage, response: ServerResponse
   if (match === null) return undefined;
   const name = decodeURIComponent(match[1]!);
   if (match[2] === undefined) {
-    allow(request, 'GET');
+    allowMethod(request, 'GET');
     const model = await findModel(context, name);
     sendJson(response, 200, { name, versions: ['1'], platform: 'onnxruntime_onnx', inputs: tensorMetadata(model.inputs), outputs: tensorMetadata(model.outputs), parameters: { replicas: context.pool.workers } });
     return 'v2-model';
   }
   if (match[2] === '/ready') {
-    allow(request, 'GET');
+    allowMethod(request, 'GET');
     const model = await findModel(context, name).catch((error: unknown) => (error instanceof HttpError && error.status === 503 ? undefined : Promise.reject(error)));
     sendJson(response, model === undefined ? 503 : 200, { name, ready: model !== undefined });
     return 'v2-model-ready';
   }
-  allow(request, 'POST');
+  allowMethod(request, 'POST');
   await infer(request, response, name, context);
   return 'v2-infer';
 }
