@@ -144,7 +144,7 @@ export const OPTION_TABLE = [
   option({ name: 'host', valueName: 'address', commands: ['serve'], parse: parseText, default: '127.0.0.1', help: 'address to listen on (0.0.0.0 only behind a token or a firewall)' }),
   option({ name: 'port', valueName: 'n', commands: ['serve'], parse: parseCount, default: 8080, help: 'port to listen on (0: any free port, printed at start)' }),
   option({ name: 'tokenEnv', valueName: 'var', commands: ['serve'], parse: parseText, help: 'environment variable holding a bearer token every request must carry', defaultHelp: 'no token asked' }),
-  option({ name: 'maxBodyBytes', valueName: 'n', commands: ['serve'], parse: parsePositiveInteger, default: 256 << 20, defaultHelp: '268435456 (256 MiB)', help: 'a request body longer than this (as sent) is refused with 413' }),
+  option({ name: 'maxBodyBytes', valueName: 'n', commands: ['serve'], parse: parsePositiveInteger, default: 256 << 20, help: 'a request body longer than this (as sent, 256 MiB by default) is refused with 413' }),
   option({ name: 'maxActive', valueName: 'n', commands: ['serve'], parse: parsePositiveInteger, default: 2, help: 'snapshots scored at once through the pool' }),
   option({ name: 'maxQueue', valueName: 'n', commands: ['serve'], parse: parseCount, default: 16, help: 'requests waiting for a turn; beyond that 503 with Retry-After' }),
   option({ name: 'shutdownGrace', valueName: 'duration', commands: ['serve'], parse: parseDuration, default: 30_000, defaultHelp: '30s', help: 'on SIGTERM or SIGINT, how long requests under way may take to finish' }),
