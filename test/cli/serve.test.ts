@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -104,6 +105,15 @@ describe('batch-infer serve', () => {
     assert.equal((await post(serve.url, snapshotText, AUTH, '/v1/score?deadline=soon')).status, 400);
     assert.equal((await get(serve.url, '/v1/score', AUTH)).status, 405);
     assert.equal((await get(serve.url, '/nowhere', AUTH)).status, 404);
+
+    // A client that goes away mid-body gives its turn back: with one turn and no queue, the next request is scored.
+    const leaving = request(new URL('/v1/score', serve.url), { method: 'POST', agent: false, headers: { ...AUTH, 'Content-Length': String(snapshotText.length) } });
+    leaving.on('error', () => undefined);
+    leaving.write(snapshotText.slice(0, 200_000));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    leaving.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assertRowsAccounted(await post(serve.url, snapshotText, AUTH), 5000);
 
     // One snapshot at a time and no queue: a second request while the first is still arriving is a 503.
     let finishFirst: () => void = () => undefined;
