@@ -15,3 +15,5 @@ export { runSnapshot, type RunOptions } from './snapshot/run-snapshot.js';
 export type { RunTiming } from './snapshot/timing.js';
 export { findInputs, type ReplayInput } from './replay/find-inputs.js';
 export { runReplay, type ReplayHooks, type ReplayOptions, type ReplaySummary, type SnapshotResult } from './replay/run-replay.js';
+export { startServer, type RequestRecord, type ServeHooks, type ServeServer } from './serve/serve-server.js';
+export { serveSettings, type ServeSettings, type SnapshotDefaults } from './config/serve-options.js';

@@ -75,6 +75,10 @@ export function createProgram(): Command {
       const { benchCommand } = await import('./bench.js');
       process.exitCode = await benchCommand(input, command);
     });
+  defineCommand(program, 'serve', 'keep the models loaded and score snapshots over HTTP (POST /v1/score); see docs/serve.md').action(async (_options: unknown, command: Command) => {
+    const { serveCommand } = await import('./serve.js');
+    process.exitCode = await serveCommand(command);
+  });
   defineCommand(program, 'generate', 'write a seeded synthetic APM transaction snapshot (CSV) of any size').action(async (_options: unknown, command: Command) => {
     const { generateCommand } = await import('./generate.js');
     process.exitCode = await generateCommand(command);

@@ -26,3 +26,25 @@ export function onSignals(controller: AbortController): () => void {
   });
   return () => handlers.forEach((off) => off());
 }
+
+/**
+ * A long-lived command's signals: SIGINT and SIGTERM call `stop` once (a second one leaves at once, as above),
+ * SIGHUP calls `reload`. The command's own stop path drains and exits 0.
+ */
+export function onServeSignals(stop: (signal: NodeJS.Signals) => void, reload: () => void): () => void {
+  let isStopping = false;
+  const handlers: [NodeJS.Signals, () => void][] = (['SIGINT', 'SIGTERM'] as const).map((signal) => [
+    signal,
+    () => {
+      if (isStopping) {
+        removeTemporaryFiles();
+        process.exit(signal === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted);
+      }
+      isStopping = true;
+      stop(signal);
+    },
+  ]);
+  handlers.push(['SIGHUP', reload]);
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+  return () => handlers.forEach(([signal, handler]) => process.off(signal, handler));
+}

@@ -25,13 +25,14 @@ import {
   type Parser,
 } from './parse-values.js';
 
-export type CommandName = 'run' | 'replay' | 'bench' | 'generate' | 'inspect';
+export type CommandName = 'run' | 'replay' | 'bench' | 'generate' | 'inspect' | 'serve';
 
 /** How each command takes its options. */
 export const COMMANDS: Record<CommandName, { isLayered: boolean }> = {
   run: { isLayered: true },
   replay: { isLayered: true },
   bench: { isLayered: true },
+  serve: { isLayered: true },
   // Flags only: a shell set up for the scoring commands (BATCH_INFER_WORKERS, ...) must not break these.
   generate: { isLayered: false },
   inspect: { isLayered: false },
@@ -70,6 +71,9 @@ function option<const N extends string, const C extends readonly CommandName[], 
 
 const SCORING = ['run', 'replay', 'bench'] as const;
 const POOL = ['run', 'replay'] as const;
+/** serve keeps a pool loaded and takes each snapshot's input and output over HTTP. */
+const MODELS = [...SCORING, 'serve'] as const;
+const SERVE_POOL = [...POOL, 'serve'] as const;
 
 /** One worker per core: each worker runs one single-threaded session at a time. */
 export function defaultWorkers(): number {
@@ -103,12 +107,12 @@ const formats = choiceOf(['csv', 'ndjson']);
 
 export const OPTION_TABLE = [
   // Which models read which columns.
-  option({ name: 'manifest', short: 'm', valueName: 'file', isPath: true, commands: SCORING, parse: parseText, help: 'models, input columns, outputs and pass-through columns (JSON)' }),
-  option({ name: 'model', valueName: 'file', isPath: true, commands: SCORING, parse: parseText, help: 'quick path: one ONNX model with a single 2-D float input, instead of a manifest' }),
-  option({ name: 'features', valueName: 'columns', commands: SCORING, parse: parseColumnList, help: 'with --model: comma-separated feature columns', defaultHelp: 'the last K columns' }),
-  option({ name: 'passthrough', valueName: 'columns', commands: SCORING, parse: parsePassthrough, help: "comma-separated columns copied to the output (overrides the manifest; '' for none)" }),
-  option({ name: 'format', valueName: 'format', commands: SCORING, parse: formats, help: 'input format: csv or ndjson', defaultHelp: 'from the extension, else sniffed' }),
-  option({ name: 'parser', valueName: 'parser', commands: SCORING, parse: choiceOf(['fast', 'reference']), default: 'fast', help: "CSV parser: 'fast' (falls back per record) or 'reference' (csv-parse only)" }),
+  option({ name: 'manifest', short: 'm', valueName: 'file', isPath: true, commands: MODELS, parse: parseText, help: 'models, input columns, outputs and pass-through columns (JSON)' }),
+  option({ name: 'model', valueName: 'file', isPath: true, commands: MODELS, parse: parseText, help: 'quick path: one ONNX model with a single 2-D float input, instead of a manifest' }),
+  option({ name: 'features', valueName: 'columns', commands: MODELS, parse: parseColumnList, help: 'with --model: comma-separated feature columns', defaultHelp: 'the last K columns' }),
+  option({ name: 'passthrough', valueName: 'columns', commands: MODELS, parse: parsePassthrough, help: "comma-separated columns copied to the output (overrides the manifest; '' for none)" }),
+  option({ name: 'format', valueName: 'format', commands: MODELS, parse: formats, help: 'input format: csv or ndjson', defaultHelp: 'from the extension, else sniffed' }),
+  option({ name: 'parser', valueName: 'parser', commands: MODELS, parse: choiceOf(['fast', 'reference']), default: 'fast', help: "CSV parser: 'fast' (falls back per record) or 'reference' (csv-parse only)" }),
   // run's input and outputs.
   option({ name: 'output', short: 'o', valueName: 'file', isPath: true, commands: ['run'], parse: parseText, help: "write predictions to FILE (atomically) instead of stdout; '-' is stdout" }),
   option({ name: 'rejects', valueName: 'file', isPath: true, commands: ['run'], parse: parseText, help: 'write rows that could not be scored to FILE (CSV: line,reason,record)' }),
@@ -118,15 +122,15 @@ export const OPTION_TABLE = [
   option({ name: 'from', valueName: 'time', commands: ['replay'], parse: parseUtcTime, help: "only inputs whose file-name time is at or after this (UTC)" }),
   option({ name: 'to', valueName: 'time', commands: ['replay'], parse: parseUtcTime, help: "only inputs whose file-name time is before this (UTC)" }),
   // Scoring through a pool.
-  option({ name: 'outputFormat', valueName: 'format', commands: POOL, parse: formats, default: 'csv', help: 'output format: csv or ndjson' }),
-  option({ name: 'workers', short: 'w', valueName: 'n', commands: POOL, parse: parseWorkerCount, help: 'worker threads (at most 4 per core, and 16 on any machine)', defaultHelp: "the manifest's run.workers, else available cores" }),
-  option({ name: 'chunkSize', short: 'c', valueName: 'n', commands: POOL, parse: parsePositiveInteger, help: 'rows per chunk, exactly', defaultHelp: `the manifest's run.chunkSize, else about ${DEFAULT_CHUNK_SIZE}, balanced over the workers` }),
-  option({ name: 'batchRows', valueName: 'n', commands: POOL, parse: parsePositiveInteger, default: DEFAULT_BATCH_ROWS, help: 'rows per inference call within a chunk' }),
-  option({ name: 'maxInFlight', valueName: 'n', commands: POOL, parse: parsePositiveInteger, help: 'chunks read but not yet written', defaultHelp: '4 x workers' }),
-  option({ name: 'retries', valueName: 'n', commands: POOL, parse: parseCount, default: DEFAULT_RETRIES, help: 'further tries for a chunk whose worker failed' }),
-  option({ name: 'chunkTimeout', valueName: 'duration', commands: POOL, parse: parseDuration, help: 'abandon a chunk with no result after this long (e.g. 30s)', defaultHelp: 'none' }),
-  option({ name: 'isolation', valueName: 'mode', commands: SCORING, parse: choiceOf(['thread', 'process']), default: 'thread', help: "'thread' or 'process': workers as child processes, for models you do not trust" }),
-  option({ name: 'maxLineBytes', valueName: 'n', commands: POOL, parse: parsePositiveInteger, default: DEFAULT_MAX_LINE_BYTES, help: 'a record longer than this is rejected' }),
+  option({ name: 'outputFormat', valueName: 'format', commands: SERVE_POOL, parse: formats, default: 'csv', help: 'output format: csv or ndjson' }),
+  option({ name: 'workers', short: 'w', valueName: 'n', commands: SERVE_POOL, parse: parseWorkerCount, help: 'worker threads (at most 4 per core, and 16 on any machine)', defaultHelp: "the manifest's run.workers, else available cores" }),
+  option({ name: 'chunkSize', short: 'c', valueName: 'n', commands: SERVE_POOL, parse: parsePositiveInteger, help: 'rows per chunk, exactly', defaultHelp: `the manifest's run.chunkSize, else about ${DEFAULT_CHUNK_SIZE}, balanced over the workers` }),
+  option({ name: 'batchRows', valueName: 'n', commands: SERVE_POOL, parse: parsePositiveInteger, default: DEFAULT_BATCH_ROWS, help: 'rows per inference call within a chunk' }),
+  option({ name: 'maxInFlight', valueName: 'n', commands: SERVE_POOL, parse: parsePositiveInteger, help: 'chunks read but not yet written', defaultHelp: '4 x workers' }),
+  option({ name: 'retries', valueName: 'n', commands: SERVE_POOL, parse: parseCount, default: DEFAULT_RETRIES, help: 'further tries for a chunk whose worker failed' }),
+  option({ name: 'chunkTimeout', valueName: 'duration', commands: SERVE_POOL, parse: parseDuration, help: 'abandon a chunk with no result after this long (e.g. 30s)', defaultHelp: 'none' }),
+  option({ name: 'isolation', valueName: 'mode', commands: MODELS, parse: choiceOf(['thread', 'process']), default: 'thread', help: "'thread' or 'process': workers as child processes, for models you do not trust" }),
+  option({ name: 'maxLineBytes', valueName: 'n', commands: SERVE_POOL, parse: parsePositiveInteger, default: DEFAULT_MAX_LINE_BYTES, help: 'a record longer than this is rejected' }),
   // run's schedule and remote scoring.
   option({ name: 'deadline', valueName: 'duration', commands: ['run'], parse: parseDuration, help: 'time budget from process start (e.g. 50s)' }),
   option({ name: 'onDeadline', valueName: 'action', commands: ['run'], parse: choiceOf(['finish', 'abort']), default: 'finish', help: "'finish' (finish, report, exit 3) or 'abort' (stop, reject the rest, exit 3)" }),
@@ -136,6 +140,14 @@ export const OPTION_TABLE = [
   option({ name: 'requestTimeout', valueName: 'duration', commands: ['run'], parse: parseDuration, default: 30_000, defaultHelp: '30s', help: 'with --endpoint: timeout of each request' }),
   option({ name: 'tokenEnv', valueName: 'var', commands: ['run'], parse: parseText, default: 'BATCH_INFER_TOKEN', help: 'with --endpoint: environment variable holding a bearer token' }),
   option({ name: 'compare', commands: ['run'], parse: parseBoolean, default: false, help: 'also run the sequential baseline on the same chunks and report the speedup' }),
+  // serve's listener and limits.
+  option({ name: 'host', valueName: 'address', commands: ['serve'], parse: parseText, default: '127.0.0.1', help: 'address to listen on (0.0.0.0 only behind a token or a firewall)' }),
+  option({ name: 'port', valueName: 'n', commands: ['serve'], parse: parseCount, default: 8080, help: 'port to listen on (0: any free port, printed at start)' }),
+  option({ name: 'tokenEnv', valueName: 'var', commands: ['serve'], parse: parseText, help: 'environment variable holding a bearer token every request must carry', defaultHelp: 'no token asked' }),
+  option({ name: 'maxBodyBytes', valueName: 'n', commands: ['serve'], parse: parsePositiveInteger, default: 256 << 20, help: 'a request body longer than this (as sent, 256 MiB by default) is refused with 413' }),
+  option({ name: 'maxActive', valueName: 'n', commands: ['serve'], parse: parsePositiveInteger, default: 2, help: 'snapshots scored at once through the pool' }),
+  option({ name: 'maxQueue', valueName: 'n', commands: ['serve'], parse: parseCount, default: 16, help: 'requests waiting for a turn; beyond that 503 with Retry-After' }),
+  option({ name: 'shutdownGrace', valueName: 'duration', commands: ['serve'], parse: parseDuration, default: 30_000, defaultHelp: '30s', help: 'on SIGTERM or SIGINT, how long requests under way may take to finish' }),
   // bench's sweep.
   option({ name: 'rows', valueName: 'n', commands: ['bench'], parse: parsePositiveInteger, help: 'synthesize a seeded snapshot of N rows that fits the manifest' }),
   option({ name: 'seed', valueName: 'n', commands: ['bench'], parse: parsePositiveInteger, default: 42, help: 'seed for --rows' }),
@@ -164,14 +176,14 @@ export const OPTION_TABLE = [
   option({ name: 'heartbeat', valueName: 'url', commands: POOL, parse: parseUrl, help: 'ping URL/start, then URL on success or URL/<exit status> on failure (healthchecks.io style)' }),
   option({ name: 'lock', valueName: 'file', isPath: true, commands: POOL, parse: parseText, help: 'exit at once with code 75 if another run holds this lock' }),
   option({ name: 'timingJson', valueName: 'file', isPath: true, commands: POOL, parse: parseText, help: 'write the timing figures as JSON' }),
-  option({ name: 'logFormat', valueName: 'format', commands: POOL, parse: choiceOf(['human', 'json']), default: 'human', help: "'human' or 'json': one JSON object per line on stderr" }),
-  option({ name: 'quiet', short: 'q', commands: SCORING, parse: parseBoolean, default: false, help: 'print nothing but errors' }),
+  option({ name: 'logFormat', valueName: 'format', commands: SERVE_POOL, parse: choiceOf(['human', 'json']), default: 'human', help: "'human' or 'json': one JSON object per line on stderr" }),
+  option({ name: 'quiet', short: 'q', commands: MODELS, parse: parseBoolean, default: false, help: 'print nothing but errors' }),
   option({ name: 'progress', isNegated: true, commands: SCORING, parse: parseBoolean, default: true, help: 'never show a progress bar' }),
-  option({ name: 'warmUp', isNegated: true, commands: POOL, parse: parseBoolean, default: true, help: 'skip the warm-up sample each worker scores before the timed work' }),
+  option({ name: 'warmUp', isNegated: true, commands: SERVE_POOL, parse: parseBoolean, default: true, help: 'skip the warm-up sample each worker scores before the timed work' }),
   // Where options come from.
-  option({ name: 'config', valueName: 'file', commands: SCORING, parse: parseText, layers: ['env'], help: 'options as JSON: flags > BATCH_INFER_* environment > this file > the manifest\'s run section > defaults' }),
-  option({ name: 'printConfig', commands: SCORING, parse: parseBoolean, default: false, layers: [], help: 'print the resolved options and where each came from, then exit' }),
-  option({ name: 'debug', commands: ['run', 'replay', 'bench', 'generate', 'inspect'], parse: parseBoolean, default: false, layers: [], isGlobal: true, help: 'print stack traces for errors' }),
+  option({ name: 'config', valueName: 'file', commands: MODELS, parse: parseText, layers: ['env'], help: 'options as JSON: flags > BATCH_INFER_* environment > this file > the manifest\'s run section > defaults' }),
+  option({ name: 'printConfig', commands: MODELS, parse: parseBoolean, default: false, layers: [], help: 'print the resolved options and where each came from, then exit' }),
+  option({ name: 'debug', commands: ['run', 'replay', 'bench', 'generate', 'inspect', 'serve'], parse: parseBoolean, default: false, layers: [], isGlobal: true, help: 'print stack traces for errors' }),
 ] as const;
 
 export type AnyOptionEntry = (typeof OPTION_TABLE)[number];

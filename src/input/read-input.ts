@@ -32,6 +32,8 @@ export interface InputRequest {
   format: InputFormat | undefined;
   /** Bytes from elsewhere (tests, benchmarks), read instead of a file or stdin; `path` then only names them. */
   source?: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  /** The size of `source` when known (a request's Content-Length): chunks are then balanced as for a file. */
+  sizeBytes?: number;
 }
 
 const SMALL_FILE_BYTES = 8 << 20;
@@ -94,6 +96,7 @@ export async function openInput(request: InputRequest): Promise<OpenedInput> {
   let sizeBytes: number | undefined;
   if (request.source !== undefined) {
     raw = Readable.from(request.source, { objectMode: false });
+    sizeBytes = request.sizeBytes;
   } else if (isStdin) {
     if (process.stdin.isTTY) {
       throw new BatchInferError('USAGE', 'no input: give a snapshot file, or pipe one to stdin');

@@ -4,7 +4,8 @@
  */
 
 import type { ScoringPlan } from '../model/scoring-plan.js';
-import type { ModelSetup, ModelSignature } from '../model/signature.js';
+import type { ModelSetup, ModelSignature, TensorType } from '../model/signature.js';
+import type { TensorArray } from '../model/tensor-arrays.js';
 import type { ChunkScored } from '../scoring/score-chunk.js';
 
 /** What a worker needs at start: the models to load, once. */
@@ -45,7 +46,25 @@ export interface WarmUpTask {
   chunkBytes: number;
 }
 
-export type WorkerTask = ChunkTask | ReadyTask | WarmUpTask;
+/** One tensor, as the V2 protocol carries it; `data` is moved across the thread boundary, not copied. */
+export interface TensorMessage {
+  name: string;
+  type: TensorType;
+  shape: number[];
+  data: TensorArray;
+}
+
+/** One model run on given tensors (serve's /v2/models/{name}/infer), not a chunk of rows. */
+export interface InferTask {
+  kind: 'infer';
+  key: number;
+  model: string;
+  inputs: TensorMessage[];
+  /** Outputs to return; empty: all of them. */
+  outputs: string[];
+}
+
+export type WorkerTask = ChunkTask | ReadyTask | WarmUpTask | InferTask;
 
 /** What a thread announces when it starts a chunk. */
 export interface TaskStarted {
@@ -78,4 +97,12 @@ export interface WarmedUp {
   ms: number;
 }
 
-export type WorkerResult = ReadyResult | ChunkScored | TaskFailed | WarmedUp;
+export interface Inferred {
+  kind: 'infer';
+  ok: true;
+  workerId: number;
+  outputs: TensorMessage[];
+  ms: number;
+}
+
+export type WorkerResult = ReadyResult | ChunkScored | TaskFailed | WarmedUp | Inferred;

@@ -12,7 +12,7 @@ import { applyRuntimeDefaults } from '../model/runtime-environment.js';
 import type { ScoringPlan } from '../model/scoring-plan.js';
 import type { ModelSetup, ModelSignature } from '../model/signature.js';
 import type { ChunkScored } from '../scoring/score-chunk.js';
-import type { ChunkTask, ReadyResult, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './messages.js';
+import type { ChunkTask, InferTask, Inferred, ReadyResult, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './messages.js';
 
 export type Isolation = 'thread' | 'process';
 
@@ -134,6 +134,14 @@ export class ScoringPool {
     const [bytes, transferList] = this.#handOver(task.bytes);
     const result = await this.#run((key) => ({ ...task, bytes, kind: 'chunk', key }), transferList, timeoutMs, onDispatched);
     if (result.kind !== 'chunk') throw new ChunkFailure(`unexpected worker reply '${result.kind}'`);
+    return result;
+  }
+
+  /** Runs one model on given tensors on some worker (serve's V2 infer); the inputs' memory is moved there. */
+  async infer(task: Omit<InferTask, 'kind' | 'key'>, timeoutMs: number | undefined): Promise<Inferred> {
+    const transferList = this.isolation === 'thread' ? task.inputs.map((t) => t.data.buffer as ArrayBuffer) : [];
+    const result = await this.#run((key) => ({ ...task, kind: 'infer', key }), transferList, timeoutMs);
+    if (result.kind !== 'infer') throw new ChunkFailure(`unexpected worker reply '${result.kind}'`);
     return result;
   }
 

@@ -11,6 +11,7 @@ import { describeError } from '../errors.js';
 import { injectFault, parseFaults } from './fault-injection.js';
 import { loadModels, type LoadedModel } from '../model/model-session.js';
 import type { ChunkTask, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './messages.js';
+import { inferTensors } from '../scoring/infer-tensors.js';
 import { scoreChunk } from '../scoring/score-chunk.js';
 import { makeRoomForChunks, timed, warmUp } from '../scoring/warm-up.js';
 
@@ -134,6 +135,18 @@ export default async function handleTask(task: WorkerTask): Promise<WorkerResult
       // Best effort: the real chunks will report any problem.
     }
     return { kind: 'warm-up', ok: true, workerId, ms };
+  }
+  if (task.kind === 'infer') {
+    const start = performance.now();
+    // As for a chunk: the give-up flag and a thread's exit are matched to this task by its key.
+    currentKey = task.key;
+    announcements?.postMessage({ workerId, key: task.key } satisfies TaskStarted);
+    try {
+      const outputs = await inferTensors(task, loaded.models);
+      return moveBuffers({ kind: 'infer', ok: true, workerId, outputs, ms: performance.now() - start }, outputs.map((o) => o.data.buffer));
+    } catch (error) {
+      return { kind: 'failed', ok: false, index, code: 'WORKER_FAILED', message: describeError(error) };
+    }
   }
   try {
     const result = await runChunk(task, loaded.models);
