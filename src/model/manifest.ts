@@ -43,6 +43,8 @@ export interface ManifestModel {
    * "not anomalous".
    */
   keepsNonFinite: boolean;
+  /** "engine": overrides --engine for this model (see choose-engine.ts); after resolveEngines, the one decided. */
+  engine?: 'auto' | 'onnxruntime' | 'compiled';
 }
 
 /** Settings a manifest may carry for `run` (for example what `bench --recommend` found). */
@@ -154,7 +156,7 @@ export function parseManifest(json: Json, file: string): Manifest {
   const models = modelsJson.map((modelJson, m): ManifestModel => {
     const where = `$.models[${m}]`;
     const model = read.object(modelJson, where);
-    read.onlyKeys(model, where, ['name', 'path', 'inputs', 'outputs', 'threshold', 'thresholds', 'nonFinite']);
+    read.onlyKeys(model, where, ['name', 'path', 'inputs', 'outputs', 'threshold', 'thresholds', 'nonFinite', 'engine']);
     const path = resolve(base, read.string(model.path, `${where}.path`));
     const name = model.name === undefined ? `model${m}` : read.string(model.name, `${where}.name`);
     const inputsJson = read.array(model.inputs, `${where}.inputs`);
@@ -200,7 +202,11 @@ export function parseManifest(json: Json, file: string): Manifest {
     });
     const nonFinite = model.nonFinite === undefined ? 'reject' : read.string(model.nonFinite, `${where}.nonFinite`);
     if (nonFinite !== 'reject' && nonFinite !== 'keep') read.fail(`${where}.nonFinite`, `must be 'reject' or 'keep', got '${nonFinite}'`);
-    return { name, path, inputs, outputs, thresholds, keepsNonFinite: nonFinite === 'keep' };
+    const engine = model.engine === undefined ? undefined : read.string(model.engine, `${where}.engine`);
+    if (engine !== undefined && engine !== 'auto' && engine !== 'onnxruntime' && engine !== 'compiled') {
+      read.fail(`${where}.engine`, `must be 'auto', 'onnxruntime' or 'compiled', got '${engine}'`);
+    }
+    return { name, path, inputs, outputs, thresholds, keepsNonFinite: nonFinite === 'keep', ...(engine === undefined ? {} : { engine: engine as ManifestModel['engine'] }) };
   });
 
   const names = new Set<string>();

@@ -1,0 +1,65 @@
+/**
+ * Which engine scores each model (main thread, once per run): onnxruntime, or the compiled tree-ensemble engine
+ * (src/model/compiled/) when it can run the model's every op and its proof against onnxruntime passed. The
+ * manifest's per-model "engine" overrides --engine; with auto, a model the engine cannot run or did not prove
+ * goes to onnxruntime with one line saying why.
+ */
+
+import { readFileSync } from 'node:fs';
+import { BatchInferError, describeError } from '../errors.js';
+import type { Manifest, ManifestModel } from './manifest.js';
+import { compileGraph, type CompiledGraph } from './compiled/compile-graph.js';
+import { proveEngine } from './compiled/prove-engine.js';
+import { UnsupportedModel } from './compiled/unsupported.js';
+
+export type EngineChoice = 'auto' | 'onnxruntime' | 'compiled';
+export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'onnxruntime', 'compiled'];
+export type Engine = 'onnxruntime' | 'compiled';
+
+type EngineModel = Pick<ManifestModel, 'name' | 'path' | 'engine'>;
+
+export interface EngineDecision {
+  engine: Engine;
+  /** Why, in a few words (inspect prints it; a fallback's notice names it). */
+  reason: string;
+  isFallback: boolean;
+}
+
+/** Compiles a model, or says why it cannot be; throws a config error when `compiled` was required. */
+function tryCompile(model: EngineModel, bytes: Uint8Array, requested: EngineChoice): CompiledGraph | string {
+  try {
+    return compileGraph(bytes);
+  } catch (error) {
+    const what = error instanceof UnsupportedModel ? `op ${error.message} is not supported by the compiled engine` : `the compiled engine cannot read it: ${describeError(error)}`;
+    if (requested === 'compiled') throw new BatchInferError('CONFIG_INVALID', `model ${model.name}: engine 'compiled' cannot run it: ${what}`);
+    return what;
+  }
+}
+
+export async function decideEngine(model: EngineModel, option: EngineChoice, isProofRun = true): Promise<EngineDecision> {
+  const requested = model.engine ?? option;
+  if (requested === 'onnxruntime') return { engine: 'onnxruntime', reason: `${model.engine === undefined ? '--engine' : 'manifest'} onnxruntime`, isFallback: false };
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(model.path);
+  } catch {
+    return { engine: 'onnxruntime', reason: 'model file unreadable', isFallback: false };
+  }
+  const compiled = tryCompile(model, bytes, requested);
+  if (typeof compiled === 'string') return { engine: 'onnxruntime', reason: compiled, isFallback: true };
+  if (!isProofRun) return { engine: 'compiled', reason: 'every op supported (not yet proved)', isFallback: false };
+  const proof = await proveEngine(bytes, compiled);
+  if (!proof.isProved) return { engine: 'onnxruntime', reason: `compiled engine differs from onnxruntime on the proof sample: ${proof.detail}`, isFallback: true };
+  return { engine: 'compiled', reason: `every op supported, proof ${proof.isCached ? 'cached' : `passed in ${Math.round(proof.ms)} ms`}`, isFallback: false };
+}
+
+/** The manifest with each model's engine decided; one notice per model sent to onnxruntime by a fallback. */
+export async function resolveEngines(manifest: Manifest, option: EngineChoice, notice: (message: string) => void): Promise<Manifest> {
+  const models: ManifestModel[] = [];
+  for (const model of manifest.models) {
+    const decision = await decideEngine(model, option);
+    if (decision.isFallback) notice(`model ${model.name}: runs on onnxruntime: ${decision.reason}`);
+    models.push({ ...model, engine: decision.engine });
+  }
+  return { ...manifest, models };
+}
