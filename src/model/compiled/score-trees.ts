@@ -75,9 +75,10 @@ function finishTargets(e: TreeEnsemble, scores: Float32Array, at: number, has: U
   for (let j = 0; j < e.width; j++) {
     const base = isBase ? e.baseValues[j]! : 0;
     const s = scores[at + j]!;
-    if (e.aggregate === 'SUM') scores[at + j] = isBase ? f(s + base) : s;
+    if (has[j] === 0) scores[at + j] = 0;
+    else if (e.aggregate === 'SUM') scores[at + j] = isBase ? f(s + base) : s;
     else if (e.aggregate === 'AVERAGE') scores[at + j] = f(f(s / e.roots.length) + base);
-    else scores[at + j] = has[j] === 1 ? f(base + s) : base;
+    else scores[at + j] = f(base + s);
   }
   transformScores(scores, at, e.width, e.postTransform);
 }
