@@ -47,6 +47,9 @@ export async function decideEngine(model: EngineModel, option: EngineChoice, isP
   }
   const compiled = tryCompile(model, bytes, requested);
   if (typeof compiled === 'string') return { engine: 'onnxruntime', reason: compiled, isFallback: true };
+  // Measured (docs/performance.md): onnxruntime's own kernel is faster on a graph of one ensemble node; the
+  // engine wins where it fuses many one-tree nodes and the ops between them.
+  if (requested === 'auto' && compiled.fusedTrees === 0) return { engine: 'onnxruntime', reason: 'no trees to fuse: onnxruntime is as fast or faster', isFallback: false };
   if (!isProofRun) return { engine: 'compiled', reason: 'every op supported (not yet proved)', isFallback: false };
   const proof = await proveEngine(bytes, compiled);
   if (!proof.isProved) return { engine: 'onnxruntime', reason: `compiled engine differs from onnxruntime on the proof sample: ${proof.detail}`, isFallback: true };

@@ -33,7 +33,7 @@ function differingCells(expected: string, actual: string): string[] {
 }
 
 describe('--engine', () => {
-  it('auto runs the tree models compiled and writes the predictions onnxruntime writes, within the tolerance', (t) => {
+  it('auto runs the IsolationForest compiled and writes the predictions onnxruntime writes, within the tolerance', (t) => {
     const dir = tempDir(t);
     const env = { BATCH_INFER_CACHE_DIR: join(dir, 'cache') };
     const common = ['run', SNAPSHOT, '--manifest', MANIFEST, '--workers', '2', '--quiet'];
@@ -41,13 +41,26 @@ describe('--engine', () => {
     assert.equal(reference.code, 0, reference.stderr);
     const compiled = runCli(['run', SNAPSHOT, '--manifest', MANIFEST, '--workers', '2', '--no-progress', '--engine', 'auto', '--output', join(dir, 'auto.csv')], { env });
     assert.equal(compiled.code, 0, compiled.stderr);
-    // The tree models ran compiled (their proof passed): only the autoencoder went to onnxruntime.
+    // The IsolationForest ran compiled (its proof passed): only the autoencoder went to onnxruntime by a fallback.
     const fallbacks = compiled.stderr.split('\n').filter((line) => line.includes('runs on onnxruntime'));
     assert.deepEqual(fallbacks, ['batch-infer: model autoencoder: runs on onnxruntime: op ai.onnx.ml.Scaler is not supported by the compiled engine']);
     assert.deepEqual(differingCells(readFileSync(join(dir, 'ort.csv'), 'utf8'), readFileSync(join(dir, 'auto.csv'), 'utf8')), []);
-    // iforest, latency and classifier proved; the autoencoder has no tree to compile.
-    assert.equal(readdirSync(join(dir, 'cache', 'proofs')).length, 3);
+    // Only the IsolationForest is compiled (and so proved) under auto: see choose-engine.ts.
+    assert.equal(readdirSync(join(dir, 'cache', 'proofs')).length, 1);
   });
+
+  for (const name of ['latency', 'classifier']) {
+    it(`compiled on the ${name} fixture writes the predictions onnxruntime writes, within the tolerance`, (t) => {
+      const dir = tempDir(t);
+      const env = { BATCH_INFER_CACHE_DIR: join(dir, 'cache') };
+      const common = ['run', SNAPSHOT, '--manifest', join(MODELS, `${name}.manifest.json`), '--workers', '1', '--no-progress'];
+      assert.equal(runCli([...common, '--engine', 'onnxruntime', '--output', join(dir, 'ort.csv')], { env }).code, 0);
+      const compiled = runCli([...common, '--engine', 'compiled', '--output', join(dir, 'compiled.csv')], { env });
+      assert.equal(compiled.code, 0, compiled.stderr);
+      assert.doesNotMatch(compiled.stderr, /runs on onnxruntime/);
+      assert.deepEqual(differingCells(readFileSync(join(dir, 'ort.csv'), 'utf8'), readFileSync(join(dir, 'compiled.csv'), 'utf8')), []);
+    });
+  }
 
   it('compiled on a model it cannot run is a config error naming the model and the op', (t) => {
     const dir = tempDir(t);
