@@ -6,7 +6,7 @@
 
 import { compileNode, type Env, type Step } from './graph-ops.js';
 import { readOnnx, type GraphValue, type OnnxGraph, type OnnxNode } from './read-onnx.js';
-import { sumTrees, tabulateTree, type TabulatedTree } from './fuse-forest.js';
+import { sumTrees, tabulateTree, type GraphIndex, type TabulatedTree } from './fuse-forest.js';
 import { numeric, type Value } from './values.js';
 import { UnsupportedModel } from './unsupported.js';
 
@@ -76,14 +76,14 @@ export function fuseForests(graph: OnnxGraph, constants: Env): Fused {
     }
     for (const name of node.outputs) producers.set(name, node);
   }
-  const outputs = new Set(graph.outputs.map((o) => o.name));
+  const index: GraphIndex = { consumers, outputs: new Set(graph.outputs.map((o) => o.name)), position: new Map(graph.nodes.map((node, i) => [node, i])) };
   const fused: Fused = { steps: new Map(), inputs: new Map(), replaced: new Set() };
   for (const sum of graph.nodes) {
     if (sum.opType !== 'Sum' || sum.inputs.length < 2) continue;
     const trees: TabulatedTree[] = [];
     for (const name of sum.inputs) {
       const tree = findTreeUpstream(name, producers);
-      const tabulated = tree === undefined ? undefined : tabulateTree(tree, graph.nodes, constants, consumers, outputs);
+      const tabulated = tree === undefined ? undefined : tabulateTree(tree, index, constants);
       if (tabulated === undefined || tabulated.output !== name) break;
       trees.push(readThroughGather(tabulated, producers, constants));
     }

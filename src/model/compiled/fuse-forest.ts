@@ -39,33 +39,42 @@ function leafOutputs(e: TreeEnsemble): Value {
 }
 
 /** The per-row nodes downstream of `tree` that read nothing else but constants; undefined unless one tensor leaves them. */
-function findChain(tree: OnnxNode, nodes: OnnxNode[], constants: Env, consumers: Map<string, OnnxNode[]>, outputs: Set<string>): { chain: OnnxNode[]; end: string } | undefined {
+function findChain(tree: OnnxNode, graph: GraphIndex, constants: Env): { chain: OnnxNode[]; end: string } | undefined {
   const inside = new Set<string>([tree.outputs[0]!]);
-  const chain: OnnxNode[] = [];
-  for (let i = nodes.indexOf(tree) + 1; i < nodes.length; i++) {
-    const node = nodes[i]!;
-    if (!ROW_WISE.has(node.opType)) continue;
-    let isReading = false;
-    let isClosed = true;
-    for (const name of node.inputs) {
-      if (inside.has(name)) isReading = true;
-      else if (name !== '' && !constants.has(name)) isClosed = false;
+  const chain = new Set<OnnxNode>();
+  // Walks consumers from the tree's output; a node checked before its other inputs were inside is met again
+  // through them.
+  const queue = [...(graph.consumers.get(tree.outputs[0]!) ?? [])];
+  while (queue.length > 0) {
+    const node = queue.pop()!;
+    if (chain.has(node) || !ROW_WISE.has(node.opType)) continue;
+    if (!node.inputs.every((name) => name === '' || inside.has(name) || constants.has(name))) continue;
+    chain.add(node);
+    for (const name of node.outputs) {
+      inside.add(name);
+      queue.push(...(graph.consumers.get(name) ?? []));
     }
-    if (!isReading || !isClosed) continue;
-    chain.push(node);
-    for (const name of node.outputs) inside.add(name);
   }
-  const chainSet = new Set(chain);
-  const leaving = [...inside].filter((name) => outputs.has(name) || (consumers.get(name) ?? []).some((n) => !chainSet.has(n) && n !== tree));
-  return leaving.length === 1 ? { chain, end: leaving[0]! } : undefined;
+  const leaving = [...inside].filter((name) => graph.outputs.has(name) || (graph.consumers.get(name) ?? []).some((n) => !chain.has(n) && n !== tree));
+  const ordered = [...chain].sort((x, y) => graph.position.get(x)! - graph.position.get(y)!);
+  return leaving.length === 1 ? { chain: ordered, end: leaving[0]! } : undefined;
+}
+
+/** What the fusion needs to know of a graph's shape. */
+export interface GraphIndex {
+  consumers: Map<string, OnnxNode[]>;
+  /** Graph outputs. */
+  outputs: Set<string>;
+  /** Each node's place in the graph's (topological) order. */
+  position: Map<OnnxNode, number>;
 }
 
 /** Tabulates `tree` and its chain; undefined when it is not a one-tree, one-target regressor with such a chain. */
-export function tabulateTree(tree: OnnxNode, nodes: OnnxNode[], constants: Env, consumers: Map<string, OnnxNode[]>, outputs: Set<string>): TabulatedTree | undefined {
+export function tabulateTree(tree: OnnxNode, graph: GraphIndex, constants: Env): TabulatedTree | undefined {
   if (tree.opType !== 'TreeEnsembleRegressor') return undefined;
   const ensemble = readTreeEnsemble(tree);
   if (ensemble.width !== 1 || ensemble.roots.length !== 1 || ensemble.postTransform !== 'NONE') return undefined;
-  const found = findChain(tree, nodes, constants, consumers, outputs);
+  const found = findChain(tree, graph, constants);
   if (found === undefined) return undefined;
   const env: Env = new Map(constants);
   env.set(tree.outputs[0]!, leafOutputs(ensemble));

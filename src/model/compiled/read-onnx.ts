@@ -4,9 +4,14 @@
  */
 
 import onnxProto from 'onnx-proto';
+import protobuf from 'protobufjs/minimal.js';
 import type { ElementType, Value } from './values.js';
 
 const { onnx } = onnxProto;
+// int64 fields as plain numbers instead of one Long object each: a forest's node arrays are tens of thousands of
+// int64s, and their objects cost the first load about half its time in garbage collection (measured).
+protobuf.util.Long = undefined as never;
+protobuf.configure();
 type Long = { toNumber(): number };
 type IntLike = number | Long | null | undefined;
 

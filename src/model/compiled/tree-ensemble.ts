@@ -69,10 +69,15 @@ function checkAttributes(node: OnnxNode): void {
   }
 }
 
+/** One number per (tree, node) pair: node ids stay far below 2^26, tree ids below 2^27. */
+function key(tree: number, node: number): number {
+  return tree * 67108864 + node;
+}
+
 /** Numbers every (tree, node) pair; a branch's children are found through it. */
-function indexNodes(treeIds: number[], nodeIds: number[]): Map<string, number> {
-  const index = new Map<string, number>();
-  for (let i = 0; i < treeIds.length; i++) index.set(`${treeIds[i]}:${nodeIds[i]}`, i);
+function indexNodes(treeIds: number[], nodeIds: number[]): Map<number, number> {
+  const index = new Map<number, number>();
+  for (let i = 0; i < treeIds.length; i++) index.set(key(treeIds[i]!, nodeIds[i]!), i);
   return index;
 }
 
@@ -80,7 +85,7 @@ interface LeafWeights {
   byNode: Map<number, { target: number; weight: number }[]>;
 }
 
-function collectWeights(node: OnnxNode, index: Map<string, number>): LeafWeights {
+function collectWeights(node: OnnxNode, index: Map<number, number>): LeafWeights {
   const prefix = node.opType === 'TreeEnsembleClassifier' ? 'class' : 'target';
   const treeIds = ints(node, `${prefix}_treeids`);
   const nodeIds = ints(node, `${prefix}_nodeids`);
@@ -88,7 +93,7 @@ function collectWeights(node: OnnxNode, index: Map<string, number>): LeafWeights
   const weights = floats(node, `${prefix}_weights`);
   const byNode = new Map<number, { target: number; weight: number }[]>();
   for (let i = 0; i < treeIds.length; i++) {
-    const at = index.get(`${treeIds[i]}:${nodeIds[i]}`);
+    const at = index.get(key(treeIds[i]!, nodeIds[i]!));
     if (at === undefined) throw new UnsupportedModel(`${node.opType} weight for a node that does not exist`);
     const list = byNode.get(at) ?? [];
     list.push({ target: targets[i] ?? 0, weight: Math.fround(weights[i] ?? 0) });
@@ -110,12 +115,12 @@ function readModes(node: OnnxNode, count: number): Uint8Array {
 }
 
 /** Roots in the order onnxruntime sums trees: each tree id's first unreferenced node, trees as first seen. */
-function findRoots(treeIds: number[], trueIds: number[], falseIds: number[], modes: Uint8Array, index: Map<string, number>): number[] {
+function findRoots(treeIds: number[], trueIds: number[], falseIds: number[], modes: Uint8Array, index: Map<number, number>): number[] {
   const isChild = new Uint8Array(treeIds.length);
   for (let i = 0; i < treeIds.length; i++) {
     if (modes[i] === LEAF) continue;
     for (const child of [trueIds[i], falseIds[i]]) {
-      const at = index.get(`${treeIds[i]}:${child}`);
+      const at = index.get(key(treeIds[i]!, child!));
       if (at === undefined) throw new UnsupportedModel('a tree branch to a node that does not exist');
       isChild[at] = 1;
     }
@@ -160,7 +165,7 @@ export function readTreeEnsemble(node: OnnxNode): TreeEnsemble {
     leafStart.push(leafTarget.length);
   }
   const next = (tree: number, id: number): number => {
-    const at = index.get(`${tree}:${id}`)!;
+    const at = index.get(key(tree, id))!;
     return modes[at] === LEAF ? ~leafOf[at]! : at;
   };
   const trueNext = new Int32Array(count);
@@ -191,7 +196,7 @@ export function readTreeEnsemble(node: OnnxNode): TreeEnsemble {
     feature: Int32Array.from(ints(node, 'nodes_featureids')),
     threshold: Float64Array.from(Float32Array.from(floats(node, 'nodes_values'))),
     mode: modes,
-    isMissingTrue: Uint8Array.from({ length: count }, (_, i) => (missing[i] === 1 ? 1 : 0)),
+    isMissingTrue: Uint8Array.from(missing.length === count ? missing : new Array<number>(count).fill(0), (m) => (m === 1 ? 1 : 0)),
     trueNext,
     falseNext,
     leafStart: Int32Array.from(leafStart),
