@@ -1,6 +1,6 @@
 /**
  * The score transforms of ai.onnx.ml tree ensembles, in float32 step by step as onnxruntime computes them
- * (core/providers/cpu/ml/ml_common.h), so that compiled scores equal onnxruntime's.
+ * (core/providers/cpu/ml/ml_common.h), so that compiled scores equal onnxruntime's. PROBIT is not among them.
  */
 
 const f = Math.fround;
@@ -11,25 +11,6 @@ export const POST_TRANSFORMS: readonly PostTransform[] = ['NONE', 'LOGISTIC', 'S
 export function logistic(value: number): number {
   const v = f(1 / f(1 + f(Math.exp(-Math.abs(value)))));
   return value < 0 ? f(1 - v) : v;
-}
-
-const ERF_A = f(0.147);
-const ERF_B = f(2 / f(f(3.14159) * ERF_A));
-const ERF_C = f(1 / ERF_A);
-
-/** The approximate inverse error function onnxruntime uses (Winitzki's formula). */
-function inverseErf(value: number): number {
-  const sign = value < 0 ? -1 : 1;
-  const x = f(f(1 - value) * f(1 + value));
-  const log = f(Math.log(x));
-  const v = f(ERF_B + f(0.5 * log));
-  const v2 = f(ERF_C * log);
-  const v3 = f(-v + f(Math.sqrt(f(f(v * v) - v2))));
-  return f(sign * f(Math.sqrt(v3)));
-}
-
-export function probit(value: number): number {
-  return f(f(1.41421356) * inverseErf(f(f(value * 2) - 1)));
 }
 
 /** Softmax over scores[from, from + count), in place. */
@@ -56,7 +37,7 @@ export function transformScores(scores: Float32Array, from: number, count: numbe
     softmax(scores, from, count, transform === 'SOFTMAX_ZERO');
     return;
   }
-  if (transform === 'NONE') return;
-  const apply = transform === 'LOGISTIC' ? logistic : probit;
-  for (let i = from; i < from + count; i++) scores[i] = apply(scores[i]!);
+  // PROBIT never gets here: tree-ensemble.ts leaves it to onnxruntime.
+  if (transform !== 'LOGISTIC') return;
+  for (let i = from; i < from + count; i++) scores[i] = logistic(scores[i]!);
 }

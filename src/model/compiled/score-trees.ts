@@ -3,7 +3,7 @@
  * aggregation and post-transform, in float32 (see tree-ensemble.ts).
  */
 
-import { logistic, probit, transformScores } from './post-transform.js';
+import { logistic, transformScores } from './post-transform.js';
 import type { TreeEnsemble } from './tree-ensemble.js';
 
 const f = Math.fround;
@@ -32,25 +32,25 @@ export function findLeaf(e: TreeEnsemble, x: Rows, base: number, node: number): 
   return ~n;
 }
 
-/** One target: onnxruntime's "1 output" aggregators. */
+/** One target: onnxruntime's "1 output" aggregators. Trees are the outer loop (see fuse-forest.ts). */
 function scoreOneTarget(e: TreeEnsemble, x: Rows, rows: number, columns: number, out: Float32Array): void {
   const { roots, leafStart, leafWeight } = e;
   const origin = e.baseValues.length === 1 ? e.baseValues[0]! : 0;
   const isSum = e.aggregate === 'SUM' || e.aggregate === 'AVERAGE';
   const isMin = e.aggregate === 'MIN';
-  for (let r = 0; r < rows; r++) {
-    let score = 0;
-    let hasScore = false;
-    for (let t = 0; t < roots.length; t++) {
-      const leaf = roots[t]! < 0 ? ~roots[t]! : findLeaf(e, x, r * columns, roots[t]!);
+  for (let t = 0; t < roots.length; t++) {
+    const root = roots[t]!;
+    for (let r = 0; r < rows; r++) {
+      const leaf = root < 0 ? ~root : findLeaf(e, x, r * columns, root);
       const w = leafStart[leaf + 1]! > leafStart[leaf]! ? leafWeight[leafStart[leaf]!]! : 0;
-      if (isSum) score = f(score + w);
-      else if (!hasScore || (isMin ? w < score : w > score)) score = w;
-      hasScore = true;
+      if (isSum) out[r] = f(out[r]! + w);
+      else if (t === 0 || (isMin ? w < out[r]! : w > out[r]!)) out[r] = w;
     }
+  }
+  for (let r = 0; r < rows; r++) {
+    let score = out[r]!;
     if (e.aggregate === 'AVERAGE') score = f(score / roots.length);
-    score = isSum || hasScore ? f(score + origin) : origin;
-    out[r] = e.postTransform === 'PROBIT' ? probit(score) : score;
+    out[r] = isSum || roots.length > 0 ? f(score + origin) : origin;
   }
 }
 
@@ -114,7 +114,7 @@ function labelAt(e: TreeEnsemble, k: number): number {
 /** onnxruntime's _set_score_binary: the label, and how the second score is written. */
 function chooseBinary(e: TreeEnsemble, positive: number, isBinaryCase: boolean): { label: number; second: number } {
   if (!isBinaryCase) return { label: positive > 0 ? 1 : 0, second: -1 };
-  if (e.leafWeight.every((w) => w >= 0)) return positive > 0.5 ? { label: labelAt(e, 1), second: 0 } : { label: labelAt(e, 0), second: 1 };
+  if (e.isAllPositive) return positive > 0.5 ? { label: labelAt(e, 1), second: 0 } : { label: labelAt(e, 0), second: 1 };
   return positive > 0 ? { label: labelAt(e, 1), second: 2 } : { label: labelAt(e, 0), second: 3 };
 }
 

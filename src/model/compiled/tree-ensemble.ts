@@ -36,6 +36,8 @@ export interface TreeEnsemble {
   isAllLeq: boolean;
   /** Two classes and only one of them weighted (onnxruntime's binary_case_). */
   isBinaryCase: boolean;
+  /** No negative leaf weight (onnxruntime's weights_are_all_positive_). */
+  isAllPositive: boolean;
   classLabels: number[] | string[];
 }
 
@@ -182,7 +184,8 @@ export function readTreeEnsemble(node: OnnxNode): TreeEnsemble {
   if (leafTarget.some((t) => t < 0 || t >= width)) throw new UnsupportedModel(`${node.opType} weight for a target out of range`);
   const isBinaryCase = isClassifier && width === 2 && new Set(leafTarget).size === 1;
   // onnxruntime transforms the lone score of that case in a way not reproduced here (found by the random test).
-  if (isBinaryCase && leafWeight.every((w) => w >= 0) && (attribute(node, 'post_transform')?.s || 'NONE') !== 'NONE') {
+  const isAllPositive = leafWeight.every((w) => w >= 0);
+  if (isBinaryCase && isAllPositive && (attribute(node, 'post_transform')?.s || 'NONE') !== 'NONE') {
     throw new UnsupportedModel('TreeEnsembleClassifier with one class weighted, all weights positive, and a post_transform');
   }
   const missing = ints(node, 'nodes_missing_value_tracks_true');
@@ -204,6 +207,7 @@ export function readTreeEnsemble(node: OnnxNode): TreeEnsemble {
     leafWeight: Float32Array.from(leafWeight),
     isAllLeq: modes.every((m) => m === 0 || m === LEAF),
     isBinaryCase,
+    isAllPositive,
     classLabels,
   };
 }
