@@ -1,8 +1,8 @@
 /**
  * Which engine scores each model (main thread, once per run): onnxruntime, or the compiled tree-ensemble engine
  * (src/model/compiled/) when it can run the model's every op and its proof against onnxruntime passed. The
- * manifest's per-model "engine" overrides --engine; with auto, a model the engine cannot run or did not prove
- * goes to onnxruntime with one line saying why.
+ * manifest's per-model "engine" overrides --engine; with auto, a tree model the engine cannot run or did not
+ * prove goes to onnxruntime with one line saying why (a model without trees, silently).
  */
 
 import { readFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { BatchInferError, describeError } from '../errors.js';
 import type { Manifest, ManifestModel } from './manifest.js';
 import { compileGraph, type CompiledGraph } from './compiled/compile-graph.js';
 import { proveEngine } from './compiled/prove-engine.js';
+import { readOnnx } from './compiled/read-onnx.js';
 import { UnsupportedModel } from './compiled/unsupported.js';
 
 export type EngineChoice = 'auto' | 'onnxruntime' | 'compiled';
@@ -25,14 +26,23 @@ export interface EngineDecision {
   isFallback: boolean;
 }
 
-/** Compiles a model, or says why it cannot be; throws a config error when `compiled` was required. */
-function tryCompile(model: EngineModel, bytes: Uint8Array, requested: EngineChoice): CompiledGraph | string {
+/** Whether the model has a tree ensemble at all: only then is onnxruntime a fallback worth a line. */
+function hasTreeEnsemble(bytes: Uint8Array): boolean {
+  try {
+    return readOnnx(bytes).nodes.some((node) => node.opType.startsWith('TreeEnsemble'));
+  } catch {
+    return false;
+  }
+}
+
+/** Compiles a model, or says why it cannot; throws a config error when `compiled` was required. */
+function tryCompile(model: EngineModel, bytes: Uint8Array, requested: EngineChoice): CompiledGraph | EngineDecision {
   try {
     return compileGraph(bytes);
   } catch (error) {
     const what = error instanceof UnsupportedModel ? `op ${error.message} is not supported by the compiled engine` : `the compiled engine cannot read it: ${describeError(error)}`;
     if (requested === 'compiled') throw new BatchInferError('CONFIG_INVALID', `model ${model.name}: engine 'compiled' cannot run it: ${what}`);
-    return what;
+    return { engine: 'onnxruntime', reason: what, isFallback: hasTreeEnsemble(bytes) };
   }
 }
 
@@ -46,7 +56,7 @@ export async function decideEngine(model: EngineModel, option: EngineChoice, isP
     return { engine: 'onnxruntime', reason: 'model file unreadable', isFallback: false };
   }
   const compiled = tryCompile(model, bytes, requested);
-  if (typeof compiled === 'string') return { engine: 'onnxruntime', reason: compiled, isFallback: true };
+  if ('engine' in compiled) return compiled;
   // Measured (docs/performance.md): onnxruntime's own kernel is faster on a graph of one ensemble node; the
   // engine wins where it fuses many one-tree nodes and the ops between them.
   if (requested === 'auto' && compiled.fusedTrees === 0) return { engine: 'onnxruntime', reason: 'no trees to fuse: onnxruntime is as fast or faster', isFallback: false };

@@ -41,9 +41,8 @@ describe('--engine', () => {
     assert.equal(reference.code, 0, reference.stderr);
     const compiled = runCli(['run', SNAPSHOT, '--manifest', MANIFEST, '--workers', '2', '--no-progress', '--engine', 'auto', '--output', join(dir, 'auto.csv')], { env });
     assert.equal(compiled.code, 0, compiled.stderr);
-    // The IsolationForest ran compiled (its proof passed): only the autoencoder went to onnxruntime by a fallback.
-    const fallbacks = compiled.stderr.split('\n').filter((line) => line.includes('runs on onnxruntime'));
-    assert.deepEqual(fallbacks, ['batch-infer: model autoencoder: runs on onnxruntime: op ai.onnx.ml.Scaler is not supported by the compiled engine']);
+    // The IsolationForest ran compiled (its proof passed); the autoencoder, without trees, on onnxruntime silently.
+    assert.doesNotMatch(compiled.stderr, /runs on onnxruntime/);
     assert.deepEqual(differingCells(readFileSync(join(dir, 'ort.csv'), 'utf8'), readFileSync(join(dir, 'auto.csv'), 'utf8')), []);
     // Only the IsolationForest is compiled (and so proved) under auto: see choose-engine.ts.
     assert.equal(readdirSync(join(dir, 'cache', 'proofs')).length, 1);

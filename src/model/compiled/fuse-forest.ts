@@ -85,15 +85,8 @@ export function tabulateTree(tree: OnnxNode, graph: GraphIndex, constants: Env):
   return { ensemble, output: found.end, input: tree.inputs[0]!, table: Float64Array.from(numeric(end)), type: end.type, nodes: new Set([tree, ...found.chain]) };
 }
 
-interface MergedForest {
-  roots: Int32Array;
-  feature: Int32Array;
-  threshold: Float64Array;
-  mode: Uint8Array;
-  isMissingTrue: Uint8Array;
-  /** Next node, or ~(index into values). */
-  trueNext: Int32Array;
-  falseNext: Int32Array;
+/** The trees' nodes in one ensemble's arrays; a leaf's ~index is into `values`. */
+interface MergedForest extends Pick<TreeEnsemble, 'roots' | 'feature' | 'threshold' | 'mode' | 'isMissingTrue' | 'trueNext' | 'falseNext'> {
   values: Float64Array;
   /** The nodes interleaved for the BRANCH_LEQ loop (see sumLeafValues). */
   packed: Int32Array;
