@@ -78,36 +78,23 @@ export function fuseForests(graph: OnnxGraph, constants: Env): Fused {
   }
   const index: GraphIndex = { consumers, outputs: new Set(graph.outputs.map((o) => o.name)), position: new Map(graph.nodes.map((node, i) => [node, i])) };
   const fused: Fused = { steps: new Map(), inputs: new Map(), replaced: new Set() };
+  if (!graph.nodes.some((node) => node.opType === 'Sum')) return fused;
+  // Each one-tree regressor's chain, by the tensor it ends in.
+  const chains = new Map<string, TabulatedTree>();
+  for (const node of graph.nodes) {
+    const tabulated = node.opType === 'TreeEnsembleRegressor' ? tabulateTree(node, index, constants) : undefined;
+    if (tabulated !== undefined) chains.set(tabulated.output, readThroughGather(tabulated, producers, constants));
+  }
   for (const sum of graph.nodes) {
     if (sum.opType !== 'Sum' || sum.inputs.length < 2) continue;
-    const trees: TabulatedTree[] = [];
-    for (const name of sum.inputs) {
-      const tree = findTreeUpstream(name, producers);
-      const tabulated = tree === undefined ? undefined : tabulateTree(tree, index, constants);
-      if (tabulated === undefined || tabulated.output !== name) break;
-      trees.push(readThroughGather(tabulated, producers, constants));
-    }
-    if (trees.length !== sum.inputs.length || trees.some((t) => t.input !== trees[0]!.input || t.type !== trees[0]!.type)) continue;
-    fused.steps.set(sum, sumTrees(trees, trees[0]!.input, sum.outputs[0]!));
-    fused.inputs.set(sum, trees[0]!.input);
-    for (const tree of trees) for (const node of tree.nodes) fused.replaced.add(node);
+    const trees = sum.inputs.map((name) => chains.get(name));
+    const first = trees[0];
+    if (first === undefined || trees.some((t) => t === undefined || t.input !== first.input || t.type !== first.type)) continue;
+    fused.steps.set(sum, sumTrees(trees as TabulatedTree[], first.input, sum.outputs[0]!));
+    fused.inputs.set(sum, first.input);
+    for (const tree of trees) for (const node of tree!.nodes) fused.replaced.add(node);
   }
   return fused;
-}
-
-/** The one tree-ensemble node a tensor is computed from within a few nodes, if there is exactly one. */
-function findTreeUpstream(name: string, producers: Map<string, OnnxNode>): OnnxNode | undefined {
-  const seen = new Set<OnnxNode>();
-  const trees = new Set<OnnxNode>();
-  const stack = [producers.get(name)];
-  while (stack.length > 0 && seen.size <= 64) {
-    const node = stack.pop();
-    if (node === undefined || seen.has(node)) continue;
-    seen.add(node);
-    if (node.opType === 'TreeEnsembleRegressor') trees.add(node);
-    else for (const input of node.inputs) stack.push(producers.get(input));
-  }
-  return trees.size === 1 ? [...trees][0] : undefined;
 }
 
 /** The nodes needed for the graph's outputs, in graph order (a fused Sum stands for its trees' chains). */
