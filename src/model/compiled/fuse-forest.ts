@@ -88,7 +88,7 @@ export function tabulateTree(tree: OnnxNode, graph: GraphIndex, constants: Env):
 /** The trees' nodes in one ensemble's arrays; a leaf's ~index is into `values`. */
 interface MergedForest extends Pick<TreeEnsemble, 'roots' | 'feature' | 'threshold' | 'mode' | 'isMissingTrue' | 'trueNext' | 'falseNext'> {
   values: Float64Array;
-  /** The nodes interleaved for the BRANCH_LEQ loop (see sumLeafValues). */
+  /** The nodes interleaved for the BRANCH_LEQ loop (see sumLeafValues): two views of one buffer. */
   packed: Int32Array;
   packedThreshold: Float32Array;
 }
@@ -97,6 +97,8 @@ interface MergedForest extends Pick<TreeEnsemble, 'roots' | 'feature' | 'thresho
 function mergeTrees(trees: TabulatedTree[]): MergedForest {
   const nodeCount = trees.reduce((n, t) => n + t.ensemble.feature.length, 0);
   const leafCount = trees.reduce((n, t) => n + t.table.length, 0);
+  // One 16-byte record per node, the threshold's bits in the fourth slot (read through the float32 view).
+  const packedBuffer = new ArrayBuffer(nodeCount * 16);
   const m: MergedForest = {
     roots: new Int32Array(trees.length),
     feature: new Int32Array(nodeCount),
@@ -106,8 +108,8 @@ function mergeTrees(trees: TabulatedTree[]): MergedForest {
     trueNext: new Int32Array(nodeCount),
     falseNext: new Int32Array(nodeCount),
     values: new Float64Array(leafCount),
-    packed: new Int32Array(nodeCount * 4),
-    packedThreshold: new Float32Array(nodeCount),
+    packed: new Int32Array(packedBuffer),
+    packedThreshold: new Float32Array(packedBuffer),
   };
   let nodes = 0;
   let leaves = 0;
@@ -125,12 +127,12 @@ function mergeTrees(trees: TabulatedTree[]): MergedForest {
     }
     for (let n = 0; n < e.feature.length; n++) {
       const at = (nodes + n) * 4;
-      m.packed[at] = e.feature[n]!;
+      // The missing-goes-true flag rides in the feature's bit 30.
+      m.packed[at] = e.feature[n]! | (e.isMissingTrue[n]! << 30);
       m.packed[at + 1] = m.trueNext[nodes + n]!;
       m.packed[at + 2] = m.falseNext[nodes + n]!;
-      m.packed[at + 3] = e.isMissingTrue[n]!;
+      m.packedThreshold[at + 3] = e.threshold[n]!;
     }
-    m.packedThreshold.set(e.threshold, nodes);
     m.values.set(tree.table, leaves);
     nodes += e.feature.length;
     leaves += tree.table.length;
@@ -140,8 +142,8 @@ function mergeTrees(trees: TabulatedTree[]): MergedForest {
 
 /**
  * Sums each row's leaf values over the trees, in tree order; float32 sums are rounded at every step. A node is
- * four int32s side by side (feature, true next, false next, missing goes true) and a float32 threshold: a step
- * down a tree touches two cache lines instead of five. Trees are the outer loop: a tree stays in the L1 cache
+ * 16 bytes (feature and missing flag, true next, false next, float32 threshold): a step down a tree touches one
+ * cache line instead of five. Trees are the outer loop: a tree stays in the L1 cache
  * for the whole call's rows (measured 1.5x faster than all trees per row; walking 8 rows or 4 trees in
  * lockstep, and a branchless step, measured no faster).
  */
@@ -154,8 +156,10 @@ function sumLeafValues(m: MergedForest, x: Float32Array | Float64Array, rows: nu
       const base = r * columns;
       let n = root;
       while (n >= 0) {
-        const v = x[base + packed[n * 4]!]!;
-        n = v <= threshold[n]! || (v !== v && packed[n * 4 + 3] === 1) ? packed[n * 4 + 1]! : packed[n * 4 + 2]!;
+        const at = n * 4;
+        const feature = packed[at]!;
+        const v = x[base + (feature & 0x3fffffff)]!;
+        n = v <= threshold[at + 3]! || (v !== v && feature >= 0x40000000) ? packed[at + 1]! : packed[at + 2]!;
       }
       const value = values[~n]!;
       out[r] = t === 0 ? value : isFloat32 ? Math.fround(out[r]! + value) : out[r]! + value;
