@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { BatchInferError, describeError } from '../errors.js';
 import type { Manifest, ManifestModel } from './manifest.js';
 import { compileGraph, type CompiledGraph } from './compiled/compile-graph.js';
-import { proveEngine } from './compiled/prove-engine.js';
+import { proveEngine, readCachedProof } from './compiled/prove-engine.js';
 import { readOnnx } from './compiled/read-onnx.js';
 import { UnsupportedModel } from './compiled/unsupported.js';
 
@@ -55,6 +55,9 @@ export async function decideEngine(model: EngineModel, option: EngineChoice, isP
   } catch {
     return { engine: 'onnxruntime', reason: 'model file unreadable', isFallback: false };
   }
+  // A model proved before need not be compiled here (about 190 ms for the IsolationForest): the workers do it.
+  const cached = isProofRun ? readCachedProof(bytes) : undefined;
+  if (cached !== undefined && !(requested === 'auto' && cached.fusedTrees === 0)) return decideProved(cached.detail, true, 0);
   const compiled = tryCompile(model, bytes, requested);
   if ('engine' in compiled) return compiled;
   // Measured (docs/performance.md): onnxruntime's own kernel is faster on a graph of one ensemble node; the
@@ -62,8 +65,12 @@ export async function decideEngine(model: EngineModel, option: EngineChoice, isP
   if (requested === 'auto' && compiled.fusedTrees === 0) return { engine: 'onnxruntime', reason: 'no trees to fuse: onnxruntime is as fast or faster', isFallback: false };
   if (!isProofRun) return { engine: 'compiled', reason: 'every op supported (not yet proved)', isFallback: false };
   const proof = await proveEngine(bytes, compiled);
-  if (!proof.isProved) return { engine: 'onnxruntime', reason: `compiled engine differs from onnxruntime on the proof sample: ${proof.detail}`, isFallback: true };
-  return { engine: 'compiled', reason: `every op supported, proof ${proof.isCached ? 'cached' : `passed in ${Math.round(proof.ms)} ms`}`, isFallback: false };
+  return decideProved(proof.detail, proof.isCached, proof.ms);
+}
+
+function decideProved(detail: string, isCached: boolean, ms: number): EngineDecision {
+  if (detail !== '') return { engine: 'onnxruntime', reason: `compiled engine differs from onnxruntime on the proof sample: ${detail}`, isFallback: true };
+  return { engine: 'compiled', reason: `every op supported, proof ${isCached ? 'cached' : `passed in ${Math.round(ms)} ms`}`, isFallback: false };
 }
 
 /** The manifest with each model's engine decided; one notice per model sent to onnxruntime by a fallback. */

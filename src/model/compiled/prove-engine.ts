@@ -71,21 +71,39 @@ async function runProof(bytes: Uint8Array, graph: CompiledGraph): Promise<string
   }
 }
 
+export interface CachedProof {
+  /** '' when proved, else what differed. */
+  detail: string;
+  /** The graph's fused trees (CompiledGraph.fusedTrees), so that a cached model need not be compiled to choose. */
+  fusedTrees: number;
+}
+
+function proofFile(bytes: Uint8Array): string {
+  const key = `${createHash('sha256').update(bytes).digest('hex')}-v${ENGINE_VERSION}`;
+  return join(proofCacheDir(), 'proofs', `${key}.json`);
+}
+
+/** The verdict cached for these bytes and this engine version, if any. */
+export function readCachedProof(bytes: Uint8Array): CachedProof | undefined {
+  try {
+    const cached = JSON.parse(readFileSync(proofFile(bytes), 'utf8')) as Partial<CachedProof>;
+    return typeof cached.detail === 'string' && typeof cached.fusedTrees === 'number' ? { detail: cached.detail, fusedTrees: cached.fusedTrees } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Proves the compiled graph against onnxruntime, or reads the verdict cached for these bytes. */
 export async function proveEngine(bytes: Uint8Array, graph: CompiledGraph): Promise<ProofResult> {
   const start = performance.now();
-  const key = `${createHash('sha256').update(bytes).digest('hex')}-v${ENGINE_VERSION}`;
-  const file = join(proofCacheDir(), 'proofs', `${key}.json`);
-  try {
-    const cached = JSON.parse(readFileSync(file, 'utf8')) as { detail: string };
-    return { isProved: cached.detail === '', detail: cached.detail, isCached: true, ms: performance.now() - start };
-  } catch {
-    // Not proved yet on this machine (or the cache is unreadable): prove now.
-  }
+  const file = proofFile(bytes);
+  const cached = readCachedProof(bytes);
+  if (cached !== undefined) return { isProved: cached.detail === '', detail: cached.detail, isCached: true, ms: performance.now() - start };
   const detail = await runProof(bytes, graph);
   try {
     mkdirSync(join(proofCacheDir(), 'proofs'), { recursive: true });
-    writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify({ detail, rows: PROOF_ROWS, engineVersion: ENGINE_VERSION }));
+    const verdict: CachedProof & { rows: number } = { detail, fusedTrees: graph.fusedTrees, rows: PROOF_ROWS };
+    writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(verdict));
     renameSync(`${file}.${process.pid}.tmp`, file);
   } catch {
     // A read-only cache only costs the next run the same proof.
