@@ -116,7 +116,7 @@ async function repeat(options: SweepOptions, once: () => Promise<number>): Promi
 }
 
 export async function runSweep(options: SweepOptions, hooks: SweepHooks = {}): Promise<BenchResult> {
-  const models = await loadModels(options.manifest.models.map((m) => ({ name: m.name, path: m.path })));
+  const models = await loadModels(options.manifest.models.map((m) => ({ name: m.name, path: m.path, engine: m.engine })));
   const byChunkSize = new Map(options.chunkSizes.map((size) => [size, cut(options.input, options.inputFormat, size)]));
   const first = byChunkSize.get(options.chunkSizes[0]!)!;
   const header = options.inputFormat === 'csv' ? Buffer.from(first.header ?? []).toString('utf8').split(',') : undefined;
@@ -150,7 +150,7 @@ export async function runSweep(options: SweepOptions, hooks: SweepHooks = {}): P
 
   const configs: ConfigResult[] = [];
   for (const workers of options.workers) {
-    const pool = new ScoringPool({ workers, isolation: options.isolation, models: options.manifest.models.map((m) => ({ name: m.name, path: m.path })) });
+    const pool = new ScoringPool({ workers, isolation: options.isolation, models: options.manifest.models.map((m) => ({ name: m.name, path: m.path, engine: m.engine })) });
     try {
       await pool.start();
       const firstChunk = first.chunks[0]?.bytes ?? new Uint8Array(0);

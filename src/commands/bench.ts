@@ -1,3 +1,4 @@
+import { resolveEngines } from '../model/choose-engine.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -76,8 +77,9 @@ export async function benchCommand(input: string | undefined, command: Command):
   bar?.start(chunkSizes.length * (workers.length + 1), 0, { label: 'sequential baseline' });
   let result: BenchResult;
   try {
+    const engines = await resolveEngines(manifest, options.engine, (message) => process.stderr.write(`batch-infer: ${message}\n`));
     result = await runSweep(
-      { manifest, input: data.bytes, inputName: data.name, inputFormat: data.format, parser: options.parser, chunkSizes, workers, warmup: options.warmup, rule: options.rule, isolation: options.isolation },
+      { manifest: engines, input: data.bytes, inputName: data.name, inputFormat: data.format, parser: options.parser, chunkSizes, workers, warmup: options.warmup, rule: options.rule, isolation: options.isolation },
       { onStep: (done, _total, label) => bar?.update(done, { label }) },
     );
   } finally {

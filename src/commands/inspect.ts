@@ -1,3 +1,4 @@
+import { decideEngine } from '../model/choose-engine.js';
 import { loadModel, releaseModels } from '../model/model-session.js';
 import { fixedBatchDimension, formatShape, type ValueSignature } from '../model/signature.js';
 
@@ -19,7 +20,8 @@ export async function inspectCommand(modelPath: string): Promise<number> {
   const model = await loadModel({ name, path: modelPath });
   try {
     const { inputs, outputs } = model.signature;
-    const lines = [`model ${modelPath}`, 'inputs:', ...inputs.map(describe), 'outputs:', ...outputs.map(describe), describeBatch(inputs)];
+    const engine = await decideEngine({ name, path: modelPath }, 'auto');
+    const lines = [`model ${modelPath}`, 'inputs:', ...inputs.map(describe), 'outputs:', ...outputs.map(describe), describeBatch(inputs), `engine (--engine auto): ${engine.engine}: ${engine.reason}`];
     const width = (v: ValueSignature): number => {
       const last = v.shape[v.shape.length - 1];
       return v.shape.length === 2 && typeof last === 'number' && last > 0 ? last : 1;

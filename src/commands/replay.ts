@@ -37,6 +37,7 @@ export async function replayCommand(patterns: string[], command: Command): Promi
         { ...replayOptionsOf(resolved), inputs, signal: job.signal },
         {
           onSnapshotStart: (_index, input) => bars.startSnapshot(input),
+          onNotice: (message) => job.notice(message),
           onProgress: (p) => bars.update(p),
           onSnapshotDone: (result) => {
             finished++;
@@ -76,6 +77,7 @@ function replayOptionsOf(resolved: ResolvedReplay): Omit<ReplayOptions, 'inputs'
     manifest: run.manifest,
     workers: run.workers,
     isolation: run.isolation,
+    engine: run.engine,
     inputFormat: run.input.format,
     outputFormat: run.outputFormat,
     parser: run.parser,

@@ -24,6 +24,7 @@ export async function serveCommand(command: Command): Promise<number> {
     onRequest: (record) => log.event('request', { ...record }),
     onEvent: (name, fields) => {
       log.event(name, fields);
+      if (name === 'notice') say(String(fields.message));
       if (name === 'ready') say(`models loaded in ${settings.workers} workers: ready`);
       if (name === 'reloaded') say('models reloaded: new requests use the new pool');
       if (name === 'reload-failed') say(`reload failed, the old pool keeps serving: ${String(fields.message)}`);

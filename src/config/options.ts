@@ -94,6 +94,7 @@ function resolvePoolOptions(command: CommandName, input: string | undefined, val
     retries: values.retries.value,
     chunkTimeoutMs: values.chunkTimeout.value,
     isolation: values.isolation.value,
+    engine: values.engine.value,
     compare: false,
     warmUp: values.warmUp.value,
     deadline: undefined,
@@ -158,6 +159,7 @@ export interface ResolvedBench {
   format: OptionValues<'bench'>['format']['value'];
   parser: OptionValues<'bench'>['parser']['value'];
   isolation: OptionValues<'bench'>['isolation']['value'];
+  engine: OptionValues<'bench'>['engine']['value'];
   chunkSizes: number[];
   workers: number[];
   warmup: number;
@@ -187,6 +189,7 @@ export function resolveBenchOptions(input: string | undefined, values: OptionVal
     format: values.format.value,
     parser: values.parser.value,
     isolation: values.isolation.value,
+    engine: values.engine.value,
     chunkSizes: values.chunkSizes.value,
     workers: workers.value,
     warmup: values.warmup.value,

@@ -3,6 +3,7 @@
  * the ones `run` takes (and default as `run` does); the rest is the listener, its limits and its token.
  */
 
+import type { EngineChoice } from '../model/choose-engine.js';
 import type { Manifest } from '../model/manifest.js';
 import type { Isolation } from '../pool/scoring-pool.js';
 import type { SnapshotOptions } from '../snapshot/snapshot-options.js';
@@ -21,6 +22,8 @@ export interface ServeSettings {
   manifestPath: string | undefined;
   workers: number;
   isolation: Isolation;
+  /** --engine, decided again for every pool (a reload); undefined: onnxruntime, as for a library run. */
+  engine?: EngineChoice;
   snapshot: SnapshotDefaults;
   host: string;
   port: number;
@@ -54,6 +57,7 @@ export function resolveServeOptions(values: OptionValues<'serve'>, env: NodeJS.P
       manifestPath: values.manifest.value,
       workers,
       isolation: values.isolation.value,
+      engine: values.engine.value,
       snapshot: {
         outputFormat: values.outputFormat.value,
         parser: values.parser.value,

@@ -59,6 +59,8 @@ export interface ManifestModel {
    */
   keepsNonFinite: boolean;
   remote: ManifestRemote | undefined;
+  /** "engine": overrides --engine for this model (see choose-engine.ts); after resolveEngines, the one decided. */
+  engine?: 'auto' | 'onnxruntime' | 'compiled';
 }
 
 /** Settings a manifest may carry for `run` (for example what `bench --recommend` found). */
@@ -177,7 +179,7 @@ export function parseManifest(json: Json, file: string): Manifest {
   const models = modelsJson.map((modelJson, m): ManifestModel => {
     const where = `$.models[${m}]`;
     const model = read.object(modelJson, where);
-    read.onlyKeys(model, where, ['name', 'path', 'inputs', 'outputs', 'threshold', 'thresholds', 'nonFinite', 'remote']);
+    read.onlyKeys(model, where, ['name', 'path', 'inputs', 'outputs', 'threshold', 'thresholds', 'nonFinite', 'remote', 'engine']);
     const path = resolve(base, read.string(model.path, `${where}.path`));
     const name = model.name === undefined ? `model${m}` : read.string(model.name, `${where}.name`);
     const inputsJson = read.array(model.inputs, `${where}.inputs`);
@@ -222,7 +224,11 @@ export function parseManifest(json: Json, file: string): Manifest {
     const nonFinite = model.nonFinite === undefined ? 'reject' : read.string(model.nonFinite, `${where}.nonFinite`);
     if (nonFinite !== 'reject' && nonFinite !== 'keep') read.fail(`${where}.nonFinite`, `must be 'reject' or 'keep', got '${nonFinite}'`);
     const remote = model.remote === undefined ? undefined : parseRemote(read, model.remote, `${where}.remote`, inputs, outputs);
-    return { name, path, inputs, outputs, thresholds, keepsNonFinite: nonFinite === 'keep', remote };
+    const engine = model.engine === undefined ? undefined : read.string(model.engine, `${where}.engine`);
+    if (engine !== undefined && engine !== 'auto' && engine !== 'onnxruntime' && engine !== 'compiled') {
+      read.fail(`${where}.engine`, `must be 'auto', 'onnxruntime' or 'compiled', got '${engine}'`);
+    }
+    return { name, path, inputs, outputs, thresholds, keepsNonFinite: nonFinite === 'keep', remote, ...(engine === undefined ? {} : { engine: engine as ManifestModel['engine'] }) };
   });
 
   const names = new Set<string>();

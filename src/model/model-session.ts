@@ -3,7 +3,10 @@
  * and kept for the whole run.
  */
 
+import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
+import { compileGraph, type CompiledGraph } from './compiled/compile-graph.js';
+import { CompiledRunner } from './compiled/compiled-runner.js';
 import { BatchInferError, describeError } from '../errors.js';
 import type { ModelSetup, ModelSignature, ValueSignature } from './signature.js';
 import { RemoteRunner, type RemoteTiming } from '../remote/remote-runner.js';
@@ -46,8 +49,21 @@ function describeValues(values: readonly ort.InferenceSession.ValueMetadata[]): 
   );
 }
 
+/** The compiled engine (see choose-engine.ts): the graph read and compiled in this thread, no onnxruntime session. */
+function loadCompiled(model: ModelSetup): LoadedModel {
+  let graph: CompiledGraph;
+  try {
+    graph = compileGraph(readFileSync(model.path));
+  } catch (error) {
+    throw new BatchInferError('MODEL_LOAD', `model ${model.path}: cannot compile: ${describeError(error)}`);
+  }
+  const describe = (values: CompiledGraph['inputs']) => values.map((v) => ({ name: v.name, type: v.type ?? 'non-tensor', shape: v.shape }));
+  return { path: model.path, session: new CompiledRunner(graph), signature: { name: model.name, path: model.path, inputs: describe(graph.inputs), outputs: describe(graph.outputs) } };
+}
+
 export async function loadModel(model: ModelSetup): Promise<LoadedModel> {
   if (model.remote !== undefined) return { path: model.path, session: new RemoteRunner(model.remote), signature: model.remote.signature };
+  if (model.engine === 'compiled') return loadCompiled(model);
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(model.path, SESSION_OPTIONS);

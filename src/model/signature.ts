@@ -44,6 +44,8 @@ export interface RemoteModelSetup {
 export interface ModelSetup {
   name: string;
   path: string;
+  /** 'compiled' loads the compiled tree-ensemble engine; anything else onnxruntime. */
+  engine?: string | undefined;
   remote?: RemoteModelSetup;
 }
 

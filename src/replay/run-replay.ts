@@ -6,6 +6,7 @@
  * snapshot that fails (unreadable, wrong header) is reported and skipped; the others still run.
  */
 
+import { resolveEngines, type EngineChoice } from '../model/choose-engine.js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -35,6 +36,8 @@ export interface ReplayOptions extends SharedSnapshotOptions {
   manifest: Manifest;
   workers: number;
   isolation: Isolation;
+  /** --engine (see choose-engine.ts). Undefined: onnxruntime. */
+  engine?: EngineChoice;
   inputFormat: InputFormat | undefined;
 }
 
@@ -71,6 +74,8 @@ export interface ReplayHooks {
   onSnapshotStart?: (index: number, input: string) => void;
   onProgress?: (progress: RunProgress) => void;
   onSnapshotDone?: (result: SnapshotResult, index: number) => void;
+  /** A line for people: a model sent to onnxruntime by a fallback. */
+  onNotice?: (message: string) => void;
 }
 
 /**
@@ -234,7 +239,8 @@ export async function runReplay(options: ReplayOptions, hooks: ReplayHooks = {})
   createOutDir(options.outDir);
   refuseSharedOutputNames(options);
   const journalled = options.isResume ? readJournal(options.outDir) : new Map<string, JournalEntry>();
-  const handle = await startPool(options.manifest, options.workers, options.isolation);
+  const manifest = await resolveEngines(options.manifest, options.engine ?? 'onnxruntime', (message) => hooks.onNotice?.(message));
+  const handle = await startPool(manifest, options.workers, options.isolation);
   const journal = new JournalWriter(options.outDir);
   const context: ReplayContext = { handle, options, journal, hooks, replayStart: performance.now(), results: [] };
   try {

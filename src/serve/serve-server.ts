@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ServeSettings } from '../config/serve-options.js';
+import { resolveEngines } from '../model/choose-engine.js';
 import type { Manifest } from '../model/manifest.js';
 import { startPool } from '../snapshot/start-pool.js';
 import { Admission } from './admission.js';
@@ -53,7 +54,10 @@ export interface ServeServer {
 
 export async function startServer(settings: ServeSettings, hooks: ServeHooks = {}): Promise<ServeServer> {
   let manifest = settings.manifest;
-  const pool = new ServePool(() => startPool(manifest, settings.workers, settings.isolation), settings.workers);
+  // The engines are decided for every pool: a reload may bring new model files (a proof is cached per model).
+  const notice = (message: string): void => hooks.onEvent?.('notice', { message });
+  const startScoring = async (): Promise<Awaited<ReturnType<typeof startPool>>> => startPool(await resolveEngines(manifest, settings.engine ?? 'onnxruntime', notice), settings.workers, settings.isolation);
+  const pool = new ServePool(startScoring, settings.workers);
   const admission = new Admission(settings.maxActive, settings.maxQueue);
   const metrics = new ServeMetrics({ waiting: () => admission.waiting, active: () => admission.active, isReady: () => pool.isReady });
   const stopping = new AbortController();

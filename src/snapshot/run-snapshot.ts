@@ -11,6 +11,7 @@ import { isWithoutRows } from '../input/peek-rows.js';
 import { statInput } from '../input/read-input.js';
 import type { PoolHandle, SnapshotPool } from './snapshot-pool.js';
 import { startPool } from './start-pool.js';
+import { resolveEngines, type EngineChoice } from '../model/choose-engine.js';
 import type { RunTiming } from './timing.js';
 
 export type { RunProgress } from './score-snapshot.js';
@@ -19,6 +20,8 @@ export interface RunOptions extends SnapshotOptions {
   manifest: Manifest;
   workers: number;
   isolation: Isolation;
+  /** --engine: which engine scores each model; irrelevant with --endpoint. Undefined: onnxruntime. */
+  engine?: EngineChoice;
   /** Score on a V2 inference server instead of in the workers (--endpoint). */
   remote: RemoteOptions | undefined;
 }
@@ -58,6 +61,10 @@ async function scoreThroughPool(options: RunOptions, hooks: SnapshotHooks): Prom
   if (unstarted !== undefined) {
     hooks.onPhase?.('notice', { message: `${options.input.path}: no rows; the output is the header alone (no worker was started)` });
     return scoreSnapshot(unstarted, options, hooks);
+  }
+  if (options.remote === undefined) {
+    const notice = (message: string) => hooks.onPhase?.('notice', { message });
+    options = { ...options, manifest: await resolveEngines(options.manifest, options.engine ?? 'onnxruntime', notice) };
   }
   const starting = startPool(options.manifest, options.workers, options.isolation, options.remote);
   // A failed start is reported where the snapshot awaits it; never as an unhandled rejection meanwhile.

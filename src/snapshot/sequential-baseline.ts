@@ -39,7 +39,7 @@ export async function scorePass(chunks: readonly RawChunk[], plan: ScoringPlan, 
 
 /** `passes` timed passes of the sequential baseline (model load and warm-up excluded). */
 export async function scoreSequentially(chunks: readonly RawChunk[], plan: ScoringPlan, manifest: Manifest, warmUpSample: Uint8Array | undefined, passes: number): Promise<Pass[]> {
-  const models = await loadModels(manifest.models.map((m) => ({ name: m.name, path: m.path })));
+  const models = await loadModels(manifest.models.map((m) => ({ name: m.name, path: m.path, engine: m.engine })));
   try {
     if (warmUpSample !== undefined) {
       await warmUp(() => scoreChunk(warmUpSample, 1, plan, models));

@@ -8,7 +8,7 @@ import type { PoolHandle } from './snapshot-pool.js';
 
 /** Resolves when every worker has loaded its models; the handle's pool must be destroyed by the caller. */
 export async function startPool(manifest: Manifest, workers: number, isolation: Isolation, remote?: RemoteOptions): Promise<PoolHandle<ScoringPool>> {
-  const models: ModelSetup[] = remote === undefined ? manifest.models.map((m) => ({ name: m.name, path: m.path })) : await prepareRemoteModels(manifest, remote);
+  const models: ModelSetup[] = remote === undefined ? manifest.models.map((m) => ({ name: m.name, path: m.path, engine: m.engine })) : await prepareRemoteModels(manifest, remote);
   if (remote !== undefined) {
     // A worker takes one chunk at a time (see ScoringPool.score) and sends its rows as this many requests at once,
     // so that --concurrency requests are in flight when every worker is waiting on the server.

@@ -72,7 +72,7 @@ describe('--on-deadline abort ends within about a second of the deadline', () =>
     const input = join(dir, 'in.csv');
     assert.equal(runCli(['generate', '--rows', '200000', '-o', input]).code, 0);
     // IsolationForest chunks of 60,000 rows take well over the 500 ms minimum grace.
-    const args = ['run', input, '-m', join(MODELS, 'iforest.manifest.json'), '-o', join(dir, 'out.csv'), '--rejects', join(dir, 'rej.csv'), '-c', '60000', '--deadline', '2500ms', '--on-deadline', 'abort', '--max-rejects', '100%'];
+    const args = ['run', input, '-m', join(MODELS, 'iforest.manifest.json'), '-o', join(dir, 'out.csv'), '--rejects', join(dir, 'rej.csv'), '-c', '60000', '--deadline', '2500ms', '--on-deadline', 'abort', '--max-rejects', '100%', '--engine', 'onnxruntime'];
     const result = runCli(args);
     assert.doesNotMatch(result.stderr, /terminate called|Napi::Error/);
     assert.equal(result.code, 3, result.stderr);

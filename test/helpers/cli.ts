@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { BIN, ROOT } from './paths.js';
+import { BIN, ROOT, TEST_CACHE_DIR } from './paths.js';
 
 export interface CliResult {
   code: number | null;
@@ -18,7 +18,7 @@ export function runCli(args: string[], options: { input?: string | Buffer; env?:
     cwd: options.cwd ?? ROOT,
     input: options.input ?? '',
     stdio: ['pipe', options.stdout ?? 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    env: { ...process.env, NO_COLOR: '1', BATCH_INFER_CACHE_DIR: TEST_CACHE_DIR, ...options.env },
     maxBuffer: 256 * 1024 * 1024,
     timeout: 120_000,
   });

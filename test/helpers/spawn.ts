@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { BIN, ROOT } from './paths.js';
+import { BIN, ROOT, TEST_CACHE_DIR } from './paths.js';
 
 /** Starts the built bin without waiting, for tests that signal it mid-run. */
 export function startCli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', BATCH_INFER_CACHE_DIR: TEST_CACHE_DIR, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -40,6 +40,12 @@ describe('parseManifest', () => {
     rejectsWith({ models: [{ ...model, outputs: [{ name: 'y', columns: ['s'], type: 'float16' }] }] }, /\$\.models\[0\]\.outputs\[0\]\.type: 'float16' is not supported/);
   });
 
+  it("reads a model's engine and names a bad one", () => {
+    const manifest = parseManifest({ models: [{ ...model, engine: 'compiled' }, { ...model, name: 'b', outputs: [{ name: 'y', columns: ['other'] }] }] } as never, '/data/m.json');
+    assert.deepEqual(manifest.models.map((m) => m.engine), ['compiled', undefined]);
+    rejectsWith({ models: [{ ...model, engine: 'fast' }] }, /\$\.models\[0\]\.engine: must be 'auto', 'onnxruntime' or 'compiled', got 'fast'/);
+  });
+
   it('names the JSON location of every bad value', () => {
     rejectsWith({ models: [] }, /\$\.models: must list at least one model/);
     rejectsWith({ models: [{ ...model, inputs: [{ name: 'x', columns: [] }] }] }, /\$\.models\[0\]\.inputs\[0\]\.columns: must name at least one column/);

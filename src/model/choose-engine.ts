@@ -1,0 +1,85 @@
+/**
+ * Which engine scores each model (main thread, once per run): onnxruntime, or the compiled tree-ensemble engine
+ * (src/model/compiled/) when it can run the model's every op and its proof against onnxruntime passed. The
+ * manifest's per-model "engine" overrides --engine; with auto, a tree model the engine cannot run or did not
+ * prove goes to onnxruntime with one line saying why (a model without trees, silently).
+ */
+
+import { readFileSync } from 'node:fs';
+import { BatchInferError, describeError } from '../errors.js';
+import type { Manifest, ManifestModel } from './manifest.js';
+import { compileGraph, type CompiledGraph } from './compiled/compile-graph.js';
+import { proveEngine, readCachedProof } from './compiled/prove-engine.js';
+import { readOnnx } from './compiled/read-onnx.js';
+import { UnsupportedModel } from './compiled/unsupported.js';
+
+export type EngineChoice = 'auto' | 'onnxruntime' | 'compiled';
+export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'onnxruntime', 'compiled'];
+export type Engine = 'onnxruntime' | 'compiled';
+
+type EngineModel = Pick<ManifestModel, 'name' | 'path' | 'engine'>;
+
+export interface EngineDecision {
+  engine: Engine;
+  /** Why, in a few words (inspect prints it; a fallback's notice names it). */
+  reason: string;
+  isFallback: boolean;
+}
+
+/** Whether the model has a tree ensemble at all: only then is onnxruntime a fallback worth a line. */
+function hasTreeEnsemble(bytes: Uint8Array): boolean {
+  try {
+    return readOnnx(bytes).nodes.some((node) => node.opType.startsWith('TreeEnsemble'));
+  } catch {
+    return false;
+  }
+}
+
+/** Compiles a model, or says why it cannot; throws a config error when `compiled` was required. */
+function tryCompile(model: EngineModel, bytes: Uint8Array, requested: EngineChoice): CompiledGraph | EngineDecision {
+  try {
+    return compileGraph(bytes);
+  } catch (error) {
+    const what = error instanceof UnsupportedModel ? `op ${error.message} is not supported by the compiled engine` : `the compiled engine cannot read it: ${describeError(error)}`;
+    if (requested === 'compiled') throw new BatchInferError('CONFIG_INVALID', `model ${model.name}: engine 'compiled' cannot run it: ${what}`);
+    return { engine: 'onnxruntime', reason: what, isFallback: hasTreeEnsemble(bytes) };
+  }
+}
+
+export async function decideEngine(model: EngineModel, option: EngineChoice, isProofRun = true): Promise<EngineDecision> {
+  const requested = model.engine ?? option;
+  if (requested === 'onnxruntime') return { engine: 'onnxruntime', reason: `${model.engine === undefined ? '--engine' : 'manifest'} onnxruntime`, isFallback: false };
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(model.path);
+  } catch {
+    return { engine: 'onnxruntime', reason: 'model file unreadable', isFallback: false };
+  }
+  // A model proved before need not be compiled here (about 190 ms for the IsolationForest): the workers do it.
+  const cached = isProofRun ? readCachedProof(bytes) : undefined;
+  if (cached !== undefined && !(requested === 'auto' && cached.fusedTrees === 0)) return decideProved(cached.detail, true, 0);
+  const compiled = tryCompile(model, bytes, requested);
+  if ('engine' in compiled) return compiled;
+  // Measured (docs/performance.md): onnxruntime's own kernel is faster on a graph of one ensemble node; the
+  // engine wins where it fuses many one-tree nodes and the ops between them.
+  if (requested === 'auto' && compiled.fusedTrees === 0) return { engine: 'onnxruntime', reason: 'no trees to fuse: onnxruntime is as fast or faster', isFallback: false };
+  if (!isProofRun) return { engine: 'compiled', reason: 'every op supported (not yet proved)', isFallback: false };
+  const proof = await proveEngine(bytes, compiled);
+  return decideProved(proof.detail, proof.isCached, proof.ms);
+}
+
+function decideProved(detail: string, isCached: boolean, ms: number): EngineDecision {
+  if (detail !== '') return { engine: 'onnxruntime', reason: `compiled engine differs from onnxruntime on the proof sample: ${detail}`, isFallback: true };
+  return { engine: 'compiled', reason: `every op supported, proof ${isCached ? 'cached' : `passed in ${Math.round(ms)} ms`}`, isFallback: false };
+}
+
+/** The manifest with each model's engine decided; one notice per model sent to onnxruntime by a fallback. */
+export async function resolveEngines(manifest: Manifest, option: EngineChoice, notice: (message: string) => void): Promise<Manifest> {
+  const models: ManifestModel[] = [];
+  for (const model of manifest.models) {
+    const decision = await decideEngine(model, option);
+    if (decision.isFallback) notice(`model ${model.name}: runs on onnxruntime: ${decision.reason}`);
+    models.push({ ...model, engine: decision.engine });
+  }
+  return { ...manifest, models };
+}

@@ -1,0 +1,140 @@
+/**
+ * Compiles an ONNX graph of tree ensembles and the per-row ops around them into a list of steps over whole
+ * tensors, with the fused forest kernel (fuse-forest.ts) where the graph allows it. Throws UnsupportedModel
+ * naming the first op it cannot run.
+ */
+
+import { compileNode, type Env, type Step } from './graph-ops.js';
+import { readOnnx, type GraphValue, type OnnxGraph, type OnnxNode } from './read-onnx.js';
+import { sumTrees, tabulateTree, type GraphIndex, type TabulatedTree } from './fuse-forest.js';
+import { numeric, type Value } from './values.js';
+import { UnsupportedModel } from './unsupported.js';
+
+export interface CompiledGraph {
+  inputs: GraphValue[];
+  outputs: GraphValue[];
+  /** Trees fused into one loop (fuse-forest.ts): where the engine is faster than onnxruntime. */
+  fusedTrees: number;
+  run(feeds: Env, outputs: readonly string[]): Env;
+}
+
+const ML_OPS = new Set(['TreeEnsembleRegressor', 'TreeEnsembleClassifier', 'LabelEncoder']);
+
+function readConstants(graph: OnnxGraph): Env {
+  const constants: Env = new Map(graph.initializers);
+  for (const node of graph.nodes) {
+    if (node.opType !== 'Constant') continue;
+    const a = node.attributes;
+    const value: Value | undefined =
+      a.get('value')?.t ??
+      (a.has('value_float') ? { type: 'float32', dims: [], data: Float32Array.of(a.get('value_float')!.f) } : undefined) ??
+      (a.has('value_int') ? { type: 'int64', dims: [], data: Float64Array.of(a.get('value_int')!.i) } : undefined) ??
+      (a.has('value_ints') ? { type: 'int64', dims: [a.get('value_ints')!.ints.length], data: Float64Array.from(a.get('value_ints')!.ints) } : undefined) ??
+      (a.has('value_floats') ? { type: 'float32', dims: [a.get('value_floats')!.floats.length], data: Float32Array.from(a.get('value_floats')!.floats) } : undefined);
+    if (value === undefined) throw new UnsupportedModel('Constant of that kind');
+    constants.set(node.outputs[0]!, value);
+  }
+  return constants;
+}
+
+function checkOps(graph: OnnxGraph): void {
+  for (const node of graph.nodes) {
+    if (node.domain === 'ai.onnx.ml' && !ML_OPS.has(node.opType)) throw new UnsupportedModel(`ai.onnx.ml.${node.opType}`);
+  }
+  const mlOpset = graph.opsets.get('ai.onnx.ml');
+  if (mlOpset !== undefined && mlOpset > 4) throw new UnsupportedModel(`ai.onnx.ml opset ${mlOpset}`);
+}
+
+/** A tree reading Gather(x, constant indices, axis 1) reads x directly, its features renumbered. */
+function readThroughGather(tree: TabulatedTree, producers: Map<string, OnnxNode>, constants: Env): TabulatedTree {
+  const gather = producers.get(tree.input);
+  if (gather?.opType !== 'Gather' || (gather.attributes.get('axis')?.i ?? 0) !== 1) return tree;
+  const indices = constants.get(gather.inputs[1]!);
+  if (indices === undefined || indices.dims.length !== 1) return tree;
+  const at = numeric(indices);
+  const feature = Int32Array.from(tree.ensemble.feature, (k) => at[k] ?? -1);
+  if (feature.some((k) => k < 0)) return tree;
+  return { ...tree, input: gather.inputs[0]!, ensemble: { ...tree.ensemble, feature } };
+}
+
+interface Fused {
+  steps: Map<OnnxNode, Step>;
+  /** The tensor each fused step reads. */
+  inputs: Map<OnnxNode, string>;
+  replaced: Set<OnnxNode>;
+}
+
+/** Finds Sum nodes over tabulated one-tree chains reading one input, and makes each one step. */
+export function fuseForests(graph: OnnxGraph, constants: Env): Fused {
+  const consumers = new Map<string, OnnxNode[]>();
+  const producers = new Map<string, OnnxNode>();
+  for (const node of graph.nodes) {
+    for (const name of node.inputs) {
+      const list = consumers.get(name);
+      if (list === undefined) consumers.set(name, [node]);
+      else list.push(node);
+    }
+    for (const name of node.outputs) producers.set(name, node);
+  }
+  const index: GraphIndex = { consumers, outputs: new Set(graph.outputs.map((o) => o.name)), position: new Map(graph.nodes.map((node, i) => [node, i])) };
+  const fused: Fused = { steps: new Map(), inputs: new Map(), replaced: new Set() };
+  if (!graph.nodes.some((node) => node.opType === 'Sum')) return fused;
+  // Each one-tree regressor's chain, by the tensor it ends in.
+  const chains = new Map<string, TabulatedTree>();
+  for (const node of graph.nodes) {
+    const tabulated = node.opType === 'TreeEnsembleRegressor' ? tabulateTree(node, index, constants) : undefined;
+    if (tabulated !== undefined) chains.set(tabulated.output, readThroughGather(tabulated, producers, constants));
+  }
+  for (const sum of graph.nodes) {
+    if (sum.opType !== 'Sum' || sum.inputs.length < 2) continue;
+    const trees = sum.inputs.map((name) => chains.get(name));
+    const first = trees[0];
+    if (first === undefined || trees.some((t) => t === undefined || t.input !== first.input || t.type !== first.type)) continue;
+    fused.steps.set(sum, sumTrees(trees as TabulatedTree[], first.input, sum.outputs[0]!));
+    fused.inputs.set(sum, first.input);
+    for (const tree of trees) for (const node of tree!.nodes) fused.replaced.add(node);
+  }
+  return fused;
+}
+
+/** The nodes needed for the graph's outputs, in graph order (a fused Sum stands for its trees' chains). */
+function neededSteps(graph: OnnxGraph, fused: Fused): { node: OnnxNode; step: Step }[] {
+  const producers = new Map<string, OnnxNode>();
+  for (const node of graph.nodes) for (const name of node.outputs) producers.set(name, node);
+  const needed = new Set<OnnxNode>();
+  const stack = graph.outputs.map((output) => producers.get(output.name));
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === undefined || needed.has(node) || node.opType === 'Constant') continue;
+    needed.add(node);
+    const reads = fused.steps.has(node) ? [] : node.inputs;
+    for (const name of reads) stack.push(producers.get(name));
+    const fusedInput = fused.steps.has(node) ? fusedInputOf(node, fused) : undefined;
+    if (fusedInput !== undefined) stack.push(producers.get(fusedInput));
+  }
+  return graph.nodes.filter((node) => needed.has(node)).map((node) => ({ node, step: fused.steps.get(node) ?? compileNode(node) }));
+}
+
+function fusedInputOf(node: OnnxNode, fused: Fused): string | undefined {
+  return fused.inputs.get(node);
+}
+
+/** Compiles a model's bytes; throws UnsupportedModel naming what it cannot run. */
+export function compileGraph(bytes: Uint8Array): CompiledGraph {
+  const graph = readOnnx(bytes);
+  checkOps(graph);
+  const constants = readConstants(graph);
+  const fused = fuseForests(graph, constants);
+  const steps = neededSteps(graph, fused);
+  return {
+    inputs: graph.inputs,
+    outputs: graph.outputs,
+    fusedTrees: [...fused.replaced].filter((node) => node.opType === 'TreeEnsembleRegressor').length,
+    run(feeds, outputs) {
+      const env: Env = new Map(constants);
+      for (const [name, value] of feeds) env.set(name, value);
+      for (const { step } of steps) step(env);
+      return new Map(outputs.map((name) => [name, env.get(name)!]));
+    },
+  };
+}

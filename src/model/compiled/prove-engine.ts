@@ -1,0 +1,112 @@
+/**
+ * The proof that the compiled engine computes what onnxruntime computes for a model: both score the proof
+ * sample (proof-sample.ts) and every output must agree within TOLERANCE. Creating the onnxruntime session
+ * costs about a second for a graph of thousands of nodes (measured: docs/performance.md), so the proof runs
+ * once, in the main thread, and its verdict is cached on disk by the model's SHA-256 and ENGINE_VERSION; the
+ * workers then load the compiled engine alone.
+ */
+
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { CompiledGraph } from './compile-graph.js';
+import { CompiledRunner } from './compiled-runner.js';
+import { makeProofSample, PROOF_ROWS } from './proof-sample.js';
+
+/** Bumped whenever the engine's arithmetic changes: older cached proofs no longer count. */
+export const ENGINE_VERSION = 1;
+/** Largest difference allowed for a float output: relative, or absolute below 1 (about 8 float32 ulps). */
+export const TOLERANCE = 1e-6;
+
+export interface ProofResult {
+  isProved: boolean;
+  /** What differed, for the warning. */
+  detail: string;
+  isCached: boolean;
+  ms: number;
+}
+
+export function proofCacheDir(): string {
+  return process.env.BATCH_INFER_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'batch-infer');
+}
+
+export function isWithinTolerance(a: number, b: number): boolean {
+  if (a === b || (a !== a && b !== b)) return true;
+  return Math.abs(a - b) <= TOLERANCE * Math.max(1, Math.abs(b));
+}
+
+/** The first output value that differs, or '' when all agree. */
+export function compareOutputs(name: string, expected: ArrayLike<unknown>, actual: ArrayLike<unknown>): string {
+  if (expected.length !== actual.length) return `${name}: ${actual.length} values, onnxruntime ${expected.length}`;
+  for (let i = 0; i < expected.length; i++) {
+    const e = expected[i];
+    const a = actual[i];
+    const isSame = typeof e === 'number' && typeof a === 'number' ? isWithinTolerance(a, e) : e === a;
+    if (!isSame) return `${name}[${i}]: ${String(a)}, onnxruntime ${String(e)}`;
+  }
+  return '';
+}
+
+async function runProof(bytes: Uint8Array, graph: CompiledGraph): Promise<string> {
+  const input = graph.inputs[0];
+  const width = input?.shape[1];
+  if (graph.inputs.length !== 1 || input?.type !== 'float32' || input.shape.length !== 2 || typeof width !== 'number') {
+    return 'no proof sample for a model whose input is not one [N, K] float32 tensor';
+  }
+  const rows = makeProofSample(bytes, width);
+  const names = graph.outputs.map((o) => o.name);
+  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
+  try {
+    const expected = await session.run({ [input.name]: new ort.Tensor('float32', rows, [PROOF_ROWS, width]) }, names);
+    const actual = new CompiledRunner(graph).runNow({ [input.name]: { type: 'float32', dims: [PROOF_ROWS, width], data: rows } }, names);
+    for (const name of names) {
+      const difference = compareOutputs(name, expected[name]!.data as ArrayLike<unknown>, actual[name]!.data as ArrayLike<unknown>);
+      if (difference !== '') return difference;
+    }
+    return '';
+  } finally {
+    await session.release();
+  }
+}
+
+export interface CachedProof {
+  /** '' when proved, else what differed. */
+  detail: string;
+  /** The graph's fused trees (CompiledGraph.fusedTrees), so that a cached model need not be compiled to choose. */
+  fusedTrees: number;
+}
+
+function proofFile(bytes: Uint8Array): string {
+  const key = `${createHash('sha256').update(bytes).digest('hex')}-v${ENGINE_VERSION}`;
+  return join(proofCacheDir(), 'proofs', `${key}.json`);
+}
+
+/** The verdict cached for these bytes and this engine version, if any. */
+export function readCachedProof(bytes: Uint8Array): CachedProof | undefined {
+  try {
+    const cached = JSON.parse(readFileSync(proofFile(bytes), 'utf8')) as Partial<CachedProof>;
+    return typeof cached.detail === 'string' && typeof cached.fusedTrees === 'number' ? { detail: cached.detail, fusedTrees: cached.fusedTrees } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Proves the compiled graph against onnxruntime, or reads the verdict cached for these bytes. */
+export async function proveEngine(bytes: Uint8Array, graph: CompiledGraph): Promise<ProofResult> {
+  const start = performance.now();
+  const file = proofFile(bytes);
+  const cached = readCachedProof(bytes);
+  if (cached !== undefined) return { isProved: cached.detail === '', detail: cached.detail, isCached: true, ms: performance.now() - start };
+  const detail = await runProof(bytes, graph);
+  try {
+    mkdirSync(join(proofCacheDir(), 'proofs'), { recursive: true });
+    const verdict: CachedProof & { rows: number } = { detail, fusedTrees: graph.fusedTrees, rows: PROOF_ROWS };
+    writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(verdict));
+    renameSync(`${file}.${process.pid}.tmp`, file);
+  } catch {
+    // A read-only cache only costs the next run the same proof.
+  }
+  return { isProved: detail === '', detail, isCached: false, ms: performance.now() - start };
+}

@@ -1,0 +1,70 @@
+/**
+ * --engine through the built bin: the compiled tree engine writes the predictions onnxruntime writes (within the
+ * engine's tolerance), a model it cannot run is named, and the proof's verdict is cached.
+ */
+
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { isWithinTolerance } from '../../src/model/compiled/prove-engine.js';
+import { ExitCode } from '../../src/errors.js';
+import { runCli } from '../helpers/cli.js';
+import { MODELS, SNAPSHOT, tempDir } from '../helpers/paths.js';
+
+const MANIFEST = join(MODELS, 'manifest.json');
+
+/** Cells that differ beyond the tolerance (numbers) or at all (text). */
+function differingCells(expected: string, actual: string): string[] {
+  const a = expected.trim().split('\n');
+  const b = actual.trim().split('\n');
+  assert.equal(b.length, a.length);
+  const differences: string[] = [];
+  a.forEach((line, row) => {
+    const x = line.split(',');
+    const y = b[row]!.split(',');
+    x.forEach((cell, column) => {
+      const other = y[column] ?? '';
+      const isSame = cell === other || (cell !== '' && other !== '' && isWithinTolerance(Number(other), Number(cell)));
+      if (!isSame) differences.push(`line ${row + 1}, column ${column + 1}: ${other}, onnxruntime ${cell}`);
+    });
+  });
+  return differences;
+}
+
+describe('--engine', () => {
+  it('auto runs the IsolationForest compiled and writes the predictions onnxruntime writes, within the tolerance', (t) => {
+    const dir = tempDir(t);
+    const env = { BATCH_INFER_CACHE_DIR: join(dir, 'cache') };
+    const common = ['run', SNAPSHOT, '--manifest', MANIFEST, '--workers', '2', '--quiet'];
+    const reference = runCli([...common, '--engine', 'onnxruntime', '--output', join(dir, 'ort.csv')], { env });
+    assert.equal(reference.code, 0, reference.stderr);
+    const compiled = runCli(['run', SNAPSHOT, '--manifest', MANIFEST, '--workers', '2', '--no-progress', '--engine', 'auto', '--output', join(dir, 'auto.csv')], { env });
+    assert.equal(compiled.code, 0, compiled.stderr);
+    // The IsolationForest ran compiled (its proof passed); the autoencoder, without trees, on onnxruntime silently.
+    assert.doesNotMatch(compiled.stderr, /runs on onnxruntime/);
+    assert.deepEqual(differingCells(readFileSync(join(dir, 'ort.csv'), 'utf8'), readFileSync(join(dir, 'auto.csv'), 'utf8')), []);
+    // Only the IsolationForest is compiled (and so proved) under auto: see choose-engine.ts.
+    assert.equal(readdirSync(join(dir, 'cache', 'proofs')).length, 1);
+  });
+
+  for (const name of ['latency', 'classifier']) {
+    it(`compiled on the ${name} fixture writes the predictions onnxruntime writes, within the tolerance`, (t) => {
+      const dir = tempDir(t);
+      const env = { BATCH_INFER_CACHE_DIR: join(dir, 'cache') };
+      const common = ['run', SNAPSHOT, '--manifest', join(MODELS, `${name}.manifest.json`), '--workers', '1', '--no-progress'];
+      assert.equal(runCli([...common, '--engine', 'onnxruntime', '--output', join(dir, 'ort.csv')], { env }).code, 0);
+      const compiled = runCli([...common, '--engine', 'compiled', '--output', join(dir, 'compiled.csv')], { env });
+      assert.equal(compiled.code, 0, compiled.stderr);
+      assert.doesNotMatch(compiled.stderr, /runs on onnxruntime/);
+      assert.deepEqual(differingCells(readFileSync(join(dir, 'ort.csv'), 'utf8'), readFileSync(join(dir, 'compiled.csv'), 'utf8')), []);
+    });
+  }
+
+  it('compiled on a model it cannot run is a config error naming the model and the op', (t) => {
+    const dir = tempDir(t);
+    const result = runCli(['run', SNAPSHOT, '--manifest', MANIFEST, '--engine', 'compiled', '--output', join(dir, 'out.csv')]);
+    assert.equal(result.code, ExitCode.config);
+    assert.match(result.stderr, /model autoencoder: engine 'compiled' cannot run it: op ai\.onnx\.ml\.Scaler is not supported/);
+  });
+});
