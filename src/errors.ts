@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'INPUT_NOT_FOUND'
   | 'INPUT_UNREADABLE'
   | 'MODEL_LOAD'
+  | 'LISTEN_FAILED'
   | 'INPUT_HEADER'
   | 'OUTPUT_UNWRITABLE'
   | 'OUTPUT_WRITE_FAILED'
@@ -62,7 +63,7 @@ export const EXIT_STATUSES: readonly ExitStatusRow[] = [
   { status: ExitCode.usage, meaning: 'usage: an unknown flag, a bad value, a missing argument', action: 'fix the command line', codes: ['USAGE'] },
   { status: ExitCode.data, meaning: "data: the input is not a usable snapshot (no header, a column the manifest needs is missing)", action: 'fix or skip the input', codes: ['INPUT_HEADER'] },
   { status: ExitCode.noInput, meaning: 'no input: an input or model file is missing, unreadable or not what it should be', action: 'fix the path or the file', codes: ['INPUT_NOT_FOUND', 'INPUT_UNREADABLE', 'MODEL_LOAD'] },
-  { status: ExitCode.unavailable, meaning: 'service unavailable: the `--endpoint` server cannot be reached or keeps failing', action: 'retry later; page if it lasts', codes: ['REMOTE_UNAVAILABLE'] },
+  { status: ExitCode.unavailable, meaning: 'service unavailable: the `--endpoint` server cannot be reached or keeps failing; `serve` cannot listen on its `--host`/`--port`', action: 'retry later; page if it lasts (serve: free the port or pick another)', codes: ['REMOTE_UNAVAILABLE', 'LISTEN_FAILED'] },
   { status: ExitCode.internal, meaning: 'internal error: a bug, or `--compare` found different predictions', action: 'page someone; rerun with `--debug`', codes: ['WORKER_FAILED', 'RESULTS_DIFFER', 'INTERNAL'] },
   { status: ExitCode.cannotCreate, meaning: 'cannot create an output: a missing directory, no permission, a directory in the way', action: 'fix the output path', codes: ['OUTPUT_UNWRITABLE'] },
   { status: ExitCode.ioError, meaning: 'I/O error while writing an output: disk full, the reader of stdout went away', action: 'free space or fix the reader, then retry', codes: ['OUTPUT_WRITE_FAILED'] },

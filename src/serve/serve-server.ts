@@ -11,6 +11,7 @@ import { resolveEngines } from '../model/choose-engine.js';
 import type { Manifest } from '../model/manifest.js';
 import { startPool } from '../snapshot/start-pool.js';
 import { Admission } from './admission.js';
+import { BatchInferError } from '../errors.js';
 import { HttpError, httpErrorOf, sendError } from './http-error.js';
 import { routeRequest, type RouteContext, type Routed } from './routes.js';
 import { ServeMetrics } from './serve-metrics.js';
@@ -72,13 +73,20 @@ export async function startServer(settings: ServeSettings, hooks: ServeHooks = {
   // Slow or idle clients must not hold a connection for ever.
   server.requestTimeout = 300_000;
   server.headersTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(settings.port, settings.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(settings.port, settings.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // The pool started loading beside the listener: without a server it must not keep the process alive.
+    await pool.ready.catch(() => undefined);
+    await pool.close();
+    throw listenError(error as NodeJS.ErrnoException, settings.host, settings.port);
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   void pool.ready.then(() => hooks.onEvent?.('ready', { workers: settings.workers }), () => undefined);
@@ -144,4 +152,17 @@ async function handle(request: IncomingMessage, response: ServerResponse, contex
     ...(timing === undefined ? {} : { rowsIn: timing.rows, rowsOut: timing.rowsOut, rowsRejected: timing.rowsRejected, retries: timing.retries }),
     ...(failure === undefined ? {} : { error: failure.message }),
   });
+}
+
+/** A socket that cannot be bound is the operator's to fix: one line naming the address, not an internal error. */
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  const why: Record<string, string> = {
+    EADDRINUSE: 'the address is in use (another process listens there)',
+    EACCES: 'permission denied (a port below 1024 needs privileges)',
+    EADDRNOTAVAIL: 'the host is not an address of this machine',
+    ENOTFOUND: 'the host name does not resolve',
+  };
+  const reason = why[error.code ?? ''];
+  if (reason === undefined) return error;
+  return new BatchInferError('LISTEN_FAILED', `--host ${host} --port ${port}: cannot listen: ${reason}`, { cause: error });
 }

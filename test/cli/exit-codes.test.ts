@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BatchInferError, EXIT_STATUSES, ExitCode, exitCodeOf } from '../../src/errors.js';
@@ -95,6 +96,16 @@ describe('the exit-code contract', () => {
   it('69: the --endpoint server cannot be reached', (t) => {
     const result = runCli(['run', SNAPSHOT, '-m', AE, '-o', join(tempDir(t), 'o.csv'), '--endpoint', 'http://127.0.0.1:9', '--retries', '0', '--request-timeout', '2s']);
     assert.equal(result.code, ExitCode.unavailable, result.stderr);
+  });
+
+  it('69: serve cannot listen on a port another process holds, and says which', async (t) => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    t.after(() => holder.close());
+    const port = (holder.address() as AddressInfo).port;
+    const result = runCli(['serve', '-m', AE, '--port', String(port)]);
+    assert.equal(result.code, ExitCode.unavailable, result.stderr);
+    assert.equal(result.stderr, `batch-infer: --host 127.0.0.1 --port ${port}: cannot listen: the address is in use (another process listens there)\n`);
   });
 
   it('70: an internal error, and predictions that differ between the passes of --compare', () => {
