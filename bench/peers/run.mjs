@@ -16,6 +16,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { comparePredictions, readColumns, readOutputColumns } from './predictions.mjs';
 import { renderMarkdown, summarizeTable } from './report.mjs';
 
@@ -31,7 +32,7 @@ const MANIFESTS = [
 // Another variant (e.g. an --engine) is one more line.
 const BATCH_INFER_VARIANTS = [
   { key: 'batch-infer-2', label: 'batch-infer, 2 workers', args: ['-w', '2'] },
-  { key: 'batch-infer-1', label: 'batch-infer, 1 worker', args: ['-w', '1'] },
+  { key: 'batch-infer-ort', label: 'batch-infer, 2 workers, --engine onnxruntime', args: ['-w', '2', '--engine', 'onnxruntime'] },
 ];
 // isPerRowSlow: one session.run per row and model takes ~0.9 ms per row with the IsolationForest (~90 s per 100k
 // rows), so on manifests that hold it this peer runs once, cold only.
@@ -42,21 +43,55 @@ const PEERS = [
   { key: 'ray_data', label: 'Ray Data map_batches (2 actors)', venv: 'peers' },
 ];
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
-const rows = Number(option('--rows', '100000'));
-const rounds = Number(option('--rounds', '3'));
-const warmRuns = Number(option('--warm-runs', '3'));
-const manifests = option('--manifests', MANIFESTS.map((m) => m.key).join(',')).split(',').map((key) => MANIFESTS.find((m) => m.key === key) ?? fail(`--manifests: no manifest ${key}`));
-const peerKeys = option('--peers', PEERS.map((p) => p.key).join(',')).split(',');
-const note = option('--note', '');
-const outDir = option('--out', join(here, 'results'));
-const isSkipPython = args.includes('--skip-python');
+const USAGE = `usage: npm run bench:peers -- [--rows N] [--rounds N] [--warm-runs N] [--manifests ${MANIFESTS.map((m) => m.key).join(',')}]
+       [--peers ${PEERS.map((p) => p.key).join(',')}] [--note TEXT] [--out DIR] [--skip-python]`;
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      rows: { type: 'string', default: '100000' },
+      rounds: { type: 'string', default: '3' },
+      'warm-runs': { type: 'string', default: '3' },
+      manifests: { type: 'string', default: MANIFESTS.map((m) => m.key).join(',') },
+      peers: { type: 'string', default: PEERS.map((p) => p.key).join(',') },
+      note: { type: 'string', default: '' },
+      out: { type: 'string', default: join(here, 'results') },
+      'skip-python': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }).values;
+} catch (error) {
+  process.stderr.write(`bench:peers: ${error.message}\n${USAGE}\n`);
+  process.exit(64);
+}
+if (parsed.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+const count = (name) => {
+  const value = Number(parsed[name]);
+  if (!Number.isInteger(value) || value < 1) usageError(`--${name} must be a positive integer, got '${parsed[name]}'`);
+  return value;
+};
+const rows = count('rows');
+const rounds = count('rounds');
+const warmRuns = count('warm-runs');
+const manifests = parsed.manifests.split(',').map((key) => MANIFESTS.find((m) => m.key === key) ?? usageError(`--manifests: no manifest '${key}'`));
+const peerKeys = parsed.peers.split(',');
+for (const key of peerKeys) if (!PEERS.some((p) => p.key === key)) usageError(`--peers: no peer '${key}'`);
+const note = parsed.note;
+const outDir = parsed.out;
+const isSkipPython = parsed['skip-python'];
 const work = mkdtempSync(join(tmpdir(), 'batch-infer-peers-'));
 const log = (line) => process.stderr.write(`bench:peers: ${(performance.now() / 1000).toFixed(1)} s: ${line}\n`);
 
 function fail(message) {
   throw new Error(message);
+}
+
+function usageError(message) {
+  process.stderr.write(`bench:peers: ${message}\n${USAGE}\n`);
+  process.exit(64);
 }
 
 /** Runs a whole process; resolves with its wall time measured from outside. */

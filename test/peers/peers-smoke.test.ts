@@ -57,7 +57,7 @@ describe('peer benchmark smoke test', () => {
     assert.deepEqual(report.tables.map((table) => table.key), ['all']);
     const results = report.tables[0]!.results;
     const keys = results.map((r) => r.key);
-    assert.deepEqual(keys.slice(0, 2), ['batch-infer-2', 'batch-infer-1']);
+    assert.deepEqual(keys.slice(0, 2), ['batch-infer-2', 'batch-infer-ort']);
     if (isPythonRequired) assert.deepEqual(keys.slice(2), PEERS, report.skipped.join('; '));
     for (const r of results) {
       assert.ok(r.predictions === 'match' || r.predictions === 'reference', `${r.key}: ${r.predictions}`);
