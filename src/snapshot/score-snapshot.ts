@@ -36,6 +36,16 @@ export type { PoolHandle, SnapshotPool } from './snapshot-pool.js';
 export async function scoreSnapshot(handleOrPromise: PoolHandle | Promise<PoolHandle>, options: SnapshotOptions, hooks: SnapshotHooks = {}): Promise<RunTiming> {
   const snapshotStart = performance.now();
   const reader = await readAhead(options, handleOrPromise);
+  try {
+    return await scoreRead(reader, handleOrPromise, options, hooks, snapshotStart);
+  } catch (error) {
+    // Nothing more will be read: a read still pending on a stalled stdin must not keep the process alive.
+    reader.input.close();
+    throw error;
+  }
+}
+
+async function scoreRead(reader: SnapshotReader, handleOrPromise: PoolHandle | Promise<PoolHandle>, options: SnapshotOptions, hooks: SnapshotHooks, snapshotStart: number): Promise<RunTiming> {
   const { input, splitter } = reader;
   const header = input.format === 'csv' ? decodeHeader(splitter.header, input.name, splitter.headerLine) : undefined;
   const handle = await handleOrPromise;

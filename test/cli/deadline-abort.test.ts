@@ -92,6 +92,20 @@ describe('--on-deadline abort ends within about a second of the deadline', () =>
     assert.match(result.stderr, /stdin: the deadline passed before the input was read to the end: stopped after \d+ bytes/);
   });
 
+  it('a signal while the models still load and stdin stalls ends the run once they are loaded, not at the 10 s safety exit', async () => {
+    const start = performance.now();
+    const child = spawn(process.execPath, [BIN, 'run', '-', '-m', join(MODELS, 'manifest.json'), '--engine', 'onnxruntime', '-o', '-', '-q'], { cwd: ROOT, stdio: ['pipe', 'ignore', 'pipe'] });
+    child.stdin.write(`${readFileSync(join(ROOT, 'fixtures', 'snapshot.csv'), 'utf8').split('\n').slice(0, 100).join('\n')}\n`);
+    child.stdin.on('error', () => undefined);
+    child.stderr.resume();
+    // onnxruntime takes about a second to load the IsolationForest: the signal lands while the pool starts.
+    setTimeout(() => child.kill('SIGINT'), 300);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.stdin.destroy();
+    assert.equal(code, 130);
+    assert.ok(performance.now() - start < 9000, `exited after ${Math.round(performance.now() - start)} ms`);
+  });
+
   it('a signal while stdin stalls ends the run at once', async (t) => {
     const dir = tempDir(t);
     const start = performance.now();
