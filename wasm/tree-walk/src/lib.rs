@@ -3,8 +3,8 @@
 //! Every tree is stored complete: a tree of depth d has 2^d - 1 split nodes in heap order (the children of
 //! node i are 2i + 1, taken when x <= threshold, and 2i + 2) and 2^d leaf values, a shallower leaf copied into
 //! every slot below it. A row then takes exactly d steps per tree, and a step is arithmetic on the comparison's
-//! result instead of a branch: the branch was mispredicted about half the time, and without it the processor
-//! overlaps consecutive rows' walks.
+//! result instead of a branch: that branch depends on the data and is often mispredicted, and without it the
+//! processor overlaps consecutive rows' walks.
 //! No allocation, no standard library: the caller lays the arrays out in this module's memory.
 
 #![no_std]
