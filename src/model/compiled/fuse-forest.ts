@@ -11,6 +11,7 @@ import type { OnnxNode } from './read-onnx.js';
 import { findLeaf } from './score-trees.js';
 import { readTreeEnsemble, type TreeEnsemble } from './tree-ensemble.js';
 import { numeric, type Value } from './values.js';
+import { makeWasmForest } from './wasm-forest.js';
 
 /** Ops that compute each row from that row alone (given constant other inputs). */
 const ROW_WISE = new Set(['Cast', 'LabelEncoder', 'Reshape', 'Identity', 'Neg', 'Abs', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Where', 'Not', 'And', 'Or', 'Floor', 'Ceil']);
@@ -186,12 +187,15 @@ export function sumTrees(trees: TabulatedTree[], input: string, output: string):
   const forest = mergeTrees(trees);
   const isAllLeq = trees.every((t) => t.ensemble.isAllLeq);
   const merged: TreeEnsemble = { ...trees[0]!.ensemble, ...forest, isAllLeq };
+  const isMissingTracked = forest.isMissingTrue.some((m) => m === 1);
+  const wasmSum = isFloat32 && isAllLeq && !isMissingTracked ? makeWasmForest(forest) : undefined;
   return (env) => {
     const x = env.get(input)!;
     const data = numeric(x) as Float32Array | Float64Array;
     const rows = x.dims[0]!;
     const out = isFloat32 ? new Float32Array(rows) : new Float64Array(rows);
-    if (isAllLeq) sumLeafValues(forest, data, rows, x.dims[1]!, out, isFloat32);
+    if (wasmSum !== undefined && data instanceof Float32Array) wasmSum(data, rows, x.dims[1]!, out as Float32Array);
+    else if (isAllLeq) sumLeafValues(forest, data, rows, x.dims[1]!, out, isFloat32);
     else sumLeafValuesAnyMode(forest, merged, data, rows, x.dims[1]!, out, isFloat32);
     env.set(output, { type: trees[0]!.type, dims: [rows, 1], data: out });
   };

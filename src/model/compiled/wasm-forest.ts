@@ -1,0 +1,112 @@
+/**
+ * The fused forest's walk in WebAssembly (wasm/tree-walk, rebuilt by wasm/build.sh; the built
+ * wasm/tree-walk.wasm is committed). Each tree is laid out complete, so that a row takes a fixed number of
+ * branch-free steps per tree (see the crate's comment). Taken only where it computes exactly what the
+ * JavaScript loop does: float32 rows and sums, every split `x <= threshold` without missing-value tracking.
+ */
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+};
+
+interface TreeWalk {
+  memory: WasmMemory;
+  heap_base(): number;
+  sum_trees(trees: number, depths: number, nodesAt: number, leavesAt: number, features: number, thresholds: number, leaves: number, x: number, rows: number, columns: number, out: number): void;
+}
+
+/** The split nodes and leaves the walk needs, as the fused forest holds them (a leaf's ~index into values). */
+export interface ForestNodes {
+  roots: Int32Array;
+  feature: Int32Array;
+  threshold: Float64Array;
+  trueNext: Int32Array;
+  falseNext: Int32Array;
+  values: Float64Array;
+}
+
+/** Deeper trees would take 2^depth slots each; such forests keep the JavaScript loop. */
+const MAX_DEPTH = 12;
+
+const WASM_FILE = fileURLToPath(new URL('../../../../wasm/tree-walk.wasm', import.meta.url));
+let compiled: object | undefined;
+
+function depthOf(m: ForestNodes, n: number): number {
+  return n < 0 ? 0 : 1 + Math.max(depthOf(m, m.trueNext[n]!), depthOf(m, m.falseNext[n]!));
+}
+
+/** Writes the subtree under `n` at heap slot `i` of a complete tree of `depth` levels below it. */
+function fillComplete(m: ForestNodes, n: number, i: number, depth: number, features: Int32Array, thresholds: Float32Array, leaves: Float32Array, first: number): void {
+  if (depth === 0) {
+    leaves[i - first] = m.values[~n]!;
+    return;
+  }
+  // Below a leaf both sides lead to copies of it, so its filler splits may compare anything.
+  if (n >= 0) {
+    features[i] = m.feature[n]!;
+    thresholds[i] = m.threshold[n]!;
+  }
+  fillComplete(m, n < 0 ? n : m.trueNext[n]!, 2 * i + 1, depth - 1, features, thresholds, leaves, first);
+  fillComplete(m, n < 0 ? n : m.falseNext[n]!, 2 * i + 2, depth - 1, features, thresholds, leaves, first);
+}
+
+export type SumForest = (x: Float32Array, rows: number, columns: number, out: Float32Array) => void;
+
+/** The forest's walk in its own WebAssembly instance, or undefined when a tree is deeper than MAX_DEPTH. */
+export function makeWasmForest(m: ForestNodes): SumForest | undefined {
+  const trees = m.roots.length;
+  const depths = Array.from(m.roots, (root) => depthOf(m, root));
+  if (depths.some((d) => d > MAX_DEPTH)) return undefined;
+  compiled ??= new WebAssembly.Module(readFileSync(WASM_FILE));
+  const wasm = new WebAssembly.Instance(compiled, {}).exports as TreeWalk;
+  const nodeCount = depths.reduce((sum, d) => sum + (1 << d) - 1, 0);
+  const leafCount = depths.reduce((sum, d) => sum + (1 << d), 0);
+  let at = (wasm.heap_base() + 7) & ~7;
+  const take = (bytes: number) => ((at += (bytes + 7) & ~7), at - ((bytes + 7) & ~7));
+  const depthsAt = take(trees * 4);
+  const nodesAtAt = take(trees * 4);
+  const leavesAtAt = take(trees * 4);
+  const featuresAt = take(nodeCount * 4);
+  const thresholdsAt = take(nodeCount * 4);
+  const leavesAt = take(leafCount * 4);
+  const scratch = at;
+  grow(wasm, scratch);
+  const buffer = wasm.memory.buffer;
+  const features = new Int32Array(buffer, featuresAt, nodeCount);
+  const thresholds = new Float32Array(buffer, thresholdsAt, nodeCount);
+  const leaves = new Float32Array(buffer, leavesAt, leafCount);
+  const nodesAt = new Uint32Array(buffer, nodesAtAt, trees);
+  const treeLeavesAt = new Uint32Array(buffer, leavesAtAt, trees);
+  new Uint32Array(buffer, depthsAt, trees).set(depths);
+  let nodes = 0;
+  let leafSlots = 0;
+  depths.forEach((depth, t) => {
+    nodesAt[t] = nodes;
+    treeLeavesAt[t] = leafSlots;
+    const size = (1 << depth) - 1;
+    fillComplete(m, m.roots[t]!, 0, depth, features.subarray(nodes, nodes + size), thresholds.subarray(nodes, nodes + size), leaves.subarray(leafSlots, leafSlots + size + 1), size);
+    nodes += size;
+    leafSlots += size + 1;
+  });
+  return (x, rows, columns, out) => {
+    const xAt = scratch;
+    const outAt = scratch + ((rows * columns * 4 + 7) & ~7);
+    grow(wasm, outAt + rows * 4);
+    new Float32Array(wasm.memory.buffer, xAt, rows * columns).set(x.subarray(0, rows * columns));
+    wasm.sum_trees(trees, depthsAt, nodesAtAt, leavesAtAt, featuresAt, thresholdsAt, leavesAt, xAt, rows, columns, outAt);
+    out.set(new Float32Array(wasm.memory.buffer, outAt, rows));
+  };
+}
+
+function grow(wasm: TreeWalk, end: number): void {
+  const memory = wasm.memory;
+  if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+}
