@@ -7,25 +7,37 @@
 import type { OutputSink } from '../output/write-output.js';
 
 export interface BufferSink extends OutputSink {
-  /** Everything written, once committed. */
-  bytes(): Buffer;
+  /**
+   * Everything written, in order, once committed: the header and each chunk's result as they came. Sent as they
+   * are (one writev), not joined: joining copied the whole response once more, and every copy is garbage.
+   */
+  parts(): readonly Buffer[];
+  /** The parts' total length. */
+  byteLength(): number;
 }
 
 export function openBufferSink(): BufferSink {
   let parts: Buffer[] = [];
+  let length = 0;
   return {
     async write(bytes) {
       // A view, not a copy: each chunk's result owns its memory (moved from the worker).
-      parts.push(typeof bytes === 'string' ? Buffer.from(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      const part = typeof bytes === 'string' ? Buffer.from(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      parts.push(part);
+      length += part.length;
     },
     async commit() {
-      parts = [Buffer.concat(parts)];
+      // Nothing to flush: the parts are the body.
     },
     abort() {
       parts = [];
+      length = 0;
     },
-    bytes() {
-      return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    parts() {
+      return parts;
+    },
+    byteLength() {
+      return length;
     },
   };
 }

@@ -151,16 +151,17 @@ function respond(response: ServerResponse, asked: ScoreRequestOptions, timing: R
     'Server-Timing': serverTiming(timing, queueMs),
   };
   if (timing.deadlineExceeded !== undefined) headers['X-Deadline-Exceeded'] = String(timing.deadlineExceeded);
-  let body: Buffer;
   if (asked.isEnvelope) {
-    const envelope = { rowsIn: timing.rows, rowsOut: timing.rowsOut, rowsRejected: timing.rowsRejected, format: asked.outputFormat, predictions: sinks.output.bytes().toString('utf8'), rejects: sinks.rejects.bytes().toString('utf8') };
-    body = Buffer.from(`${JSON.stringify(envelope)}\n`);
-    headers['Content-Type'] = 'application/json';
-  } else {
-    body = sinks.output.bytes();
-    headers['Content-Type'] = CONTENT_TYPES[asked.outputFormat];
+    const text = (sink: BufferSink): string => Buffer.concat(sink.parts(), sink.byteLength()).toString('utf8');
+    const envelope = { rowsIn: timing.rows, rowsOut: timing.rowsOut, rowsRejected: timing.rowsRejected, format: asked.outputFormat, predictions: text(sinks.output), rejects: text(sinks.rejects) };
+    const body = Buffer.from(`${JSON.stringify(envelope)}\n`);
+    response.writeHead(200, { ...headers, 'Content-Type': 'application/json', 'Content-Length': body.length });
+    response.end(body);
+    return;
   }
-  headers['Content-Length'] = body.length;
-  response.writeHead(200, headers);
-  response.end(body);
+  response.writeHead(200, { ...headers, 'Content-Type': CONTENT_TYPES[asked.outputFormat], 'Content-Length': sinks.output.byteLength() });
+  // Corked: the head and every part leave in one writev, as one end(body) would, without joining them first.
+  response.cork();
+  for (const part of sinks.output.parts()) response.write(part);
+  response.end();
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
 import { Admission } from '../../src/serve/admission.js';
+import { openBufferSink } from '../../src/serve/buffer-sink.js';
 import { checkToken } from '../../src/serve/check-token.js';
 import { HttpError } from '../../src/serve/http-error.js';
 import { BINARY_HEADER, formatInferResponse, readInferRequest } from '../../src/serve/v2-tensors.js';
@@ -41,6 +42,23 @@ describe('serve admission', () => {
     assert.equal(admission.waiting, 0);
     leave();
     assert.equal(admission.active, 0);
+  });
+});
+
+describe('serve buffer sink', () => {
+  it('holds each write as a view of its bytes in order, never joined into a copy, and counts their length', async () => {
+    const sink = openBufferSink();
+    const result = new Uint8Array(new ArrayBuffer(16), 4, 8).fill(0x31);
+    await sink.write('a,b\n');
+    await sink.write(result);
+    await sink.commit();
+    const parts = sink.parts();
+    assert.equal(parts.length, 2);
+    assert.equal(parts[1]!.buffer, result.buffer); // The chunk's own memory, as moved from the worker.
+    assert.equal(Buffer.concat(parts).toString(), 'a,b\n11111111');
+    assert.equal(sink.byteLength(), 12);
+    sink.abort();
+    assert.deepEqual([sink.parts().length, sink.byteLength()], [0, 0]);
   });
 });
 
