@@ -67,4 +67,14 @@ describe('--engine', () => {
     assert.equal(result.code, ExitCode.config);
     assert.match(result.stderr, /model autoencoder: engine 'compiled' cannot run it: op ai\.onnx\.ml\.Scaler is not supported/);
   });
+
+  it('a proof cache that cannot be created (a path under /proc) costs only the cache: the run proves and scores', (t) => {
+    const dir = tempDir(t);
+    const result = runCli(['run', SNAPSHOT, '--manifest', join(MODELS, 'latency.manifest.json'), '--engine', 'compiled', '-o', join(dir, 'out.csv'), '-q'], {
+      env: { BATCH_INFER_CACHE_DIR: '/proc/batch-infer-no-such-dir/cache' },
+    });
+    assert.equal(result.signal, null, 'the run was stopped by the test timeout: creating the cache spun');
+    assert.equal(result.code, ExitCode.ok, result.stderr);
+    assert.equal(readFileSync(join(dir, 'out.csv'), 'utf8').trimEnd().split('\n').length, 5001);
+  });
 });

@@ -7,9 +7,9 @@
  */
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { CompiledGraph } from './compile-graph.js';
 import { CompiledRunner } from './compiled-runner.js';
@@ -101,7 +101,7 @@ export async function proveEngine(bytes: Uint8Array, graph: CompiledGraph): Prom
   if (cached !== undefined) return { isProved: cached.detail === '', detail: cached.detail, isCached: true, ms: performance.now() - start };
   const detail = await runProof(bytes, graph);
   try {
-    mkdirSync(join(proofCacheDir(), 'proofs'), { recursive: true });
+    makeDirectories(join(proofCacheDir(), 'proofs'));
     const verdict: CachedProof & { rows: number } = { detail, fusedTrees: graph.fusedTrees, rows: PROOF_ROWS };
     writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(verdict));
     renameSync(`${file}.${process.pid}.tmp`, file);
@@ -109,4 +109,11 @@ export async function proveEngine(bytes: Uint8Array, graph: CompiledGraph): Prom
     // A read-only cache only costs the next run the same proof.
   }
   return { isProved: detail === '', detail, isCached: false, ms: performance.now() - start };
+}
+
+/** `mkdir -p` one level at a time: Node 20's `{ recursive: true }` can spin for ever on a path under /proc. */
+function makeDirectories(path: string): void {
+  const missing: string[] = [];
+  for (let at = resolve(path); !existsSync(at) && dirname(at) !== at; at = dirname(at)) missing.unshift(at);
+  for (const directory of missing) mkdirSync(directory);
 }
