@@ -8,10 +8,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from './bench-args.mjs';
 import { root, startLocal, stopServer, watchReplicas } from './serve-control.mjs';
 
-const { values } = parseArgs({ options: { clients: { type: 'string', default: '4' }, load: { type: 'string', default: '60' }, idle: { type: 'string', default: '60' }, rows: { type: 'string', default: '200000' } } });
+const values = parseBenchArgs('usage: npm run build && node bench/autoscale.mjs [--clients 4] [--load 60] [--idle 60] [--rows 200000]', { clients: { type: 'string', default: '4' }, load: { type: 'string', default: '60' }, idle: { type: 'string', default: '60' }, rows: { type: 'string', default: '200000' } });
 const clients = Number(values.clients);
 const loadSeconds = Number(values.load);
 const idleSeconds = Number(values.idle);

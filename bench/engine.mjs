@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { parseBenchArgs, positiveInteger } from './bench-args.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BATCH = 1024;
@@ -54,10 +55,10 @@ function runWorker(data) {
 }
 
 async function main() {
-  const args = process.argv.slice(2);
-  const flag = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
-  const runs = Number(flag('--runs', '5'));
-  const manifestFile = resolve(flag('--manifest', join(ROOT, 'fixtures/models/manifest.json')));
+  const usage = 'usage: npm run build && node bench/engine.mjs [--runs 5] [--manifest fixtures/models/manifest.json]';
+  const values = parseBenchArgs(usage, { runs: { type: 'string', default: '5' }, manifest: { type: 'string', default: join(ROOT, 'fixtures/models/manifest.json') } });
+  const runs = positiveInteger(usage, values, 'runs');
+  const manifestFile = resolve(values.manifest);
   const { parseManifest } = await import(join(ROOT, 'dist/src/model/manifest.js'));
   const { decideEngine } = await import(join(ROOT, 'dist/src/model/choose-engine.js'));
   const manifest = parseManifest(JSON.parse(readFileSync(manifestFile, 'utf8')), manifestFile);

@@ -6,12 +6,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs } from './bench-args.mjs';
 
 const split = process.argv.indexOf('--');
-const { values } = parseArgs({
-  args: process.argv.slice(2, split < 0 ? undefined : split),
-  options: {
+const values = parseBenchArgs(
+  'usage: npm run build && node bench/remote-in-flight.mjs [--ms-per-row 0.05] [--fixed-ms 0] [--rows 40000] [--chunk 2000] [--binary] [-- batch-infer run flags]',
+  {
     bin: { type: 'string', default: new URL('../bin/batch-infer.js', import.meta.url).pathname },
     'ms-per-row': { type: 'string', default: '0.05' },
     'fixed-ms': { type: 'string', default: '0' },
@@ -19,7 +19,8 @@ const { values } = parseArgs({
     chunk: { type: 'string', default: '2000' },
     binary: { type: 'boolean', default: false },
   },
-});
+  process.argv.slice(2, split < 0 ? undefined : split),
+);
 const extra = split < 0 ? [] : process.argv.slice(split + 1);
 const { FakeV2Server, makeRowsCsv } = await import(new URL('../dist/test/helpers/fake-v2-server.js', import.meta.url).href);
 const server = new FakeV2Server({ model: 'summer', input: 'x', output: 'y', datatype: 'FP32', width: 2, delayMs: Number(values['fixed-ms']), msPerRow: Number(values['ms-per-row']), isBinary: values.binary });

@@ -9,11 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs, positiveInteger } from './bench-args.mjs';
 import { root, startCluster, startLocal, stopServer } from './serve-control.mjs';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' } } });
-const rounds = Number(values.rounds);
+const USAGE = 'usage: npm run build && node bench/remote.mjs [--rows 200000] [--rounds 5]';
+const values = parseBenchArgs(USAGE, { rows: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '5' } });
+const rounds = positiveInteger(USAGE, values, 'rounds');
 const bin = join(root, 'bin/batch-infer.js');
 const manifest = join(root, 'fixtures/models/autoencoder.manifest.json');
 const setups = [

@@ -13,11 +13,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { parseBenchArgs, positiveInteger } from './bench-args.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'batch-infer.js');
-const args = process.argv.slice(2);
-const repeats = Number(args.includes('--repeats') ? args[args.indexOf('--repeats') + 1] : 5);
+const USAGE = 'usage: npm run build && node bench/serve.mjs [--repeats 5]';
+const repeats = positiveInteger(USAGE, parseBenchArgs(USAGE, { repeats: { type: 'string', default: '5' } }), 'repeats');
 const fourModels = join(root, 'fixtures/models/manifest.json');
 const autoencoder = join(root, 'fixtures/models/autoencoder.manifest.json');
 const dir = mkdtempSync(join(tmpdir(), 'batch-infer-serve-bench-'));

@@ -16,7 +16,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { parseBenchArgs, positiveInteger, usageError as exitWithUsage } from '../bench-args.mjs';
 import { comparePredictions, readColumns, readOutputColumns } from './predictions.mjs';
 import { renderMarkdown, summarizeTable } from './report.mjs';
 
@@ -45,34 +45,17 @@ const PEERS = [
 
 const USAGE = `usage: npm run bench:peers -- [--rows N] [--rounds N] [--warm-runs N] [--manifests ${MANIFESTS.map((m) => m.key).join(',')}]
        [--peers ${PEERS.map((p) => p.key).join(',')}] [--note TEXT] [--out DIR] [--skip-python]`;
-let parsed;
-try {
-  parsed = parseArgs({
-    options: {
-      rows: { type: 'string', default: '100000' },
-      rounds: { type: 'string', default: '3' },
-      'warm-runs': { type: 'string', default: '3' },
-      manifests: { type: 'string', default: MANIFESTS.map((m) => m.key).join(',') },
-      peers: { type: 'string', default: PEERS.map((p) => p.key).join(',') },
-      note: { type: 'string', default: '' },
-      out: { type: 'string', default: join(here, 'results') },
-      'skip-python': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  }).values;
-} catch (error) {
-  process.stderr.write(`bench:peers: ${error.message}\n${USAGE}\n`);
-  process.exit(64);
-}
-if (parsed.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
-const count = (name) => {
-  const value = Number(parsed[name]);
-  if (!Number.isInteger(value) || value < 1) usageError(`--${name} must be a positive integer, got '${parsed[name]}'`);
-  return value;
-};
+const parsed = parseBenchArgs(USAGE, {
+  rows: { type: 'string', default: '100000' },
+  rounds: { type: 'string', default: '3' },
+  'warm-runs': { type: 'string', default: '3' },
+  manifests: { type: 'string', default: MANIFESTS.map((m) => m.key).join(',') },
+  peers: { type: 'string', default: PEERS.map((p) => p.key).join(',') },
+  note: { type: 'string', default: '' },
+  out: { type: 'string', default: join(here, 'results') },
+  'skip-python': { type: 'boolean', default: false },
+});
+const count = (name) => positiveInteger(USAGE, parsed, name);
 const rows = count('rows');
 const rounds = count('rounds');
 const warmRuns = count('warm-runs');
@@ -90,8 +73,7 @@ function fail(message) {
 }
 
 function usageError(message) {
-  process.stderr.write(`bench:peers: ${message}\n${USAGE}\n`);
-  process.exit(64);
+  exitWithUsage(USAGE, `bench:peers: ${message}`);
 }
 
 /** Runs a whole process; resolves with its wall time measured from outside. */
