@@ -8,10 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { BatchInferError, describeError } from '../errors.js';
 import type { Manifest, ManifestModel } from './manifest.js';
-import { compileGraph, type CompiledGraph } from './compiled/compile-graph.js';
-import { proveEngine, readCachedProof } from './compiled/prove-engine.js';
-import { readOnnx } from './compiled/read-onnx.js';
-import { UnsupportedModel } from './compiled/unsupported.js';
+import type { CompiledGraph } from './compiled/compile-graph.js';
 
 export type EngineChoice = 'auto' | 'onnxruntime' | 'compiled';
 export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'onnxruntime', 'compiled'];
@@ -26,17 +23,21 @@ export interface EngineDecision {
   isFallback: boolean;
 }
 
-/** Whether the model has a tree ensemble at all: only then is onnxruntime a fallback worth a line. */
+const TREE_ENSEMBLE = Buffer.from('TreeEnsemble');
+
+/**
+ * Whether the model has a tree ensemble at all: only then is onnxruntime a fallback worth a line. An op type is a
+ * protobuf string, stored as its UTF-8 bytes: a model whose bytes never spell it has none (no decoding needed).
+ */
 function hasTreeEnsemble(bytes: Uint8Array): boolean {
-  try {
-    return readOnnx(bytes).nodes.some((node) => node.opType.startsWith('TreeEnsemble'));
-  } catch {
-    return false;
-  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(TREE_ENSEMBLE);
 }
 
 /** Compiles a model, or says why it cannot; throws a config error when `compiled` was required. */
-function tryCompile(model: EngineModel, bytes: Uint8Array, requested: EngineChoice): CompiledGraph | EngineDecision {
+async function tryCompile(model: EngineModel, bytes: Uint8Array, requested: EngineChoice): Promise<CompiledGraph | EngineDecision> {
+  // Loaded only here: protobufjs and the ONNX schema cost a cold run about 60 ms, for models that never need them.
+  const { compileGraph } = await import('./compiled/compile-graph.js');
+  const { UnsupportedModel } = await import('./compiled/unsupported.js');
   try {
     return compileGraph(bytes);
   } catch (error) {
@@ -55,10 +56,12 @@ export async function decideEngine(model: EngineModel, option: EngineChoice, isP
   } catch {
     return { engine: 'onnxruntime', reason: 'model file unreadable', isFallback: false };
   }
+  if (requested === 'auto' && !hasTreeEnsemble(bytes)) return { engine: 'onnxruntime', reason: 'no tree ensemble', isFallback: false };
+  const { proveEngine, readCachedProof } = await import('./compiled/prove-engine.js');
   // A model proved before need not be compiled here (about 190 ms for the IsolationForest): the workers do it.
   const cached = isProofRun ? readCachedProof(bytes) : undefined;
   if (cached !== undefined && !(requested === 'auto' && cached.fusedTrees === 0)) return decideProved(cached.detail, true, 0);
-  const compiled = tryCompile(model, bytes, requested);
+  const compiled = await tryCompile(model, bytes, requested);
   if ('engine' in compiled) return compiled;
   // Measured (docs/performance.md): onnxruntime's own kernel is faster on a graph of one ensemble node; the
   // engine wins where it fuses many one-tree nodes and the ops between them.

@@ -5,8 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { compileGraph, type CompiledGraph } from './compiled/compile-graph.js';
-import { CompiledRunner } from './compiled/compiled-runner.js';
+import type { CompiledGraph } from './compiled/compile-graph.js';
 import { BatchInferError, describeError } from '../errors.js';
 import type { ModelSetup, ModelSignature, ValueSignature } from './signature.js';
 import { RemoteRunner, type RemoteTiming } from '../remote/remote-runner.js';
@@ -50,7 +49,10 @@ function describeValues(values: readonly ort.InferenceSession.ValueMetadata[]): 
 }
 
 /** The compiled engine (see choose-engine.ts): the graph read and compiled in this thread, no onnxruntime session. */
-function loadCompiled(model: ModelSetup): LoadedModel {
+async function loadCompiled(model: ModelSetup): Promise<LoadedModel> {
+  // Imported here: a worker with no compiled model does not load protobufjs, the ONNX schema or the wasm kernel.
+  const { compileGraph } = await import('./compiled/compile-graph.js');
+  const { CompiledRunner } = await import('./compiled/compiled-runner.js');
   let graph: CompiledGraph;
   try {
     graph = compileGraph(readFileSync(model.path));
