@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { compileGraph, type CompiledGraph } from '../../src/model/compiled/compile-graph.js';
-import { proveEngine } from '../../src/model/compiled/prove-engine.js';
+import { proofCacheDir, proveEngine } from '../../src/model/compiled/prove-engine.js';
 import { MODELS, tempDir } from '../helpers/paths.js';
 
 /** The latency model's graph with every float output moved by `delta`. */
@@ -34,5 +35,13 @@ describe('proveEngine', () => {
     process.env.BATCH_INFER_CACHE_DIR = tempDir(t);
     const result = await proveEngine(readFileSync(join(MODELS, 'latency.onnx')), shifted(0));
     assert.deepEqual([result.isProved, result.detail, result.isCached], [true, '', false]);
+  });
+
+  it('never caches in the working directory: an empty or relative XDG_CACHE_HOME and an empty BATCH_INFER_CACHE_DIR fall back to ~/.cache', () => {
+    const home = join(homedir(), '.cache', 'batch-infer');
+    assert.equal(proofCacheDir({ XDG_CACHE_HOME: '' }), home);
+    assert.equal(proofCacheDir({ XDG_CACHE_HOME: 'cache' }), home);
+    assert.equal(proofCacheDir({ BATCH_INFER_CACHE_DIR: '', XDG_CACHE_HOME: '/var/cache' }), '/var/cache/batch-infer');
+    assert.equal(proofCacheDir({ BATCH_INFER_CACHE_DIR: '/tmp/proofs' }), '/tmp/proofs');
   });
 });

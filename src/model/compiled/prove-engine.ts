@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { CompiledGraph } from './compile-graph.js';
 import { CompiledRunner } from './compiled-runner.js';
@@ -28,8 +28,14 @@ export interface ProofResult {
   ms: number;
 }
 
-export function proofCacheDir(): string {
-  return process.env.BATCH_INFER_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'batch-infer');
+/**
+ * Where proofs are cached. An empty variable counts as unset, and XDG_CACHE_HOME only when absolute (as the XDG
+ * spec says): otherwise the cache would land in whatever directory the job runs in.
+ */
+export function proofCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.BATCH_INFER_CACHE_DIR !== undefined && env.BATCH_INFER_CACHE_DIR !== '') return resolve(env.BATCH_INFER_CACHE_DIR);
+  const xdg = env.XDG_CACHE_HOME;
+  return join(xdg !== undefined && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'batch-infer');
 }
 
 export function isWithinTolerance(a: number, b: number): boolean {
