@@ -9,18 +9,8 @@
  * other's data.
  */
 
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-
-// The WebAssembly globals Node has, which this project's type libraries (ES2023, node) do not declare.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-};
+import { growWasmMemory, instantiateWasm, type WasmMemory } from '../model/wasm-module.js';
 
 export interface CsvWasm {
   memory: WasmMemory;
@@ -38,7 +28,7 @@ let module: CsvWasm | undefined;
 let highWater = 0;
 
 export function csvWasm(): CsvWasm {
-  module ??= new WebAssembly.Instance(new WebAssembly.Module(readFileSync(WASM_FILE)), {}).exports as CsvWasm;
+  module ??= instantiateWasm<CsvWasm>(WASM_FILE);
   return module;
 }
 
@@ -57,10 +47,9 @@ export class WasmLayout {
 
   /** Grows the memory to hold everything taken; returns its buffer (views made before a growth are stale). */
   buffer(): ArrayBuffer {
-    const memory = this.wasm.memory;
     highWater = Math.max(highWater, this.#at - this.wasm.heap_base());
-    if (this.#at > memory.buffer.byteLength) memory.grow(Math.ceil((this.#at - memory.buffer.byteLength) / 65536));
-    return memory.buffer;
+    growWasmMemory(this.wasm.memory, this.#at);
+    return this.wasm.memory.buffer;
   }
 }
 
@@ -72,7 +61,6 @@ export class WasmLayout {
 export function reserveWasmMemory(scale: number): void {
   if (module === undefined || highWater === 0) return;
   const end = module.heap_base() + Math.ceil(highWater * scale);
-  const memory = module.memory;
-  if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
-  new Uint8Array(memory.buffer, module.heap_base(), end - module.heap_base()).fill(0);
+  growWasmMemory(module.memory, end);
+  new Uint8Array(module.memory.buffer, module.heap_base(), end - module.heap_base()).fill(0);
 }

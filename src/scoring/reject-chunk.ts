@@ -6,7 +6,7 @@
 
 import { formatReject } from './format/format-rows.js';
 import { findRecordSpans } from './parse/record-spans.js';
-import type { RejectedLine } from '../input/split-records.js';
+import type { RejectedLine } from '../input/raw-chunk.js';
 import type { InputFormat } from '../model/scoring-plan.js';
 import type { ChunkScored } from './score-chunk.js';
 

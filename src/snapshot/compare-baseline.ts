@@ -3,7 +3,7 @@
  * thread (cold, then warm) and once more in parallel (warm), and every pass must give the same predictions.
  */
 
-import type { RawChunk } from '../input/split-records.js';
+import type { RawChunk } from '../input/raw-chunk.js';
 import type { Manifest } from '../model/manifest.js';
 import type { ScoringPlan } from '../model/scoring-plan.js';
 import type { SnapshotPool } from './snapshot-pool.js';

@@ -5,7 +5,7 @@
  * whole process.
  */
 
-import type { RawChunk } from '../input/split-records.js';
+import type { RawChunk } from '../input/raw-chunk.js';
 import type { ReadStops } from './read-ahead.js';
 import type { ChunkScored } from '../scoring/score-chunk.js';
 import { scoreWithRetries, type RetryContext } from './score-with-retries.js';

@@ -5,7 +5,8 @@
  */
 
 import { openInput, type OpenedInput } from '../input/read-input.js';
-import { RecordSplitter, type RawChunk } from '../input/split-records.js';
+import type { RawChunk } from '../input/raw-chunk.js';
+import { RecordSplitter } from '../input/split-records.js';
 import { flagFile, refuseSharedFiles } from '../output/output-paths.js';
 import { balancedChunkRows, estimateRows } from './balanced-chunks.js';
 import type { SnapshotOptions } from './snapshot-options.js';

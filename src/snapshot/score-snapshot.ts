@@ -10,7 +10,7 @@
  */
 
 import { decodeHeader } from '../input/read-header.js';
-import type { RawChunk } from '../input/split-records.js';
+import type { RawChunk } from '../input/raw-chunk.js';
 import { bindPlan } from '../model/bind-plan.js';
 import type { ScoringPlan } from '../model/scoring-plan.js';
 import { OrderedWriter } from '../output/ordered-writer.js';

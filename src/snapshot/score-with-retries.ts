@@ -3,7 +3,7 @@
  * more times; one that fails every try, or that is reached after the snapshot stopped, becomes rejects.
  */
 
-import type { RawChunk } from '../input/split-records.js';
+import type { RawChunk } from '../input/raw-chunk.js';
 import type { InputFormat, ScoringPlan } from '../model/scoring-plan.js';
 import { ChunkFailure } from '../pool/scoring-pool.js';
 import { rejectChunk, rejectLine } from '../scoring/reject-chunk.js';

@@ -8,7 +8,7 @@
  * warm, as a long-running service is. Every pass must give byte-identical predictions.
  */
 
-import type { RawChunk } from '../input/split-records.js';
+import type { RawChunk } from '../input/raw-chunk.js';
 import type { Manifest } from '../model/manifest.js';
 import { loadModels, releaseModels, type LoadedModel } from '../model/model-session.js';
 import type { ScoringPlan } from '../model/scoring-plan.js';

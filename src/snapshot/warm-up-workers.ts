@@ -3,7 +3,7 @@
  * throws it away. The same sample warms the --compare baseline, so both sides start equally warm.
  */
 
-import type { RawChunk } from '../input/split-records.js';
+import type { RawChunk } from '../input/raw-chunk.js';
 import type { InputFormat, ScoringPlan } from '../model/scoring-plan.js';
 import { takeWarmUpSample, warmUpRows } from '../scoring/warm-up.js';
 import type { SnapshotPool } from './snapshot-pool.js';

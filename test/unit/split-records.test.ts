@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RecordSplitter, type RawChunk } from '../../src/input/split-records.js';
+import type { RawChunk } from '../../src/input/raw-chunk.js';
+import { RecordSplitter } from '../../src/input/split-records.js';
 import { findRecordSpans } from '../../src/scoring/parse/record-spans.js';
 import { createRandom } from '../../src/synth/apm-snapshot.js';
 

@@ -5,17 +5,8 @@
  * JavaScript loop does: float32 rows and sums, every split `x <= threshold` without missing-value tracking.
  */
 
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-};
+import { growWasmMemory, instantiateWasm, type WasmMemory } from '../wasm-module.js';
 
 interface TreeWalk {
   memory: WasmMemory;
@@ -37,7 +28,6 @@ export interface ForestNodes {
 const MAX_DEPTH = 12;
 
 const WASM_FILE = fileURLToPath(new URL('../../../../wasm/tree-walk.wasm', import.meta.url));
-let compiled: object | undefined;
 
 function depthOf(m: ForestNodes, n: number): number {
   return n < 0 ? 0 : 1 + Math.max(depthOf(m, m.trueNext[n]!), depthOf(m, m.falseNext[n]!));
@@ -65,8 +55,7 @@ export function makeWasmForest(m: ForestNodes): SumForest | undefined {
   const trees = m.roots.length;
   const depths = Array.from(m.roots, (root) => depthOf(m, root));
   if (depths.some((d) => d > MAX_DEPTH)) return undefined;
-  compiled ??= new WebAssembly.Module(readFileSync(WASM_FILE));
-  const wasm = new WebAssembly.Instance(compiled, {}).exports as TreeWalk;
+  const wasm = instantiateWasm<TreeWalk>(WASM_FILE);
   const nodeCount = depths.reduce((sum, d) => sum + (1 << d) - 1, 0);
   const leafCount = depths.reduce((sum, d) => sum + (1 << d), 0);
   let at = (wasm.heap_base() + 7) & ~7;
@@ -78,7 +67,7 @@ export function makeWasmForest(m: ForestNodes): SumForest | undefined {
   const thresholdsAt = take(nodeCount * 4);
   const leavesAt = take(leafCount * 4);
   const scratch = at;
-  grow(wasm, scratch);
+  growWasmMemory(wasm.memory, scratch);
   const buffer = wasm.memory.buffer;
   const features = new Int32Array(buffer, featuresAt, nodeCount);
   const thresholds = new Float32Array(buffer, thresholdsAt, nodeCount);
@@ -99,14 +88,9 @@ export function makeWasmForest(m: ForestNodes): SumForest | undefined {
   return (x, rows, columns, out) => {
     const xAt = scratch;
     const outAt = scratch + ((rows * columns * 4 + 7) & ~7);
-    grow(wasm, outAt + rows * 4);
+    growWasmMemory(wasm.memory, outAt + rows * 4);
     new Float32Array(wasm.memory.buffer, xAt, rows * columns).set(x.subarray(0, rows * columns));
     wasm.sum_trees(trees, depthsAt, nodesAtAt, leavesAtAt, featuresAt, thresholdsAt, leavesAt, xAt, rows, columns, outAt);
     out.set(new Float32Array(wasm.memory.buffer, outAt, rows));
   };
-}
-
-function grow(wasm: TreeWalk, end: number): void {
-  const memory = wasm.memory;
-  if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
 }
