@@ -60,12 +60,13 @@ export async function decideEngine(model: EngineModel, option: EngineChoice, isP
   const { proveEngine, readCachedProof } = await import('./compiled/prove-engine.js');
   // A model proved before need not be compiled here (about 190 ms for the IsolationForest): the workers do it.
   const cached = isProofRun ? readCachedProof(bytes) : undefined;
-  if (cached !== undefined && !(requested === 'auto' && cached.fusedTrees === 0)) return decideProved(cached.detail, true, 0);
+  if (cached !== undefined && !(requested === 'auto' && cached.fastTrees === 0)) return decideProved(cached.detail, true, 0);
   const compiled = await tryCompile(model, bytes, requested);
   if ('engine' in compiled) return compiled;
-  // Measured (docs/performance.md): onnxruntime's own kernel is faster on a graph of one ensemble node; the
-  // engine wins where it fuses many one-tree nodes and the ops between them.
-  if (requested === 'auto' && compiled.fusedTrees === 0) return { engine: 'onnxruntime', reason: 'no trees to fuse: onnxruntime is as fast or faster', isFallback: false };
+  // Measured (docs/performance.md): the engine wins where it fuses many one-tree nodes and the ops between them,
+  // or walks a one-target sum in WebAssembly; on other ensembles (classifiers, missing-value tracking, other
+  // split modes) onnxruntime's own kernel is as fast or faster.
+  if (requested === 'auto' && compiled.fastTrees === 0) return { engine: 'onnxruntime', reason: 'no trees the engine walks faster: onnxruntime is as fast or faster', isFallback: false };
   if (!isProofRun) return { engine: 'compiled', reason: 'every op supported (not yet proved)', isFallback: false };
   const proof = await proveEngine(bytes, compiled);
   return decideProved(proof.detail, proof.isCached, proof.ms);

@@ -4,8 +4,14 @@
  */
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { readOnnx } from '../../src/model/compiled/read-onnx.js';
+import { makeTreeWalk, scoreTrees } from '../../src/model/compiled/score-trees.js';
+import { readTreeEnsemble } from '../../src/model/compiled/tree-ensemble.js';
 import { makeWasmForest, type ForestNodes } from '../../src/model/compiled/wasm-forest.js';
+import { MODELS } from '../helpers/paths.js';
 
 /** A pseudo-random generator with a fixed seed, so that a failure reproduces. */
 function makeRandom(seed: number): () => number {
@@ -82,5 +88,22 @@ describe('WebAssembly forest walk', () => {
     const deep = 14;
     const next = Int32Array.from({ length: deep }, (_, n) => (n + 1 < deep ? n + 1 : ~0));
     assert.equal(makeWasmForest({ ...forest, roots: Int32Array.of(0), feature: new Int32Array(deep), threshold: new Float64Array(deep), trueNext: next, falseNext: Int32Array.from(next, (n) => (n >= 0 ? ~0 : n)) }), undefined);
+  });
+
+  it('walks a one-target sum (the fixture GBR) to the same float32 scores as the JavaScript loop, and declines other ensembles', () => {
+    const node = readOnnx(readFileSync(join(MODELS, 'latency.onnx'))).nodes.find((n) => n.opType === 'TreeEnsembleRegressor')!;
+    const ensemble = readTreeEnsemble(node);
+    const walk = makeTreeWalk(ensemble);
+    assert.ok(walk !== undefined);
+    const random = makeRandom(23);
+    const columns = Math.max(...ensemble.feature) + 1;
+    const thresholds = Array.from(ensemble.threshold);
+    for (const rows of [1, 257, 2048]) {
+      const x = Float32Array.from({ length: rows * columns }, () => (random() < 0.05 ? NaN : random() < 0.3 ? thresholds[Math.floor(random() * thresholds.length)]! : random() * 200));
+      assert.deepEqual(scoreTrees(ensemble, x, rows, columns, walk).scores, scoreTrees(ensemble, x, rows, columns).scores);
+    }
+    assert.equal(makeTreeWalk({ ...ensemble, isMissingTrue: Uint8Array.from(ensemble.isMissingTrue, (_, i) => (i === 0 ? 1 : 0)) }), undefined);
+    assert.equal(makeTreeWalk({ ...ensemble, aggregate: 'MAX' }), undefined);
+    assert.equal(makeTreeWalk({ ...ensemble, isAllLeq: false }), undefined);
   });
 });

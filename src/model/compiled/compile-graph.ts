@@ -4,7 +4,7 @@
  * naming the first op it cannot run.
  */
 
-import { compileNode, type Env, type Step } from './graph-ops.js';
+import { compileNode, compileTrees, type Env, type Step } from './graph-ops.js';
 import { readOnnx, type GraphValue, type OnnxGraph, type OnnxNode } from './read-onnx.js';
 import { sumTrees, tabulateTree, type GraphIndex, type TabulatedTree } from './fuse-forest.js';
 import { numeric, type Value } from './values.js';
@@ -13,8 +13,11 @@ import { UnsupportedModel } from './unsupported.js';
 export interface CompiledGraph {
   inputs: GraphValue[];
   outputs: GraphValue[];
-  /** Trees fused into one loop (fuse-forest.ts): where the engine is faster than onnxruntime. */
-  fusedTrees: number;
+  /**
+   * Trees the engine walks faster than onnxruntime (docs/performance.md): those fused into one loop
+   * (fuse-forest.ts), and those of a one-target sum walked in WebAssembly (score-trees.ts makeTreeWalk).
+   */
+  fastTrees: number;
   run(feeds: Env, outputs: readonly string[]): Env;
 }
 
@@ -98,7 +101,7 @@ export function fuseForests(graph: OnnxGraph, constants: Env): Fused {
 }
 
 /** The nodes needed for the graph's outputs, in graph order (a fused Sum stands for its trees' chains). */
-function neededSteps(graph: OnnxGraph, fused: Fused): { node: OnnxNode; step: Step }[] {
+function neededNodes(graph: OnnxGraph, fused: Fused): OnnxNode[] {
   const producers = new Map<string, OnnxNode>();
   for (const node of graph.nodes) for (const name of node.outputs) producers.set(name, node);
   const needed = new Set<OnnxNode>();
@@ -112,7 +115,23 @@ function neededSteps(graph: OnnxGraph, fused: Fused): { node: OnnxNode; step: St
     const fusedInput = fused.steps.has(node) ? fusedInputOf(node, fused) : undefined;
     if (fusedInput !== undefined) stack.push(producers.get(fusedInput));
   }
-  return graph.nodes.filter((node) => needed.has(node)).map((node) => ({ node, step: fused.steps.get(node) ?? compileNode(node) }));
+  return graph.nodes.filter((node) => needed.has(node));
+}
+
+const TREE_OPS = new Set(['TreeEnsembleRegressor', 'TreeEnsembleClassifier']);
+
+/** Each needed node's step, and the trees walked in WebAssembly outside the fused forests. */
+function compileSteps(nodes: OnnxNode[], fused: Fused): { steps: Step[]; walkedTrees: number } {
+  let walkedTrees = 0;
+  const steps = nodes.map((node) => {
+    const fusedStep = fused.steps.get(node);
+    if (fusedStep !== undefined) return fusedStep;
+    if (node.domain !== 'ai.onnx.ml' || !TREE_OPS.has(node.opType)) return compileNode(node);
+    const trees = compileTrees(node);
+    walkedTrees += trees.walkedTrees;
+    return trees.step;
+  });
+  return { steps, walkedTrees };
 }
 
 function fusedInputOf(node: OnnxNode, fused: Fused): string | undefined {
@@ -125,15 +144,15 @@ export function compileGraph(bytes: Uint8Array): CompiledGraph {
   checkOps(graph);
   const constants = readConstants(graph);
   const fused = fuseForests(graph, constants);
-  const steps = neededSteps(graph, fused);
+  const { steps, walkedTrees } = compileSteps(neededNodes(graph, fused), fused);
   return {
     inputs: graph.inputs,
     outputs: graph.outputs,
-    fusedTrees: [...fused.replaced].filter((node) => node.opType === 'TreeEnsembleRegressor').length,
+    fastTrees: [...fused.replaced].filter((node) => node.opType === 'TreeEnsembleRegressor').length + walkedTrees,
     run(feeds, outputs) {
       const env: Env = new Map(constants);
       for (const [name, value] of feeds) env.set(name, value);
-      for (const { step } of steps) step(env);
+      for (const step of steps) step(env);
       return new Map(outputs.map((name) => [name, env.get(name)!]));
     },
   };

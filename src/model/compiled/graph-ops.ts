@@ -5,7 +5,7 @@
 
 import { ARITHMETIC, COMPARISON, UNARY, applyBinary, applyUnary, applyWhere, rounder } from './elementwise.js';
 import type { OnnxNode } from './read-onnx.js';
-import { scoreTrees } from './score-trees.js';
+import { makeTreeWalk, scoreTrees } from './score-trees.js';
 import { readTreeEnsemble } from './tree-ensemble.js';
 import { UnsupportedModel } from './unsupported.js';
 import { allocate, numeric, sizeOf, type ElementType, type Value } from './values.js';
@@ -117,14 +117,16 @@ function unsqueeze(value: Value, axes: number[]): Value {
   return { ...value, dims };
 }
 
-function compileTrees(node: OnnxNode): Step {
+/** A tree-ensemble node's step, and how many of its trees the WebAssembly walk takes (see makeTreeWalk). */
+export function compileTrees(node: OnnxNode): { step: Step; walkedTrees: number } {
   const ensemble = readTreeEnsemble(node);
-  return (env) => {
+  const walk = makeTreeWalk(ensemble);
+  const step: Step = (env) => {
     const x = input(env, node.inputs[0]);
     const data = numeric(x);
     if (data instanceof Uint8Array) throw new Error('tree input must be numeric');
     const rows = x.dims.length === 2 ? x.dims[0]! : 1;
-    const { scores, labels } = scoreTrees(ensemble, data, rows, x.dims[x.dims.length - 1]!);
+    const { scores, labels } = scoreTrees(ensemble, data, rows, x.dims[x.dims.length - 1]!, walk);
     const scoresName = ensemble.isClassifier ? node.outputs[1] : node.outputs[0];
     if (scoresName) env.set(scoresName, { type: 'float32', dims: [rows, ensemble.width], data: scores });
     if (labels === undefined || !node.outputs[0]) return;
@@ -132,6 +134,7 @@ function compileTrees(node: OnnxNode): Step {
     const isStrings = typeof names[0] === 'string';
     env.set(node.outputs[0], isStrings ? { type: 'string', dims: [rows], data: Array.from(labels, (k) => names[k] as string) } : { type: 'int64', dims: [rows], data: labels });
   };
+  return { step, walkedTrees: walk === undefined ? 0 : ensemble.roots.length };
 }
 
 /** A variadic elementwise op (Sum, Max, Min, Mean) folded over its inputs. */
@@ -152,7 +155,7 @@ export function compileNode(node: OnnxNode): Step {
   const op = node.opType;
   const out = node.outputs[0]!;
   const attr = (name: string) => node.attributes.get(name);
-  if (node.domain === 'ai.onnx.ml' && (op === 'TreeEnsembleRegressor' || op === 'TreeEnsembleClassifier')) return compileTrees(node);
+  if (node.domain === 'ai.onnx.ml' && (op === 'TreeEnsembleRegressor' || op === 'TreeEnsembleClassifier')) return compileTrees(node).step;
   if (node.domain === 'ai.onnx.ml' && op === 'LabelEncoder') return compileLabelEncoder(node);
   if (node.domain !== '' && node.domain !== 'ai.onnx') throw new UnsupportedModel(`${node.domain}.${op}`);
   if (op in UNARY) return (env) => env.set(out, applyUnary(input(env, node.inputs[0]), UNARY[op]!, rounder(input(env, node.inputs[0]).type)));

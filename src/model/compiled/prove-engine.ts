@@ -16,7 +16,7 @@ import { CompiledRunner } from './compiled-runner.js';
 import { makeProofSample, PROOF_ROWS } from './proof-sample.js';
 
 /** Bumped whenever the engine's arithmetic changes: older cached proofs no longer count. */
-export const ENGINE_VERSION = 2;
+export const ENGINE_VERSION = 3;
 /** Largest difference allowed for a float output: relative, or absolute below 1 (about 8 float32 ulps). */
 export const TOLERANCE = 1e-6;
 
@@ -80,8 +80,8 @@ async function runProof(bytes: Uint8Array, graph: CompiledGraph): Promise<string
 export interface CachedProof {
   /** '' when proved, else what differed. */
   detail: string;
-  /** The graph's fused trees (CompiledGraph.fusedTrees), so that a cached model need not be compiled to choose. */
-  fusedTrees: number;
+  /** The graph's trees walked faster than onnxruntime (CompiledGraph.fastTrees), so that a cached model need not be compiled to choose. */
+  fastTrees: number;
 }
 
 function proofFile(bytes: Uint8Array): string {
@@ -93,7 +93,7 @@ function proofFile(bytes: Uint8Array): string {
 export function readCachedProof(bytes: Uint8Array): CachedProof | undefined {
   try {
     const cached = JSON.parse(readFileSync(proofFile(bytes), 'utf8')) as Partial<CachedProof>;
-    return typeof cached.detail === 'string' && typeof cached.fusedTrees === 'number' ? { detail: cached.detail, fusedTrees: cached.fusedTrees } : undefined;
+    return typeof cached.detail === 'string' && typeof cached.fastTrees === 'number' ? { detail: cached.detail, fastTrees: cached.fastTrees } : undefined;
   } catch {
     return undefined;
   }
@@ -108,7 +108,7 @@ export async function proveEngine(bytes: Uint8Array, graph: CompiledGraph): Prom
   const detail = await runProof(bytes, graph);
   try {
     makeDirectories(join(proofCacheDir(), 'proofs'));
-    const verdict: CachedProof & { rows: number } = { detail, fusedTrees: graph.fusedTrees, rows: PROOF_ROWS };
+    const verdict: CachedProof & { rows: number } = { detail, fastTrees: graph.fastTrees, rows: PROOF_ROWS };
     writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(verdict));
     renameSync(`${file}.${process.pid}.tmp`, file);
   } catch {

@@ -5,6 +5,7 @@
 
 import { logistic, transformScores } from './post-transform.js';
 import type { TreeEnsemble } from './tree-ensemble.js';
+import { makeWasmForest, type SumForest } from './wasm-forest.js';
 
 const f = Math.fround;
 type Rows = Float32Array | Float64Array;
@@ -32,19 +33,42 @@ export function findLeaf(e: TreeEnsemble, x: Rows, base: number, node: number): 
   return ~n;
 }
 
-/** One target: onnxruntime's "1 output" aggregators. Trees are the outer loop (see fuse-forest.ts). */
-function scoreOneTarget(e: TreeEnsemble, x: Rows, rows: number, columns: number, out: Float32Array): void {
-  const { roots, leafStart, leafWeight } = e;
+/** A leaf's weight in a one-target ensemble (0 for a leaf without one). */
+function leafValue(e: TreeEnsemble, leaf: number): number {
+  return e.leafStart[leaf + 1]! > e.leafStart[leaf]! ? e.leafWeight[e.leafStart[leaf]!]! : 0;
+}
+
+/**
+ * The WebAssembly walk (wasm-forest.ts) for a one-target regressor that sums its trees, where it computes exactly
+ * what scoreOneTarget's loop does: every split `x <= threshold`, no missing-value tracking (a NaN goes to the
+ * second child either way), rows given as float32. Undefined otherwise (or for a tree deeper than the walk takes).
+ */
+export function makeTreeWalk(e: TreeEnsemble): SumForest | undefined {
+  const isSum = e.aggregate === 'SUM' || e.aggregate === 'AVERAGE';
+  if (e.isClassifier || e.width !== 1 || !isSum || !e.isAllLeq || e.isMissingTrue.includes(1) || e.roots.length === 0) return undefined;
+  const values = Float64Array.from({ length: e.leafStart.length - 1 }, (_, leaf) => leafValue(e, leaf));
+  return makeWasmForest({ roots: e.roots, feature: e.feature, threshold: e.threshold, trueNext: e.trueNext, falseNext: e.falseNext, values });
+}
+
+/**
+ * One target: onnxruntime's "1 output" aggregators. Trees are the outer loop (see fuse-forest.ts). `walk` (from
+ * makeTreeWalk) sums the trees of float32 rows in WebAssembly: the same float32 sum in the same tree order.
+ */
+function scoreOneTarget(e: TreeEnsemble, x: Rows, rows: number, columns: number, out: Float32Array, walk: SumForest | undefined): void {
+  const { roots } = e;
   const origin = e.baseValues.length === 1 ? e.baseValues[0]! : 0;
   const isSum = e.aggregate === 'SUM' || e.aggregate === 'AVERAGE';
   const isMin = e.aggregate === 'MIN';
-  for (let t = 0; t < roots.length; t++) {
-    const root = roots[t]!;
-    for (let r = 0; r < rows; r++) {
-      const leaf = root < 0 ? ~root : findLeaf(e, x, r * columns, root);
-      const w = leafStart[leaf + 1]! > leafStart[leaf]! ? leafWeight[leafStart[leaf]!]! : 0;
-      if (isSum) out[r] = f(out[r]! + w);
-      else if (t === 0 || (isMin ? w < out[r]! : w > out[r]!)) out[r] = w;
+  if (walk !== undefined && x instanceof Float32Array) {
+    walk(x, rows, columns, out);
+  } else {
+    for (let t = 0; t < roots.length; t++) {
+      const root = roots[t]!;
+      for (let r = 0; r < rows; r++) {
+        const w = leafValue(e, root < 0 ? ~root : findLeaf(e, x, r * columns, root));
+        if (isSum) out[r] = f(out[r]! + w);
+        else if (t === 0 || (isMin ? w < out[r]! : w > out[r]!)) out[r] = w;
+      }
     }
   }
   for (let r = 0; r < rows; r++) {
@@ -89,10 +113,10 @@ export interface TreeScores {
   labels: Float64Array | undefined;
 }
 
-export function scoreTrees(e: TreeEnsemble, x: Rows, rows: number, columns: number): TreeScores {
+export function scoreTrees(e: TreeEnsemble, x: Rows, rows: number, columns: number, walk?: SumForest): TreeScores {
   const scores = new Float32Array(rows * e.width);
   if (!e.isClassifier && e.width === 1) {
-    scoreOneTarget(e, x, rows, columns, scores);
+    scoreOneTarget(e, x, rows, columns, scores, walk);
     return { scores, labels: undefined };
   }
   const labels = e.isClassifier ? new Float64Array(rows) : undefined;
