@@ -5,7 +5,8 @@
 // fixture snapshot's rows in calls of 1,024 rows until warm, then times passes over them. The engines
 // alternate within every run, so that a shared machine's load falls on both alike; the table is the median
 // over the runs, with the range.
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -18,7 +19,7 @@ async function measure({ model, engine, columns, rows }) {
   const ort = await import('onnxruntime-node');
   const { loadModel } = await import(join(ROOT, 'dist/src/model/model-session.js'));
   const start = performance.now();
-  const loaded = await loadModel({ name: model.name, path: model.path, engine });
+  const loaded = await loadModel({ name: model.name, path: model.path, engine: engine === 'onnxruntime' ? 'onnxruntime' : 'compiled' });
   const loadMs = performance.now() - start;
   const input = model.inputs[0];
   const width = input.columns.length;
@@ -46,9 +47,15 @@ function median(values) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-function runWorker(data) {
+/** The forest plans in a cache (a proof that passed for a model with fused forests adds one). */
+function countPlans(cache) {
+  const dir = join(cache, 'proofs');
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.plan')).length : 0;
+}
+
+function runWorker(data, cacheDir) {
   return new Promise((done, fail) => {
-    const worker = new Worker(fileURLToPath(import.meta.url), { workerData: data });
+    const worker = new Worker(fileURLToPath(import.meta.url), { workerData: data, env: { ...process.env, BATCH_INFER_CACHE_DIR: cacheDir } });
     worker.once('message', done);
     worker.once('error', fail);
   });
@@ -67,22 +74,30 @@ async function main() {
   const rows = lines.slice(1).map((line) => line.split(','));
   const results = new Map();
   const engines = new Map();
+  // Two caches: one left empty, one holding the proofs (and forest plans) of every model the engine can run.
+  const emptyCache = mkdtempSync(join(tmpdir(), 'batch-infer-engine-bench-empty-'));
+  const planCache = mkdtempSync(join(tmpdir(), 'batch-infer-engine-bench-plans-'));
+  process.env.BATCH_INFER_CACHE_DIR = planCache;
   for (const model of manifest.models) {
-    // Every model the engine can run, not only those auto gives it; no proof (--engine compiled would prove).
-    const isCompilable = await decideEngine({ name: model.name, path: model.path }, 'compiled', false).then(() => true, () => false);
-    engines.set(model.name, isCompilable ? ['onnxruntime', 'compiled'] : ['onnxruntime']);
+    // Every model the engine can run, not only those auto gives it (compiled proves it, and caches its plan).
+    const before = countPlans(planCache);
+    const isCompilable = await decideEngine({ name: model.name, path: model.path }, 'compiled').then(() => true, () => false);
+    const hasPlan = countPlans(planCache) > before;
+    engines.set(model.name, isCompilable ? ['onnxruntime', 'compiled', ...(hasPlan ? ['compiled, cached plan'] : [])] : ['onnxruntime']);
   }
   for (let run = 0; run < runs; run++) {
     for (const model of manifest.models) {
       for (const engine of run % 2 === 0 ? engines.get(model.name) : [...engines.get(model.name)].reverse()) {
         const key = `${model.name}\t${engine}`;
-        const result = await runWorker({ model, engine, columns, rows });
+        const result = await runWorker({ model, engine, columns, rows }, engine === 'compiled, cached plan' ? planCache : emptyCache);
         results.set(key, [...(results.get(key) ?? []), result]);
         process.stderr.write('.');
       }
     }
   }
   process.stderr.write('\n');
+  rmSync(emptyCache, { recursive: true, force: true });
+  rmSync(planCache, { recursive: true, force: true });
   const range = (values, digits) => `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}-${Math.max(...values).toFixed(digits)})`;
   console.log(`model\tengine\tus/row/thread\tload ms\t(median of ${runs} runs, min-max; ${rows.length} rows, calls of ${BATCH})`);
   for (const [key, values] of results) {

@@ -48,14 +48,27 @@ function describeValues(values: readonly ort.InferenceSession.ValueMetadata[]): 
   );
 }
 
+function tryPlan<T>(withPlan: () => T, without: () => T): T {
+  try {
+    return withPlan();
+  } catch {
+    return without();
+  }
+}
+
 /** The compiled engine (see choose-engine.ts): the graph read and compiled in this thread, no onnxruntime session. */
 async function loadCompiled(model: ModelSetup): Promise<LoadedModel> {
   // Imported here: a worker with no compiled model does not load protobufjs, the ONNX schema or the wasm kernel.
   const { compileGraph } = await import('./compiled/compile-graph.js');
   const { CompiledRunner } = await import('./compiled/compiled-runner.js');
+  const { readCachedPlan } = await import('./compiled/prove-engine.js');
   let graph: CompiledGraph;
   try {
-    graph = compileGraph(readFileSync(model.path));
+    const bytes = readFileSync(model.path);
+    // The fused forests as the proof cached them (forest-plan.ts), else fused here; a plan that does not fit is
+    // ignored.
+    const plan = readCachedPlan(bytes);
+    graph = plan === undefined ? compileGraph(bytes) : tryPlan(() => compileGraph(bytes, plan), () => compileGraph(bytes));
   } catch (error) {
     throw new BatchInferError('MODEL_LOAD', `model ${model.path}: cannot compile: ${describeError(error)}`);
   }

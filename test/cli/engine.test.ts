@@ -45,8 +45,14 @@ describe('--engine', () => {
     assert.doesNotMatch(compiled.stderr, /runs on onnxruntime/);
     assert.deepEqual(differingCells(readFileSync(join(dir, 'ort.csv'), 'utf8'), readFileSync(join(dir, 'auto.csv'), 'utf8')), []);
     // Under auto only the IsolationForest (fused) and the GBR (walked in WebAssembly) are compiled, and so
-    // proved; the classifier stays on onnxruntime: see choose-engine.ts.
-    assert.equal(readdirSync(join(dir, 'cache', 'proofs')).length, 2);
+    // proved; the classifier stays on onnxruntime: see choose-engine.ts. The IsolationForest's fused forest is
+    // cached as a plan too (forest-plan.ts).
+    const cached = readdirSync(join(dir, 'cache', 'proofs'));
+    assert.deepEqual([cached.filter((f) => f.endsWith('.json')).length, cached.filter((f) => f.endsWith('.plan')).length], [2, 1]);
+    // The next run loads the plan, and writes the same predictions.
+    const again = runCli(['run', SNAPSHOT, '--manifest', MANIFEST, '--workers', '2', '--quiet', '--engine', 'auto', '--output', join(dir, 'again.csv')], { env });
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(readFileSync(join(dir, 'again.csv'), 'utf8'), readFileSync(join(dir, 'auto.csv'), 'utf8'));
   });
 
   for (const name of ['latency', 'classifier']) {

@@ -6,7 +6,8 @@
 
 import { compileNode, compileTrees, type Env, type Step } from './graph-ops.js';
 import { readOnnx, type GraphValue, type OnnxGraph, type OnnxNode } from './read-onnx.js';
-import { sumTrees, tabulateTree, type GraphIndex, type TabulatedTree } from './fuse-forest.js';
+import { fusedStep, mergeTrees, tabulateTree, type GraphIndex, type TabulatedTree } from './fuse-forest.js';
+import type { ForestPlan } from './forest-plan.js';
 import { numeric, type Value } from './values.js';
 import { UnsupportedModel } from './unsupported.js';
 
@@ -18,6 +19,8 @@ export interface CompiledGraph {
    * (fuse-forest.ts), and those of a one-target sum walked in WebAssembly (score-trees.ts makeTreeWalk).
    */
   fastTrees: number;
+  /** The fused forests, for the cache (forest-plan.ts). */
+  plan: ForestPlan;
   run(feeds: Env, outputs: readonly string[]): Env;
 }
 
@@ -65,6 +68,7 @@ interface Fused {
   /** The tensor each fused step reads. */
   inputs: Map<OnnxNode, string>;
   replaced: Set<OnnxNode>;
+  plan: ForestPlan;
 }
 
 /** Finds Sum nodes over tabulated one-tree chains reading one input, and makes each one step. */
@@ -80,7 +84,7 @@ export function fuseForests(graph: OnnxGraph, constants: Env): Fused {
     for (const name of node.outputs) producers.set(name, node);
   }
   const index: GraphIndex = { consumers, outputs: new Set(graph.outputs.map((o) => o.name)), position: new Map(graph.nodes.map((node, i) => [node, i])) };
-  const fused: Fused = { steps: new Map(), inputs: new Map(), replaced: new Set() };
+  const fused: Fused = { steps: new Map(), inputs: new Map(), replaced: new Set(), plan: { fused: [], replaced: [] } };
   if (!graph.nodes.some((node) => node.opType === 'Sum')) return fused;
   // Each one-tree regressor's chain, by the tensor it ends in.
   const chains = new Map<string, TabulatedTree>();
@@ -93,9 +97,29 @@ export function fuseForests(graph: OnnxGraph, constants: Env): Fused {
     const trees = sum.inputs.map((name) => chains.get(name));
     const first = trees[0];
     if (first === undefined || trees.some((t) => t === undefined || t.input !== first.input || t.type !== first.type)) continue;
-    fused.steps.set(sum, sumTrees(trees as TabulatedTree[], first.input, sum.outputs[0]!));
+    const forest = mergeTrees(trees as TabulatedTree[], first.input, sum.outputs[0]!);
+    fused.steps.set(sum, fusedStep(forest));
     fused.inputs.set(sum, first.input);
+    fused.plan.fused.push({ sum: index.position.get(sum)!, forest });
     for (const tree of trees) for (const node of tree!.nodes) fused.replaced.add(node);
+  }
+  fused.plan.replaced = [...fused.replaced].map((node) => index.position.get(node)!).sort((a, b) => a - b);
+  return fused;
+}
+
+/** The fused steps a cached plan describes; throws when the plan does not fit this graph. */
+function applyPlan(graph: OnnxGraph, plan: ForestPlan): Fused {
+  const nodeAt = (i: number): OnnxNode => {
+    const node = graph.nodes[i];
+    if (node === undefined) throw new Error(`forest plan names node ${i} of ${graph.nodes.length}`);
+    return node;
+  };
+  const fused: Fused = { steps: new Map(), inputs: new Map(), replaced: new Set(plan.replaced.map(nodeAt)), plan };
+  for (const { sum, forest } of plan.fused) {
+    const node = nodeAt(sum);
+    if (node.opType !== 'Sum' || node.outputs[0] !== forest.output || fused.replaced.has(node)) throw new Error(`forest plan: node ${sum} is not the fused Sum`);
+    fused.steps.set(node, fusedStep(forest));
+    fused.inputs.set(node, forest.input);
   }
   return fused;
 }
@@ -138,17 +162,22 @@ function fusedInputOf(node: OnnxNode, fused: Fused): string | undefined {
   return fused.inputs.get(node);
 }
 
-/** Compiles a model's bytes; throws UnsupportedModel naming what it cannot run. */
-export function compileGraph(bytes: Uint8Array): CompiledGraph {
-  const graph = readOnnx(bytes);
+/**
+ * Compiles a model's bytes; throws UnsupportedModel naming what it cannot run. With a cached plan of its fused
+ * forests (forest-plan.ts) the replaced nodes are not decoded beyond their op type, and the forests are not fused
+ * again; a plan that does not fit the graph throws.
+ */
+export function compileGraph(bytes: Uint8Array, plan?: ForestPlan): CompiledGraph {
+  const graph = readOnnx(bytes, plan === undefined ? undefined : new Set(plan.replaced));
   checkOps(graph);
   const constants = readConstants(graph);
-  const fused = fuseForests(graph, constants);
+  const fused = plan === undefined ? fuseForests(graph, constants) : applyPlan(graph, plan);
   const { steps, walkedTrees } = compileSteps(neededNodes(graph, fused), fused);
   return {
     inputs: graph.inputs,
     outputs: graph.outputs,
     fastTrees: [...fused.replaced].filter((node) => node.opType === 'TreeEnsembleRegressor').length + walkedTrees,
+    plan: fused.plan,
     run(feeds, outputs) {
       const env: Env = new Map(constants);
       for (const [name, value] of feeds) env.set(name, value);

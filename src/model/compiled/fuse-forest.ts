@@ -86,21 +86,26 @@ export function tabulateTree(tree: OnnxNode, graph: GraphIndex, constants: Env):
   return { ensemble, output: found.end, input: tree.inputs[0]!, table: Float64Array.from(numeric(end)), type: end.type, nodes: new Set([tree, ...found.chain]) };
 }
 
-/** The trees' nodes in one ensemble's arrays; a leaf's ~index is into `values`. */
-interface MergedForest extends Pick<TreeEnsemble, 'roots' | 'feature' | 'threshold' | 'mode' | 'isMissingTrue' | 'trueNext' | 'falseNext'> {
+/**
+ * A fused forest as plain data: every tree's nodes in one set of arrays, leaves pointing straight at their
+ * tabulated values (a leaf's ~index is into `values`). This is what a compiled-forest plan caches (forest-plan.ts).
+ */
+export interface FusedForest extends Pick<TreeEnsemble, 'roots' | 'feature' | 'threshold' | 'mode' | 'isMissingTrue' | 'trueNext' | 'falseNext' | 'isAllLeq'> {
+  /** The tensor the trees read, and the Sum's output. */
+  input: string;
+  output: string;
+  type: Value['type'];
   values: Float64Array;
-  /** The nodes interleaved for the BRANCH_LEQ loop (see sumLeafValues): two views of one buffer. */
-  packed: Int32Array;
-  packedThreshold: Float32Array;
 }
 
-/** Every tree's nodes in one set of arrays, leaves pointing straight at their tabulated values. */
-function mergeTrees(trees: TabulatedTree[]): MergedForest {
+/** Merges the tabulated trees of a Sum, in its input order. */
+export function mergeTrees(trees: TabulatedTree[], input: string, output: string): FusedForest {
   const nodeCount = trees.reduce((n, t) => n + t.ensemble.feature.length, 0);
   const leafCount = trees.reduce((n, t) => n + t.table.length, 0);
-  // One 16-byte record per node, the threshold's bits in the fourth slot (read through the float32 view).
-  const packedBuffer = new ArrayBuffer(nodeCount * 16);
-  const m: MergedForest = {
+  const m: FusedForest = {
+    input,
+    output,
+    type: trees[0]!.type,
     roots: new Int32Array(trees.length),
     feature: new Int32Array(nodeCount),
     threshold: new Float64Array(nodeCount),
@@ -109,8 +114,7 @@ function mergeTrees(trees: TabulatedTree[]): MergedForest {
     trueNext: new Int32Array(nodeCount),
     falseNext: new Int32Array(nodeCount),
     values: new Float64Array(leafCount),
-    packed: new Int32Array(packedBuffer),
-    packedThreshold: new Float32Array(packedBuffer),
+    isAllLeq: trees.every((t) => t.ensemble.isAllLeq),
   };
   let nodes = 0;
   let leaves = 0;
@@ -126,19 +130,33 @@ function mergeTrees(trees: TabulatedTree[]): MergedForest {
       m.trueNext[nodes + n] = move(e.trueNext[n]!);
       m.falseNext[nodes + n] = move(e.falseNext[n]!);
     }
-    for (let n = 0; n < e.feature.length; n++) {
-      const at = (nodes + n) * 4;
-      // The missing-goes-true flag rides in the feature's bit 30.
-      m.packed[at] = e.feature[n]! | (e.isMissingTrue[n]! << 30);
-      m.packed[at + 1] = m.trueNext[nodes + n]!;
-      m.packed[at + 2] = m.falseNext[nodes + n]!;
-      m.packedThreshold[at + 3] = e.threshold[n]!;
-    }
     m.values.set(tree.table, leaves);
     nodes += e.feature.length;
     leaves += tree.table.length;
   });
   return m;
+}
+
+/** The nodes interleaved for the BRANCH_LEQ loop (see sumLeafValues): two views of one buffer. */
+interface PackedNodes {
+  packed: Int32Array;
+  threshold: Float32Array;
+}
+
+/** One 16-byte record per node, the threshold's bits in the fourth slot (read through the float32 view). */
+function packNodes(m: FusedForest): PackedNodes {
+  const buffer = new ArrayBuffer(m.feature.length * 16);
+  const packed = new Int32Array(buffer);
+  const threshold = new Float32Array(buffer);
+  for (let n = 0; n < m.feature.length; n++) {
+    const at = n * 4;
+    // The missing-goes-true flag rides in the feature's bit 30.
+    packed[at] = m.feature[n]! | (m.isMissingTrue[n]! << 30);
+    packed[at + 1] = m.trueNext[n]!;
+    packed[at + 2] = m.falseNext[n]!;
+    threshold[at + 3] = m.threshold[n]!;
+  }
+  return { packed, threshold };
 }
 
 /**
@@ -148,8 +166,9 @@ function mergeTrees(trees: TabulatedTree[]): MergedForest {
  * for the whole call's rows (measured 1.5x faster than all trees per row; walking 8 rows or 4 trees in
  * lockstep, and a branchless step, measured no faster).
  */
-function sumLeafValues(m: MergedForest, x: Float32Array | Float64Array, rows: number, columns: number, out: Float32Array | Float64Array, isFloat32: boolean): void {
-  const { roots, packed, packedThreshold: threshold, values } = m;
+function sumLeafValues(m: FusedForest, p: PackedNodes, x: Float32Array | Float64Array, rows: number, columns: number, out: Float32Array | Float64Array, isFloat32: boolean): void {
+  const { roots, values } = m;
+  const { packed, threshold } = p;
   const trees = roots.length;
   for (let t = 0; t < trees; t++) {
     const root = roots[t]!;
@@ -169,12 +188,12 @@ function sumLeafValues(m: MergedForest, x: Float32Array | Float64Array, rows: nu
 }
 
 /** The same for trees with other modes than BRANCH_LEQ: the general leaf search. */
-function sumLeafValuesAnyMode(m: MergedForest, e: TreeEnsemble, x: Float32Array | Float64Array, rows: number, columns: number, out: Float32Array | Float64Array, isFloat32: boolean): void {
+function sumLeafValuesAnyMode(m: FusedForest, x: Float32Array | Float64Array, rows: number, columns: number, out: Float32Array | Float64Array, isFloat32: boolean): void {
   for (let r = 0; r < rows; r++) {
     let sum = 0;
     for (let t = 0; t < m.roots.length; t++) {
       const root = m.roots[t]!;
-      const value = m.values[root < 0 ? ~root : findLeaf(e, x, r * columns, root)]!;
+      const value = m.values[root < 0 ? ~root : findLeaf(m, x, r * columns, root)]!;
       sum = t === 0 ? value : isFloat32 ? Math.fround(sum + value) : sum + value;
     }
     out[r] = sum;
@@ -182,12 +201,11 @@ function sumLeafValuesAnyMode(m: MergedForest, e: TreeEnsemble, x: Float32Array 
 }
 
 /** One step: every tree's leaf value per row, summed in order (a Sum over tabulated trees). */
-export function sumTrees(trees: TabulatedTree[], input: string, output: string): Step {
-  const isFloat32 = trees[0]!.type === 'float32';
-  const forest = mergeTrees(trees);
-  const isAllLeq = trees.every((t) => t.ensemble.isAllLeq);
-  const merged: TreeEnsemble = { ...trees[0]!.ensemble, ...forest, isAllLeq };
-  const isMissingTracked = forest.isMissingTrue.some((m) => m === 1);
+export function fusedStep(forest: FusedForest): Step {
+  const { input, output, type, isAllLeq } = forest;
+  const isFloat32 = type === 'float32';
+  const packed = isAllLeq ? packNodes(forest) : undefined;
+  const isMissingTracked = forest.isMissingTrue.includes(1);
   const wasmSum = isFloat32 && isAllLeq && !isMissingTracked ? makeWasmForest(forest) : undefined;
   return (env) => {
     const x = env.get(input)!;
@@ -195,8 +213,8 @@ export function sumTrees(trees: TabulatedTree[], input: string, output: string):
     const rows = x.dims[0]!;
     const out = isFloat32 ? new Float32Array(rows) : new Float64Array(rows);
     if (wasmSum !== undefined && data instanceof Float32Array) wasmSum(data, rows, x.dims[1]!, out as Float32Array);
-    else if (isAllLeq) sumLeafValues(forest, data, rows, x.dims[1]!, out, isFloat32);
-    else sumLeafValuesAnyMode(forest, merged, data, rows, x.dims[1]!, out, isFloat32);
-    env.set(output, { type: trees[0]!.type, dims: [rows, 1], data: out });
+    else if (packed !== undefined) sumLeafValues(forest, packed, data, rows, x.dims[1]!, out, isFloat32);
+    else sumLeafValuesAnyMode(forest, data, rows, x.dims[1]!, out, isFloat32);
+    env.set(output, { type, dims: [rows, 1], data: out });
   };
 }

@@ -3,7 +3,9 @@
  * sample (proof-sample.ts) and every output must agree within TOLERANCE. Creating the onnxruntime session
  * costs about a second for a graph of thousands of nodes (measured: docs/performance.md), so the proof runs
  * once, in the main thread, and its verdict is cached on disk by the model's SHA-256 and ENGINE_VERSION; the
- * workers then load the compiled engine alone.
+ * workers then load the compiled engine alone. A model with fused forests also gets its plan cached
+ * (forest-plan.ts): the proof runs on the graph rebuilt from the plan's bytes, so what the workers load is what
+ * was proved.
  */
 
 import { createHash } from 'node:crypto';
@@ -11,8 +13,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { CompiledGraph } from './compile-graph.js';
+import { compileGraph, type CompiledGraph } from './compile-graph.js';
 import { CompiledRunner } from './compiled-runner.js';
+import { decodePlan, encodePlan, type ForestPlan } from './forest-plan.js';
 import { makeProofSample, PROOF_ROWS } from './proof-sample.js';
 
 /** Bumped whenever the engine's arithmetic changes: older cached proofs no longer count. */
@@ -84,33 +87,52 @@ export interface CachedProof {
   fastTrees: number;
 }
 
-function proofFile(bytes: Uint8Array): string {
+/** The cache file of these model bytes with this extension (json: the verdict; plan: the fused forests). */
+function cacheFile(bytes: Uint8Array, extension: 'json' | 'plan'): string {
   const key = `${createHash('sha256').update(bytes).digest('hex')}-v${ENGINE_VERSION}`;
-  return join(proofCacheDir(), 'proofs', `${key}.json`);
+  return join(proofCacheDir(), 'proofs', `${key}.${extension}`);
+}
+
+/** The forest plan cached for these bytes by a passed proof, if any and whole (else the worker fuses again). */
+export function readCachedPlan(bytes: Uint8Array): ForestPlan | undefined {
+  try {
+    return decodePlan(readFileSync(cacheFile(bytes, 'plan')));
+  } catch {
+    return undefined;
+  }
+}
+
+function writeAtomically(file: string, data: string | Uint8Array): void {
+  writeFileSync(`${file}.${process.pid}.tmp`, data);
+  renameSync(`${file}.${process.pid}.tmp`, file);
 }
 
 /** The verdict cached for these bytes and this engine version, if any. */
 export function readCachedProof(bytes: Uint8Array): CachedProof | undefined {
   try {
-    const cached = JSON.parse(readFileSync(proofFile(bytes), 'utf8')) as Partial<CachedProof>;
+    const cached = JSON.parse(readFileSync(cacheFile(bytes, 'json'), 'utf8')) as Partial<CachedProof>;
     return typeof cached.detail === 'string' && typeof cached.fastTrees === 'number' ? { detail: cached.detail, fastTrees: cached.fastTrees } : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** Proves the compiled graph against onnxruntime, or reads the verdict cached for these bytes. */
+/**
+ * Proves the compiled graph against onnxruntime, or reads the verdict cached for these bytes. A graph with fused
+ * forests is proved as rebuilt from its encoded plan, and the plan is cached when the proof passes.
+ */
 export async function proveEngine(bytes: Uint8Array, graph: CompiledGraph): Promise<ProofResult> {
   const start = performance.now();
-  const file = proofFile(bytes);
   const cached = readCachedProof(bytes);
   if (cached !== undefined) return { isProved: cached.detail === '', detail: cached.detail, isCached: true, ms: performance.now() - start };
-  const detail = await runProof(bytes, graph);
+  const plan = graph.plan.fused.length > 0 ? encodePlan(graph.plan) : undefined;
+  const detail = await runProof(bytes, plan === undefined ? graph : compileGraph(bytes, decodePlan(plan)));
   try {
     makeDirectories(join(proofCacheDir(), 'proofs'));
+    // The plan first: a verdict without its plan only costs the workers a fusion; the reverse cannot happen.
+    if (plan !== undefined && detail === '') writeAtomically(cacheFile(bytes, 'plan'), plan);
     const verdict: CachedProof & { rows: number } = { detail, fastTrees: graph.fastTrees, rows: PROOF_ROWS };
-    writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(verdict));
-    renameSync(`${file}.${process.pid}.tmp`, file);
+    writeAtomically(cacheFile(bytes, 'json'), JSON.stringify(verdict));
   } catch {
     // A read-only cache only costs the next run the same proof.
   }

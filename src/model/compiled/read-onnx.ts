@@ -1,17 +1,15 @@
 /**
- * Reads an ONNX model with the onnx-proto package (protobufjs code generated from ONNX's own schema) into the
- * plain values the compiler works on: nodes with their attributes, and initializers as typed arrays.
+ * Reads an ONNX model into the plain values the compiler works on: nodes with their attributes, and initializers
+ * as typed arrays. The bytes are decoded by decode-onnx.ts (the fast path); the onnx-proto package (protobufjs
+ * code generated from ONNX's own schema) is the reference, loaded only for bytes the fast path refuses (and by
+ * the test that holds both to the same graphs).
  */
 
-import onnxProto from 'onnx-proto';
-import protobuf from 'protobufjs/minimal.js';
+import { createRequire } from 'node:module';
+import type onnxProto from 'onnx-proto';
+import { decodeModel, decodeUtf8 } from './decode-onnx.js';
 import type { ElementType, Value } from './values.js';
 
-const { onnx } = onnxProto;
-// int64 fields as plain numbers instead of one Long object each: a forest's node arrays are tens of thousands of
-// int64s, and their objects cost the first load about half its time in garbage collection (measured).
-protobuf.util.Long = undefined as never;
-protobuf.configure();
 type Long = { toNumber(): number };
 type IntLike = number | Long | null | undefined;
 
@@ -56,7 +54,6 @@ export function toNumber(value: IntLike): number {
   return typeof value === 'number' ? value : value.toNumber();
 }
 
-const decoder = new TextDecoder();
 
 /** A TensorProto as a Value; undefined for an element type the engine does not compute with. */
 export function readTensor(tensor: onnxProto.onnx.ITensorProto): Value | undefined {
@@ -65,7 +62,7 @@ export function readTensor(tensor: onnxProto.onnx.ITensorProto): Value | undefin
   const dims = (tensor.dims ?? []).map(toNumber);
   const size = dims.reduce((a, b) => a * b, 1);
   const raw = tensor.rawData !== null && tensor.rawData !== undefined && tensor.rawData.length > 0 ? tensor.rawData : undefined;
-  if (type === 'string') return { type, dims, data: (tensor.stringData ?? []).map((s) => decoder.decode(s)) };
+  if (type === 'string') return { type, dims, data: (tensor.stringData ?? []).map((s) => decodeUtf8(s)) };
   if (raw !== undefined) return { type, dims, data: fromRaw(type, raw, size) };
   const listed: IntLike[] =
     type === 'float32' ? (tensor.floatData ?? []) : type === 'float64' ? (tensor.doubleData ?? []) : type === 'int64' ? (tensor.int64Data ?? []) : (tensor.int32Data ?? []);
@@ -85,14 +82,21 @@ function fromRaw(type: Exclude<ElementType, 'string'>, raw: Uint8Array, size: nu
   return out;
 }
 
+/** int64s as numbers: the array itself when they already are (a tree's node arrays are tens of thousands long). */
+function numbers(values: IntLike[] | null | undefined): number[] {
+  if (values === null || values === undefined) return [];
+  for (const value of values) if (typeof value !== 'number') return values.map(toNumber);
+  return values as number[];
+}
+
 function readAttribute(attribute: onnxProto.onnx.IAttributeProto): OnnxAttribute {
   return {
     f: attribute.f ?? 0,
     i: toNumber(attribute.i),
-    s: attribute.s ? decoder.decode(attribute.s) : '',
+    s: attribute.s ? decodeUtf8(attribute.s) : '',
     floats: attribute.floats ?? [],
-    ints: (attribute.ints ?? []).map(toNumber),
-    strings: (attribute.strings ?? []).map((s) => decoder.decode(s)),
+    ints: numbers(attribute.ints),
+    strings: (attribute.strings ?? []).map((s) => decodeUtf8(s)),
     t: attribute.t ? readTensor(attribute.t) : undefined,
   };
 }
@@ -107,10 +111,25 @@ function describeValue(value: onnxProto.onnx.IValueInfoProto): GraphValue {
   };
 }
 
-/** Decodes a model's bytes; throws the decoder's error on bytes that are not an ONNX model. */
-export function readOnnx(bytes: Uint8Array): OnnxGraph {
-  const model = onnx.ModelProto.decode(bytes);
-  const graph = model.graph ?? new onnx.GraphProto();
+let referenceDecoder: ((bytes: Uint8Array) => onnxProto.onnx.IModelProto) | undefined;
+
+/** onnx-proto's decoder, loaded on first use (importing it costs a thread about 30 ms). */
+function decodeWithOnnxProto(bytes: Uint8Array): onnxProto.onnx.IModelProto {
+  if (referenceDecoder === undefined) {
+    const require = createRequire(import.meta.url);
+    const protobuf = require('protobufjs/minimal.js') as typeof import('protobufjs/minimal.js');
+    // int64 fields as plain numbers instead of one Long object each: a forest's node arrays are tens of thousands
+    // of int64s, and their objects cost the first load about half its time in garbage collection (measured).
+    protobuf.util.Long = undefined as never;
+    protobuf.configure();
+    const { onnx } = require('onnx-proto') as typeof onnxProto;
+    referenceDecoder = (b) => onnx.ModelProto.decode(b);
+  }
+  return referenceDecoder(bytes);
+}
+
+function toGraph(model: onnxProto.onnx.IModelProto): OnnxGraph {
+  const graph = model.graph ?? {};
   const initializers = new Map<string, Value>();
   for (const tensor of graph.initializer ?? []) {
     const value = readTensor(tensor);
@@ -130,4 +149,28 @@ export function readOnnx(bytes: Uint8Array): OnnxGraph {
     nodes,
     initializers,
   };
+}
+
+/** The reference: the model decoded by onnx-proto. Throws the decoder's error on bytes that are not protobuf. */
+export function readOnnxReference(bytes: Uint8Array): OnnxGraph {
+  return toGraph(decodeWithOnnxProto(bytes));
+}
+
+/** The fast path alone (decode-onnx.ts): throws on bytes it refuses. The nodes at `stubs` keep only their op type and domain. */
+export function readOnnxFast(bytes: Uint8Array, stubs?: ReadonlySet<number>): OnnxGraph {
+  return toGraph(decodeModel(bytes, stubs));
+}
+
+/**
+ * Decodes a model's bytes (the fast path, else onnx-proto); throws onnx-proto's error on bytes that are not an ONNX
+ * model. The nodes at `stubs` (indices) keep only their op type and domain (see forest-plan.ts) on the fast path.
+ */
+export function readOnnx(bytes: Uint8Array, stubs?: ReadonlySet<number>): OnnxGraph {
+  let model: onnxProto.onnx.IModelProto;
+  try {
+    model = decodeModel(bytes, stubs);
+  } catch {
+    return readOnnxReference(bytes);
+  }
+  return toGraph(model);
 }

@@ -10,8 +10,11 @@ import { makeWasmForest, type SumForest } from './wasm-forest.js';
 const f = Math.fround;
 type Rows = Float32Array | Float64Array;
 
+/** The node arrays a walk reads. */
+export type TreeNodes = Pick<TreeEnsemble, 'feature' | 'threshold' | 'mode' | 'isMissingTrue' | 'trueNext' | 'falseNext' | 'isAllLeq'>;
+
 /** The leaf a row (its features at x[base ..]) reaches from `node`. */
-export function findLeaf(e: TreeEnsemble, x: Rows, base: number, node: number): number {
+export function findLeaf(e: TreeNodes, x: Rows, base: number, node: number): number {
   const { feature, threshold, trueNext, falseNext, isMissingTrue } = e;
   let n = node;
   if (e.isAllLeq) {

@@ -29,8 +29,18 @@ const MAX_DEPTH = 12;
 
 const WASM_FILE = fileURLToPath(new URL('../../../../wasm/tree-walk.wasm', import.meta.url));
 
-function depthOf(m: ForestNodes, n: number): number {
-  return n < 0 ? 0 : 1 + Math.max(depthOf(m, m.trueNext[n]!), depthOf(m, m.falseNext[n]!));
+/** The levels of split nodes on the longest path from `root` (0 for a tree that is a leaf); one loop, no recursion. */
+function depthOf(m: ForestNodes, root: number): number {
+  let depth = 0;
+  const stack = [root, 1];
+  while (stack.length > 0) {
+    const level = stack.pop()!;
+    const n = stack.pop()!;
+    if (n < 0) continue;
+    if (level > depth) depth = level;
+    stack.push(m.trueNext[n]!, level + 1, m.falseNext[n]!, level + 1);
+  }
+  return depth;
 }
 
 /** Writes the subtree under `n` at heap slot `i` of a complete tree of `depth` levels below it. */
