@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { describeError } from '../errors.js';
 import type { LoadedModel } from '../model/model-session.js';
 import { ByteWriter } from './format/byte-writer.js';
-import { formatCsvRows } from './format/wasm-format.js';
+import { formatCsvRows, type CsvColumn } from './format/wasm-format.js';
 import { formatNumber, formatReject, jsonKeys } from './format/format-rows.js';
 import { parseCsvChunkFast } from './parse/fast-csv.js';
 import { parseCsvChunk, parseNdjsonChunk, privateCopy, type ParsedChunk } from './parse/parse-chunk.js';
@@ -225,6 +225,39 @@ async function runModels(parsed: ParsedChunk, plan: ScoringPlan, models: readonl
   return columns;
 }
 
+/** Integer values as int32, or undefined when one does not fit (those are written by the JavaScript loop). */
+function asInt32(values: BigInt64Array | Int32Array): Int32Array | undefined {
+  if (values instanceof Int32Array) return values;
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v < -2147483648n || v > 2147483647n) return undefined;
+    out[i] = Number(v);
+  }
+  return out;
+}
+
+/**
+ * The columns as the WebAssembly formatter takes them: float32 scores, flags, and integer labels that fit in int32
+ * (a classifier's, an IsolationForest's); undefined when a column is of another kind.
+ */
+function wasmColumns(columns: readonly ColumnSource[]): CsvColumn[] | undefined {
+  const labels = new Map<OutputValues, Int32Array | undefined>();
+  const out: CsvColumn[] = [];
+  for (const c of columns) {
+    if (c.isFlag || c.isFloat32) {
+      out.push({ values: c.values as Float32Array | Uint8Array, width: c.width, offset: c.offset });
+      continue;
+    }
+    if (!(c.values instanceof BigInt64Array || c.values instanceof Int32Array)) return undefined;
+    if (!labels.has(c.values)) labels.set(c.values, asInt32(c.values));
+    const values = labels.get(c.values);
+    if (values === undefined) return undefined;
+    out.push({ values, width: c.width, offset: c.offset });
+  }
+  return out;
+}
+
 /** The rows to write: how many, and their pass-through bytes as the parser rendered them. */
 type RowsToWrite = Pick<ParsedChunk, 'rows' | 'passthrough' | 'passthroughEnds'>;
 
@@ -232,9 +265,9 @@ type RowsToWrite = Pick<ParsedChunk, 'rows' | 'passthrough' | 'passthroughEnds'>
 function formatRows(parsed: RowsToWrite, plan: ScoringPlan, columns: ColumnSource[]): Uint8Array {
   const format = plan.outputFormat;
   const hasPassthrough = plan.passthrough.length > 0;
-  if (format === 'csv' && columns.every((c) => c.isFlag || c.isFloat32)) {
+  const csvColumns = format === 'csv' ? wasmColumns(columns) : undefined;
+  if (csvColumns !== undefined) {
     // The common case, in WebAssembly: the same bytes as the loop below.
-    const csvColumns = columns.map((c) => ({ values: c.values as Float32Array | Uint8Array, width: c.width, offset: c.offset }));
     return formatCsvRows(parsed.passthrough, parsed.passthroughEnds, hasPassthrough, parsed.rows, csvColumns);
   }
   const out = new ByteWriter(parsed.passthrough.length + parsed.rows * (2 + columns.length * 22));

@@ -60,4 +60,14 @@ describe('formatCsvRows (WebAssembly)', () => {
     assert.equal(one.buffer.byteLength, one.byteLength);
     assert.equal(formatCsvRows(new Uint8Array(0), new Int32Array(0), false, 0, [{ values: scores, width: 1, offset: 0 }]).length, 0);
   });
+
+  it('writes int32 labels as String() does, the extremes and negatives included', () => {
+    const labels = Int32Array.of(0, 1, -1, 9, 10, -10, 123456789, 2147483647, -2147483648, 42);
+    const scores = Float32Array.from(labels, (_, i) => i / 4);
+    const rows = labels.length;
+    const ends = Int32Array.from({ length: rows }, (_, r) => r + 1);
+    const bytes = formatCsvRows(Buffer.from('abcdefghij'), ends, true, rows, [{ values: labels, width: 1, offset: 0 }, { values: scores, width: 1, offset: 0 }]);
+    const expected = Array.from(labels, (label, r) => `${'abcdefghij'[r]},${String(label)},${String(scores[r])}\n`).join('');
+    assert.equal(Buffer.from(bytes).toString(), expected);
+  });
 });

@@ -1,15 +1,16 @@
 /**
  * CSV output rows by the row formatter in the WebAssembly module of csv-wasm.ts, for the common case: every
- * output column a float32 score or a 0/1 flag. It writes the same bytes as formatRows' JavaScript loop with
- * ByteWriter.float32 (the shortest decimal that reads back to the same float32), which took about 20 ms per 100k
- * rows on one thread here; test/unit/wasm-format.test.ts holds the two to each other.
+ * output column a float32 score, a 0/1 flag or an integer label that fits in int32. It writes the same bytes as
+ * formatRows' JavaScript loop with ByteWriter.float32 (the shortest decimal that reads back to the same float32)
+ * and String() of the integers, which took about 20 ms per 100k rows on one thread here;
+ * test/unit/wasm-format.test.ts holds the two to each other.
  */
 
 import { csvWasm, WasmLayout } from '../csv-wasm.js';
 
 export interface CsvColumn {
-  /** float32 scores, or 0/1 flags in bytes; row r's value at r * width + offset. */
-  values: Float32Array | Uint8Array;
+  /** float32 scores, 0/1 flags in bytes, or int32 values (labels); row r's value at r * width + offset. */
+  values: Float32Array | Uint8Array | Int32Array;
   width: number;
   offset: number;
 }
@@ -38,7 +39,7 @@ export function formatCsvRows(passthrough: Uint8Array, passthroughEnds: Int32Arr
   arrays.forEach((values, i) => new Uint8Array(buffer, arraysAt[i]!, values.byteLength).set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)));
   const table = new DataView(buffer, columnsAt, 16 * columns.length);
   columns.forEach((column, c) => {
-    table.setUint32(16 * c, column.values instanceof Uint8Array ? 1 : 0, true);
+    table.setUint32(16 * c, column.values instanceof Uint8Array ? 1 : column.values instanceof Int32Array ? 2 : 0, true);
     table.setUint32(16 * c + 4, arraysAt[arrays.indexOf(column.values)]!, true);
     table.setUint32(16 * c + 8, column.width, true);
     table.setUint32(16 * c + 12, column.offset, true);

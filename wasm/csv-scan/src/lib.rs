@@ -837,7 +837,27 @@ unsafe fn write_float32(out: &mut Out, value: f64) {
     out.byte(b'0' + (magnitude % 10) as u8);
 }
 
-/// One output column: float32 values (kind 0) or 0/1 flags in bytes (kind 1), row r's at values[r * width + offset].
+/// An int32 in decimal, a minus sign first when negative (as JavaScript's String() and BigInt's toString() write it).
+unsafe fn write_int32(out: &mut Out, value: i32) {
+    let mut magnitude = (value as i64).unsigned_abs();
+    if value < 0 {
+        out.byte(b'-');
+    }
+    let mut digits = [0u8; 10];
+    let mut count = 0;
+    loop {
+        digits[9 - count] = b'0' + (magnitude % 10) as u8;
+        count += 1;
+        magnitude /= 10;
+        if magnitude == 0 {
+            break;
+        }
+    }
+    out.text(&digits[10 - count..]);
+}
+
+/// One output column: float32 values (kind 0), 0/1 flags in bytes (kind 1) or int32 values (kind 2: labels),
+/// row r's at values[r * width + offset].
 #[repr(C)]
 pub struct ColumnLayout {
     pub kind: u32,
@@ -873,6 +893,8 @@ pub unsafe extern "C" fn format_rows(
             let slot = r * column.width as usize + column.offset as usize;
             if column.kind == 1 {
                 writer.byte(if *(column.values as *const u8).add(slot) == 1 { b'1' } else { b'0' });
+            } else if column.kind == 2 {
+                write_int32(&mut writer, *(column.values as *const i32).add(slot));
             } else {
                 write_float32(&mut writer, *(column.values as *const f32).add(slot) as f64);
             }
