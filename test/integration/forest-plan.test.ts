@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { compileGraph, type CompiledGraph } from '../../src/model/compiled/compile-graph.js';
 import { decodePlan, encodePlan } from '../../src/model/compiled/forest-plan.js';
-import { proveEngine, readCachedPlan } from '../../src/model/compiled/prove-engine.js';
+import { ENGINE_VERSION, proveEngine, readCachedPlan } from '../../src/model/compiled/prove-engine.js';
 import type { Value } from '../../src/model/compiled/values.js';
 import { loadModel } from '../../src/model/model-session.js';
 import { MODELS, tempDir } from '../helpers/paths.js';
@@ -60,7 +60,7 @@ describe('forest plan', () => {
     const result = await proveEngine(bytes, compileGraph(bytes));
     assert.equal(result.isProved, true, result.detail);
     const files = readdirSync(join(process.env.BATCH_INFER_CACHE_DIR, 'proofs'));
-    assert.deepEqual(files.map((f) => f.replace(/^[0-9a-f]{64}/, 'H')).sort(), ['H-v3.json', 'H-v3.plan']);
+    assert.deepEqual(files.map((f) => f.replace(/^[0-9a-f]{64}/, 'H')).sort(), [`H-v${ENGINE_VERSION}.json`, `H-v${ENGINE_VERSION}.plan`]);
     assert.equal(readCachedPlan(bytes)?.fused.length, 1);
   });
 

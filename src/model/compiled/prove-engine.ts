@@ -18,8 +18,11 @@ import { CompiledRunner } from './compiled-runner.js';
 import { decodePlan, encodePlan, type ForestPlan } from './forest-plan.js';
 import { makeProofSample, PROOF_ROWS } from './proof-sample.js';
 
-/** Bumped whenever the engine's arithmetic changes: older cached proofs no longer count. */
-export const ENGINE_VERSION = 3;
+/**
+ * Bumped whenever the engine's arithmetic or what the cache holds changes: older cached proofs no longer count.
+ * 3: one-target sums walked in WebAssembly; 4: a passed proof caches the forest plan beside its verdict.
+ */
+export const ENGINE_VERSION = 4;
 /** Largest difference allowed for a float output: relative, or absolute below 1 (about 8 float32 ulps). */
 export const TOLERANCE = 1e-6;
 
