@@ -90,7 +90,7 @@ describe('WebAssembly forest walk', () => {
     assert.equal(makeWasmForest({ ...forest, roots: Int32Array.of(0), feature: new Int32Array(deep), threshold: new Float64Array(deep), trueNext: next, falseNext: Int32Array.from(next, (n) => (n >= 0 ? ~0 : n)) }), undefined);
   });
 
-  it('walks a one-target sum (the fixture GBR) to the same float32 scores as the JavaScript loop, and declines other ensembles', () => {
+  it('walks a one-target sum (the fixture GBR, and with < splits and tracked NaN) to the same float32 scores as the JavaScript loop, and declines other ensembles', () => {
     const node = readOnnx(readFileSync(join(MODELS, 'latency.onnx'))).nodes.find((n) => n.opType === 'TreeEnsembleRegressor')!;
     const ensemble = readTreeEnsemble(node);
     const walk = makeTreeWalk(ensemble);
@@ -102,8 +102,16 @@ describe('WebAssembly forest walk', () => {
       const x = Float32Array.from({ length: rows * columns }, () => (random() < 0.05 ? NaN : random() < 0.3 ? thresholds[Math.floor(random() * thresholds.length)]! : random() * 200));
       assert.deepEqual(scoreTrees(ensemble, x, rows, columns, walk).scores, scoreTrees(ensemble, x, rows, columns).scores);
     }
-    assert.equal(makeTreeWalk({ ...ensemble, isMissingTrue: Uint8Array.from(ensemble.isMissingTrue, (_, i) => (i === 0 ? 1 : 0)) }), undefined);
+    // With `<` splits and NaN sent to the true side (the flagged walk), still the JavaScript loop's scores.
+    const flagged = { ...ensemble, mode: Uint8Array.from(ensemble.mode, (m, i) => (m === 0 && i % 2 === 0 ? 1 : m)), isMissingTrue: Uint8Array.from(ensemble.isMissingTrue, (_, i) => i % 3), isAllLeq: false };
+    flagged.isMissingTrue.forEach((m, i, all) => (all[i] = m === 1 ? 1 : 0));
+    const flaggedWalk = makeTreeWalk(flagged);
+    assert.ok(flaggedWalk !== undefined);
+    const x = Float32Array.from({ length: 2048 * columns }, () => (random() < 0.1 ? NaN : random() < 0.4 ? thresholds[Math.floor(random() * thresholds.length)]! : random() * 200));
+    assert.deepEqual(scoreTrees(flagged, x, 2048, columns, flaggedWalk).scores, scoreTrees(flagged, x, 2048, columns).scores);
+    assert.notDeepEqual(scoreTrees(flagged, x, 2048, columns).scores, scoreTrees(ensemble, x, 2048, columns).scores);
     assert.equal(makeTreeWalk({ ...ensemble, aggregate: 'MAX' }), undefined);
-    assert.equal(makeTreeWalk({ ...ensemble, isAllLeq: false }), undefined);
+    // BRANCH_GTE is not walked in WebAssembly.
+    assert.equal(makeTreeWalk({ ...ensemble, mode: Uint8Array.from(ensemble.mode, (m, i) => (i === 0 ? 2 : m)), isAllLeq: false }), undefined);
   });
 });

@@ -205,8 +205,7 @@ export function fusedStep(forest: FusedForest): Step {
   const { input, output, type, isAllLeq } = forest;
   const isFloat32 = type === 'float32';
   const packed = isAllLeq ? packNodes(forest) : undefined;
-  const isMissingTracked = forest.isMissingTrue.includes(1);
-  const wasmSum = isFloat32 && isAllLeq && !isMissingTracked ? makeWasmForest(forest) : undefined;
+  const wasmSum = isFloat32 ? makeWasmForest(forest) : undefined;
   return (env) => {
     const x = env.get(input)!;
     const data = numeric(x) as Float32Array | Float64Array;

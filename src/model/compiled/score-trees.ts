@@ -43,14 +43,15 @@ function leafValue(e: TreeEnsemble, leaf: number): number {
 
 /**
  * The WebAssembly walk (wasm-forest.ts) for a one-target regressor that sums its trees, where it computes exactly
- * what scoreOneTarget's loop does: every split `x <= threshold`, no missing-value tracking (a NaN goes to the
- * second child either way), rows given as float32. Undefined otherwise (or for a tree deeper than the walk takes).
+ * what scoreOneTarget's loop does: every split `x <= threshold` or `x < threshold` (scikit-learn, LightGBM,
+ * XGBoost), a NaN to the side its node's missing-value tracking names, rows given as float32. Undefined otherwise
+ * (other split modes, or a tree deeper than the walk takes).
  */
 export function makeTreeWalk(e: TreeEnsemble): SumForest | undefined {
   const isSum = e.aggregate === 'SUM' || e.aggregate === 'AVERAGE';
-  if (e.isClassifier || e.width !== 1 || !isSum || !e.isAllLeq || e.isMissingTrue.includes(1) || e.roots.length === 0) return undefined;
+  if (e.isClassifier || e.width !== 1 || !isSum || e.roots.length === 0) return undefined;
   const values = Float64Array.from({ length: e.leafStart.length - 1 }, (_, leaf) => leafValue(e, leaf));
-  return makeWasmForest({ roots: e.roots, feature: e.feature, threshold: e.threshold, trueNext: e.trueNext, falseNext: e.falseNext, values });
+  return makeWasmForest({ roots: e.roots, feature: e.feature, threshold: e.threshold, trueNext: e.trueNext, falseNext: e.falseNext, values, mode: e.mode, isMissingTrue: e.isMissingTrue });
 }
 
 /**

@@ -45,31 +45,39 @@ unsafe fn add_leaf(sum: *mut f32, value: f32, is_first: bool) {
     *sum = if is_first { value } else { *sum + value };
 }
 
-/// Adds every tree's leaf value to each row's sum, in tree order, rounding to float32 at every step (as
-/// onnxruntime's Sum of float32 tensors does). Tree t has depth depths[t], its split nodes (feature, float32
-/// threshold) from nodes_at[t] and its leaves from leaves_at[t]. A NaN feature goes to the second child, as a
-/// `x <= threshold` split without missing-value tracking sends it. x is row-major, `columns` per row.
-#[no_mangle]
-pub unsafe extern "C" fn sum_trees(
+/// One step down a complete tree from node i for a split with flags (see sum_trees): to 2i + 1 when the
+/// row's feature is < the threshold, or equal to it for a `<=` split (flag bit 0 clear), or NaN when the split
+/// tracks missing values (flag bit 1); else to 2i + 2. Computed from the comparisons, not branched on.
+#[inline(always)]
+unsafe fn step_flagged(i: usize, row: *const f32, feature: *const u32, threshold: *const f32, flags: *const u8) -> usize {
+    let v = *row.add(*feature.add(i) as usize);
+    let t = *threshold.add(i);
+    let f = *flags.add(i);
+    let is_true = (v < t) | ((v == t) & (f & 1 == 0)) | ((v != v) & (f & 2 != 0));
+    2 * i + 1 + (!is_true) as usize
+}
+
+/// The walk shared by both entry points: trees within blocks of BLOCK rows, LANES rows side by side; `step`
+/// moves one row one level down from node i of the tree whose nodes start at `at`.
+#[inline(always)]
+unsafe fn sum_with<S: Fn(usize, usize, *const f32) -> usize>(
     trees: usize,
     depths: *const u32,
     nodes_at: *const u32,
     leaves_at: *const u32,
-    features: *const u32,
-    thresholds: *const f32,
     leaves: *const f32,
     x: *const f32,
     rows: usize,
     columns: usize,
     out: *mut f32,
+    step: S,
 ) {
     let mut from = 0;
     while from < rows {
         let to = if rows - from < BLOCK { rows } else { from + BLOCK };
         for t in 0..trees {
             let depth = *depths.add(t);
-            let feature = features.add(*nodes_at.add(t) as usize);
-            let threshold = thresholds.add(*nodes_at.add(t) as usize);
+            let at = *nodes_at.add(t) as usize;
             let leaf = leaves.add(*leaves_at.add(t) as usize);
             let first = (1usize << depth) - 1;
             let mut r = from;
@@ -78,7 +86,7 @@ pub unsafe extern "C" fn sum_trees(
                 let mut i = [0usize; LANES];
                 for _ in 0..depth {
                     for k in 0..LANES {
-                        i[k] = step(i[k], x.add((r + k) * columns), feature, threshold);
+                        i[k] = step(at, i[k], x.add((r + k) * columns));
                     }
                 }
                 for k in 0..LANES {
@@ -89,11 +97,40 @@ pub unsafe extern "C" fn sum_trees(
             for r in r..to {
                 let mut i = 0usize;
                 for _ in 0..depth {
-                    i = step(i, x.add(r * columns), feature, threshold);
+                    i = step(at, i, x.add(r * columns));
                 }
                 add_leaf(out.add(r), *leaf.add(i - first), t == 0);
             }
         }
         from = to;
+    }
+}
+
+/// Adds every tree's leaf value to each row's sum, in tree order, rounding to float32 at every step (as
+/// onnxruntime's Sum of float32 tensors does). Tree t has depth depths[t], its split nodes (feature, float32
+/// threshold) from nodes_at[t] and its leaves from leaves_at[t]. x is row-major, `columns` per row. With `flags`
+/// null every split is `x <= threshold` and a NaN feature goes to the second child (a split without
+/// missing-value tracking); else one flag byte per split node says `<` (bit 0) and NaN to the first child (bit 1).
+#[no_mangle]
+pub unsafe extern "C" fn sum_trees(
+    trees: usize,
+    depths: *const u32,
+    nodes_at: *const u32,
+    leaves_at: *const u32,
+    features: *const u32,
+    thresholds: *const f32,
+    flags: *const u8,
+    leaves: *const f32,
+    x: *const f32,
+    rows: usize,
+    columns: usize,
+    out: *mut f32,
+) {
+    if flags.is_null() {
+        sum_with(trees, depths, nodes_at, leaves_at, leaves, x, rows, columns, out, |at, i, row| step(i, row, features.add(at), thresholds.add(at)));
+    } else {
+        sum_with(trees, depths, nodes_at, leaves_at, leaves, x, rows, columns, out, |at, i, row| {
+            step_flagged(i, row, features.add(at), thresholds.add(at), flags.add(at))
+        });
     }
 }
