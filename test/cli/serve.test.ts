@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -188,6 +188,47 @@ describe('batch-infer serve', () => {
     const scored = requests.filter((r) => r.route === 'score');
     assert.equal(scored.length, answers.length);
     assert.ok(scored.every((r) => r.status === 200 && r.rowsIn === 5000 && r.rowsOut === 5000 && r.rowsRejected === 0));
+  });
+
+  it('keeps serving on the old pool after a SIGHUP reload fails (bad JSON, a missing model, a model onnxruntime refuses), and reloads once the manifest is fixed', async (t) => {
+    const dir = tempDir(t);
+    const manifest = join(dir, 'manifest.json');
+    const good = readFileSync(join(MODELS, 'autoencoder.manifest.json'), 'utf8');
+    copyFileSync(join(MODELS, 'autoencoder.onnx'), join(dir, 'autoencoder.onnx'));
+    writeFileSync(join(dir, 'junk.onnx'), 'this is not an ONNX model');
+    writeFileSync(manifest, good);
+    const serve = await startServe(['-m', manifest, '--workers', '1', '--log-format', 'json']);
+    t.after(() => serve.child.kill('SIGKILL'));
+    await waitFor(() => /"event":"ready"/.test(serve.stderr()), 60_000);
+    const before = await post(serve.url, snapshotText);
+    assertRowsAccounted(before, 5000);
+    const events = (name: string): Record<string, unknown>[] =>
+      serve.stderr().split('\n').filter((line) => line.includes(`"event":"${name}"`)).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const broken: [string, RegExp][] = [
+      ['{"version": 1, "models": [', /not valid JSON/],
+      [good.replace('autoencoder.onnx', 'missing.onnx'), /missing\.onnx.*(?:doesn't exist|No such file|not found)/i],
+      [good.replace('autoencoder.onnx', 'junk.onnx'), /junk\.onnx.*cannot load/],
+    ];
+    for (const [i, [text, why]] of broken.entries()) {
+      writeFileSync(manifest, text);
+      serve.child.kill('SIGHUP');
+      await waitFor(() => events('reload-failed').length === i + 1, 30_000);
+      assert.match(String(events('reload-failed')[i]!.message), why);
+      const after = await post(serve.url, snapshotText);
+      assertRowsAccounted(after, 5000);
+      assert.equal(after.body.toString(), before.body.toString());
+      assert.equal((await get(serve.url, '/v2/health/ready')).status, 200);
+      assert.equal(serve.child.exitCode, null);
+    }
+    writeFileSync(manifest, good);
+    serve.child.kill('SIGHUP');
+    await waitFor(() => events('reloaded').length === 1, 60_000);
+    assert.equal((await post(serve.url, snapshotText)).body.toString(), before.body.toString());
+    const metrics = (await get(serve.url, '/metrics')).body.toString();
+    assert.equal(counterValue(metrics, 'batch_infer_serve_pool_reloads_total', 'result="failed"'), 3);
+    assert.equal(counterValue(metrics, 'batch_infer_serve_pool_reloads_total', 'result="ok"'), 1);
+    serve.child.kill('SIGTERM');
+    assert.equal((await serve.done).code, 0);
   });
 
   it('serves the Open Inference Protocol: run --endpoint against it writes the same bytes as a local run, and JSON tensors work', async (t) => {
