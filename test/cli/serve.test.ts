@@ -190,6 +190,25 @@ describe('batch-infer serve', () => {
     assert.ok(scored.every((r) => r.status === 200 && r.rowsIn === 5000 && r.rowsOut === 5000 && r.rowsRejected === 0));
   });
 
+  it('answers 503 and exits 0 soon after --shutdown-grace when a request is stuck on a worker at SIGTERM', async (t) => {
+    const serve = await startServe(['-m', join(MODELS, 'autoencoder.manifest.json'), '--workers', '1', '--shutdown-grace', '1s', '--log-format', 'json'], { BATCH_INFER_FAULT: 'hang@0' });
+    t.after(() => serve.child.kill('SIGKILL'));
+    await waitFor(() => /"event":"ready"/.test(serve.stderr()), 60_000);
+    const stuck = post(serve.url, snapshotText);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const signalledAt = Date.now();
+    serve.child.kill('SIGTERM');
+    const never = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit 20 s after SIGTERM: ${serve.stderr()}`)), 20_000).unref());
+    const exit = await Promise.race([serve.done, never]);
+    const exitMs = Date.now() - signalledAt;
+    const answer = await Promise.race([stuck, never]);
+    assert.equal(answer.status, 503, answer.body.toString());
+    assert.equal(errorCode(answer), 'SHUTTING_DOWN');
+    assert.equal(exit.code, 0, exit.stderr);
+    // The grace (1 s), then the hung worker is stopped at once rather than waited for.
+    assert.ok(exitMs >= 1000 && exitMs < 4000, `exited ${exitMs} ms after SIGTERM`);
+  });
+
   it('keeps serving on the old pool after a SIGHUP reload fails (bad JSON, a missing model, a model onnxruntime refuses), and reloads once the manifest is fixed', async (t) => {
     const dir = tempDir(t);
     const manifest = join(dir, 'manifest.json');
