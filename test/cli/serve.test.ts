@@ -250,6 +250,28 @@ describe('batch-infer serve', () => {
     assert.equal((await serve.done).code, 0);
   });
 
+  it('answers a V2 infer whose worker crashed with a 503 and one line of JSON, replaces the worker, and answers the next request', async (t) => {
+    const body = JSON.stringify({ inputs: [{ name: 'metrics', datatype: 'FP32', shape: [2, 14], data: [Array.from({ length: 14 }, (_, i) => i / 7), Array(14).fill(2)] }] });
+    // Infer tasks exit their worker; chunks of /v1/score do not. One worker: an answer after the crash is the replacement's.
+    const serve = await startServe(['-m', join(MODELS, 'autoencoder.manifest.json'), '--workers', '1', '--log-format', 'json'], { BATCH_INFER_FAULT: 'exit@infer' });
+    t.after(() => serve.child.kill('SIGKILL'));
+    await waitFor(() => /"event":"ready"/.test(serve.stderr()), 60_000);
+    const local = runCli(['run', SNAPSHOT, '-m', join(MODELS, 'autoencoder.manifest.json'), '-q']);
+    for (let i = 0; i < 2; i++) {
+      const failed = await post(serve.url, body, { 'Content-Type': 'application/json' }, '/v2/models/autoencoder/infer');
+      assert.equal(failed.status, 503, failed.body.toString());
+      assert.equal(failed.headers['retry-after'], '1');
+      assert.match(failed.body.toString(), /^\{"error":"model 'autoencoder': worker exited \(code 7\)[^"]*","code":"WORKER_FAILED"\}\n$/);
+      assert.equal((await get(serve.url, '/v2/health/ready')).status, 200);
+      const scored = await post(serve.url, snapshotText);
+      assertRowsAccounted(scored, 5000);
+      assert.equal(scored.body.toString(), local.stdout);
+    }
+    assert.equal(serve.child.exitCode, null);
+    serve.child.kill('SIGTERM');
+    assert.equal((await serve.done).code, 0);
+  });
+
   it('serves the Open Inference Protocol: run --endpoint against it writes the same bytes as a local run, and JSON tensors work', async (t) => {
     const serve = await startServe(['-m', MANIFEST, '--workers', '2']);
     t.after(() => serve.child.kill('SIGKILL'));
