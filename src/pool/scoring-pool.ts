@@ -40,6 +40,14 @@ export class ChunkFailure extends Error {
   }
 }
 
+/** A task whose worker died, hung past its timeout or was stopped (not one that failed on a live worker). */
+export class WorkerLost extends ChunkFailure {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkerLost';
+  }
+}
+
 const WORKER_FILE = new URL('./worker.js', import.meta.url).href;
 /** How long destroy() waits for running tasks: longer than any chunk here, short enough for a signal's exit. */
 const DESTROY_GRACE_MS = 5_000;
@@ -180,7 +188,7 @@ export class ScoringPool {
       return result;
     } catch (error) {
       if (error instanceof BatchInferError || error instanceof ChunkFailure) throw error;
-      throw new ChunkFailure(submission.reason ?? `worker failed: ${(error as Error).message}`);
+      throw new WorkerLost(submission.reason ?? `worker failed: ${(error as Error).message}`);
     } finally {
       clearTimeout(timer);
       this.#submissions.delete(key);

@@ -8,7 +8,7 @@ import { BroadcastChannel, isMainThread, threadId } from 'node:worker_threads';
 import Tinypool from 'tinypool';
 import { detachOneBufferEarly } from './detach-early.js';
 import { describeError } from '../errors.js';
-import { injectFault, parseFaults } from './fault-injection.js';
+import { INFER_TASK, injectFault, parseFaults } from './fault-injection.js';
 import { loadModels, type LoadedModel } from '../model/model-session.js';
 import type { ChunkTask, TaskStarted, WorkerResult, WorkerSetup, WorkerTask } from './messages.js';
 import { inferTensors } from '../scoring/infer-tensors.js';
@@ -142,6 +142,7 @@ export default async function handleTask(task: WorkerTask): Promise<WorkerResult
     currentKey = task.key;
     announcements?.postMessage({ workerId, key: task.key } satisfies TaskStarted);
     try {
+      injectFault(faults, INFER_TASK, 0);
       const outputs = await inferTensors(task, loaded.models);
       return moveBuffers({ kind: 'infer', ok: true, workerId, outputs, ms: performance.now() - start }, outputs.map((o) => o.data.buffer));
     } catch (error) {

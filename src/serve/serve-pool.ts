@@ -11,6 +11,8 @@ type StartPool = () => Promise<PoolHandle<ScoringPool>>;
 
 interface Generation {
   starting: Promise<PoolHandle<ScoringPool>>;
+  /** Set once started, until destroyed: a pool whose running tasks can be given up on. */
+  started: ScoringPool | undefined;
   leases: number;
   /** Whether a request warmed this pool's workers up yet (once per pool, not per request). */
   isWarm: boolean;
@@ -33,6 +35,7 @@ export class ServePool {
   #isReady = false;
   #reloading: Promise<void> | undefined;
   readonly #retiring = new Set<Promise<void>>();
+  readonly #live = new Set<Generation>();
 
   /** Starts the first pool at once; `ready` settles when its workers have loaded their models. */
   constructor(
@@ -59,8 +62,13 @@ export class ServePool {
 
   #startGeneration(): Generation {
     const starting = this.start();
-    starting.catch(() => undefined);
-    return { starting, leases: 0, isWarm: false, isRetired: false };
+    const generation: Generation = { starting, started: undefined, leases: 0, isWarm: false, isRetired: false };
+    this.#live.add(generation);
+    starting.then(
+      (handle) => (generation.started = handle.pool),
+      () => this.#live.delete(generation),
+    );
+    return generation;
   }
 
   lease(): PoolLease {
@@ -97,7 +105,13 @@ export class ServePool {
     if (old.leases === 0) this.#destroy(old);
   }
 
+  /** Shutdown past its grace: every task on every pool (a retired one still finishing included) fails now. */
+  abandonRunning(reason: string): void {
+    for (const generation of this.#live) generation.started?.abandonRunning(reason);
+  }
+
   #destroy(generation: Generation): void {
+    this.#live.delete(generation);
     const destroying = generation.starting.then(
       (handle) => handle.pool.destroy(),
       () => undefined,

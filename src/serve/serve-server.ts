@@ -17,6 +17,9 @@ import { routeRequest, type RouteContext, type Routed } from './routes.js';
 import { ServeMetrics } from './serve-metrics.js';
 import { ServePool } from './serve-pool.js';
 
+/** After the grace, how long requests whose chunks were given up get to answer before their connections are cut. */
+const STOP_WAIT_MS = 5_000;
+
 /** One line per request, for --log-format json. */
 export interface RequestRecord {
   method: string;
@@ -114,9 +117,11 @@ export async function startServer(settings: ServeSettings, hooks: ServeHooks = {
       const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
       await Promise.race([Promise.allSettled([...inFlight]), grace]);
       clearTimeout(timer);
-      // Past the grace: requests left stop taking chunks and answer 503.
+      // Past the grace: requests left stop taking chunks and answer 503. Their chunks on a worker are given up
+      // (a hung worker would otherwise hold the exit for ever); one inside onnxruntime gets STOP_WAIT_MS to return.
       stopping.abort('SIGTERM');
-      await Promise.allSettled([...inFlight]);
+      pool.abandonRunning('the server is shutting down');
+      await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS).unref())]);
       server.closeAllConnections();
       await closed;
       await pool.ready.catch(() => undefined);

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ModelSignature } from '../model/signature.js';
+import { WorkerLost } from '../pool/scoring-pool.js';
 import type { Admission } from './admission.js';
 import { HttpError } from './http-error.js';
 import { allowMethod, sendJson } from './http-replies.js';
@@ -18,6 +19,8 @@ export interface V2Context {
   admission: Admission;
   maxBodyBytes: number;
   chunkTimeoutMs: number | undefined;
+  /** Aborted when the server must stop requests under way (the shutdown grace ran out). */
+  stopping: AbortSignal;
 }
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -95,7 +98,7 @@ async function infer(request: IncomingMessage, response: ServerResponse, name: s
     try {
       result = await pool.infer({ model: name, inputs: asked.inputs, outputs: asked.outputs }, context.chunkTimeoutMs);
     } catch (error) {
-      throw new HttpError(400, 'INFER_FAILED', `model '${name}': ${(error as Error).message}`);
+      throw inferError(name, error, context.stopping);
     }
     const { body, headerLength } = formatInferResponse(name, asked, result.outputs);
     const headers: Record<string, string | number> = { 'Content-Length': body.length, 'X-Server-Ms': (performance.now() - start).toFixed(2) };
@@ -107,4 +110,16 @@ async function infer(request: IncomingMessage, response: ServerResponse, name: s
     lease.release();
     leave();
   }
+}
+
+/**
+ * An infer is not retried (its inputs moved to the worker; the client's own retries apply): a lost worker (exited,
+ * crashed, passed --chunk-timeout; it is replaced) is a 503 a client retries; a failure on a live worker is the
+ * request's (400).
+ */
+function inferError(name: string, error: unknown, stopping: AbortSignal): HttpError {
+  const message = `model '${name}': ${(error as Error).message}`;
+  if (stopping.aborted) return new HttpError(503, 'SHUTTING_DOWN', 'the server is shutting down; the request was not answered', { 'Retry-After': '1' });
+  if (error instanceof WorkerLost) return new HttpError(503, 'WORKER_FAILED', message, { 'Retry-After': '1' });
+  return new HttpError(400, 'INFER_FAILED', message);
 }
