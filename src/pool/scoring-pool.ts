@@ -71,6 +71,8 @@ export class ScoringPool {
   readonly #announcements: BroadcastChannel | undefined;
   readonly #submissions = new Map<number, Submission>();
   readonly #watched = new WeakSet<object>();
+  /** Threads seen exiting, by thread id: an announcement that arrives after its thread's exit fails at once. */
+  readonly #exited = new Set<number>();
   #free: number;
   /** Tasks waiting for a slot; `givenUp` set by abandonRunning, to fail instead of starting. */
   readonly #waiting: { resume: () => void; givenUp: string | undefined }[] = [];
@@ -173,6 +175,7 @@ export class ScoringPool {
       throw new ChunkFailure(givenUp ?? 'the pool was stopped');
     }
     onDispatched?.();
+    if (this.isolation === 'thread') this.#watchThreads();
     const key = nextKey++;
     const submission: Submission = { controller: new AbortController(), reason: undefined, workerId: undefined };
     this.#submissions.set(key, submission);
@@ -262,13 +265,27 @@ export class ScoringPool {
     const submission = this.#submissions.get(started.key);
     if (submission === undefined) return;
     submission.workerId = started.workerId;
-    // tinypool does not notice a thread that exits by itself, and its task would never settle: watch for it.
+    // A thread started after the task was dispatched is watched from now on; one that exited before its
+    // announcement got here (its exit event came first, or it is no longer in the pool) fails the task at once.
+    this.#watchThreads();
+    const isAlive = this.#pool.threads.some((thread) => thread.threadId === started.workerId);
+    if (this.#exited.has(started.workerId) || !isAlive) this.#abort(started.key, 'worker exited while scoring');
+  }
+
+  /**
+   * tinypool does not notice a thread that exits by itself, and its task would never settle: every thread is
+   * watched from before its first task, so that an exit is seen whether it comes before or after the thread's
+   * announcement of the task it was on.
+   */
+  #watchThreads(): void {
     for (const thread of this.#pool.threads) {
-      if (thread.threadId !== started.workerId || this.#watched.has(thread)) continue;
+      if (this.#watched.has(thread) || thread.threadId < 0) continue;
       this.#watched.add(thread);
+      const workerId = thread.threadId;
       thread.once('exit', (code: number) => {
+        this.#exited.add(workerId);
         for (const [key, s] of this.#submissions) {
-          if (s.workerId === started.workerId) this.#abort(key, `worker exited (code ${code}) while scoring`);
+          if (s.workerId === workerId) this.#abort(key, `worker exited (code ${code}) while scoring`);
         }
       });
     }
