@@ -1,13 +1,13 @@
 /**
  * The fast path of reading an ONNX model: the protobuf wire format decoded straight into the plain objects
  * onnx-proto's decoder returns (the fields the engine reads, int64s as numbers), without loading protobufjs and
- * the generated schema. Measured in a fresh worker thread (docs/performance.md): importing onnx-proto took about
- * 25-35 ms and its decode of the IsolationForest 30-45 ms, most of the compiled engine's load. onnx-proto stays the
+ * the generated schema. Measured in a fresh worker thread (docs/performance.md): importing onnx-proto took
+ * 23-39 ms and its decode of the IsolationForest 34-49 ms, most of the compiled engine's load. onnx-proto stays the
  * reference (read-onnx.ts): a test decodes every fixture model and hand-made encodings with both and requires
  * the same graph, and any bytes this decoder refuses are read by onnx-proto instead.
  *
- * Field numbers are those of onnx.proto (onnx/onnx, IR version 10); unknown fields are skipped by wire type, as
- * protobufjs skips them.
+ * Field numbers are those of onnx.proto (as onnx-proto 8 has it; a few later fields are listed too); unknown
+ * fields are skipped by wire type, as protobufjs skips them.
  */
 
 import type onnxProto from 'onnx-proto';
@@ -50,8 +50,8 @@ const SHAPE: Schema = { 1: L };
 const DIMENSION: Schema = { 1: V, 2: L, 3: L };
 
 /**
- * UTF-8 bytes as a string: short ASCII ones (names, op types, node modes) in JavaScript, since one TextDecoder call
- * costs about a microsecond and a tree model has tens of thousands of such strings; anything else by TextDecoder.
+ * UTF-8 bytes as a string (the converter's bytes fields: attribute strings such as node modes): short ASCII ones
+ * in JavaScript, anything else by TextDecoder, which gives the same string either way.
  */
 export function decodeUtf8(bytes: Uint8Array): string {
   if (bytes.length > 64) return utf8.decode(bytes);
