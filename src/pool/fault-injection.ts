@@ -4,7 +4,7 @@
  *
  *   KIND@CHUNK        on every attempt at chunk CHUNK (0-based index)
  *   KIND@CHUNKxN      on the first N attempts only (so a retry can succeed)
- *   KIND@infer        on every V2 infer task (serve's POST /v2/models/{name}/infer; it is never retried)
+ *   KIND@infer[xN]    on every try of a V2 infer task (serve's POST /v2/models/{name}/infer), or the first N
  *
  * KIND is one of: throw (the task throws), exit (the worker thread or process exits by itself), hang (the
  * worker blocks and never answers), kill (the worker process is killed with SIGKILL; process isolation only),
@@ -28,11 +28,11 @@ const KINDS: readonly FaultKind[] = ['throw', 'exit', 'hang', 'kill', 'abort'];
 export function parseFaults(spec: string | undefined): Fault[] {
   if (spec === undefined || spec.trim() === '') return [];
   return spec.split(',').map((item) => {
-    const match = /^(\w+)@(?:(\d+)(?:x(\d+))?|(infer))$/.exec(item.trim());
+    const match = /^(\w+)@(\d+|infer)(?:x(\d+))?$/.exec(item.trim());
     if (match === null || !KINDS.includes(match[1] as FaultKind)) {
-      throw new Error(`BATCH_INFER_FAULT: cannot read '${item}' (expected KIND@CHUNK, KIND@CHUNKxN or KIND@infer, KIND one of ${KINDS.join(', ')})`);
+      throw new Error(`BATCH_INFER_FAULT: cannot read '${item}' (expected KIND@CHUNK, KIND@CHUNKxN or KIND@infer[xN], KIND one of ${KINDS.join(', ')})`);
     }
-    return { kind: match[1] as FaultKind, chunk: match[4] === 'infer' ? INFER_TASK : Number(match[2]), attempts: match[3] === undefined ? Number.POSITIVE_INFINITY : Number(match[3]) };
+    return { kind: match[1] as FaultKind, chunk: match[2] === 'infer' ? INFER_TASK : Number(match[2]), attempts: match[3] === undefined ? Number.POSITIVE_INFINITY : Number(match[3]) };
   });
 }
 

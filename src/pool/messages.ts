@@ -58,6 +58,8 @@ export interface TensorMessage {
 export interface InferTask {
   kind: 'infer';
   key: number;
+  /** 0 for the first try; each retry after its worker was lost counts up (the fault hook's attempt). */
+  attempt: number;
   model: string;
   inputs: TensorMessage[];
   /** Outputs to return; empty: all of them. */

@@ -142,7 +142,7 @@ export default async function handleTask(task: WorkerTask): Promise<WorkerResult
     currentKey = task.key;
     announcements?.postMessage({ workerId, key: task.key } satisfies TaskStarted);
     try {
-      injectFault(faults, INFER_TASK, 0);
+      injectFault(faults, INFER_TASK, task.attempt);
       const outputs = await inferTensors(task, loaded.models);
       return moveBuffers({ kind: 'infer', ok: true, workerId, outputs, ms: performance.now() - start }, outputs.map((o) => o.data.buffer));
     } catch (error) {

@@ -53,7 +53,7 @@ export async function routeRequest(request: IncomingMessage, response: ServerRes
       if (url.pathname === '/v2' || url.pathname.startsWith('/v2/models/')) {
         routed.route = 'v2';
         checkToken(request, context.token);
-        const route = await routeV2(request, response, url.pathname, { ...context, chunkTimeoutMs: context.snapshot.chunkTimeoutMs });
+        const route = await routeV2(request, response, url.pathname, { ...context, chunkTimeoutMs: context.snapshot.chunkTimeoutMs, retries: context.snapshot.retries });
         if (route !== undefined) {
           routed.route = route;
           return;

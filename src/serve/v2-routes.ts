@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ModelSignature } from '../model/signature.js';
-import { WorkerLost } from '../pool/scoring-pool.js';
+import type { Inferred } from '../pool/messages.js';
+import { WorkerLost, type ScoringPool } from '../pool/scoring-pool.js';
 import type { Admission } from './admission.js';
 import { HttpError } from './http-error.js';
 import { allowMethod, sendJson } from './http-replies.js';
@@ -19,6 +20,8 @@ export interface V2Context {
   admission: Admission;
   maxBodyBytes: number;
   chunkTimeoutMs: number | undefined;
+  /** Further tries of an infer whose worker was lost (--retries, as for a chunk). */
+  retries: number;
   /** Aborted when the server must stop requests under way (the shutdown grace ran out). */
   stopping: AbortSignal;
 }
@@ -94,12 +97,7 @@ async function infer(request: IncomingMessage, response: ServerResponse, name: s
     const asked = readInferRequest(await readBody(request, context.maxBodyBytes), Array.isArray(header) ? header[0] : header);
     const { pool } = await lease.scoring;
     const start = performance.now();
-    let result;
-    try {
-      result = await pool.infer({ model: name, inputs: asked.inputs, outputs: asked.outputs }, context.chunkTimeoutMs);
-    } catch (error) {
-      throw inferError(name, error, context.stopping);
-    }
+    const result = await inferWithRetries(pool, name, asked, context);
     const { body, headerLength } = formatInferResponse(name, asked, result.outputs);
     const headers: Record<string, string | number> = { 'Content-Length': body.length, 'X-Server-Ms': (performance.now() - start).toFixed(2) };
     if (headerLength === undefined) headers['Content-Type'] = 'application/json';
@@ -113,9 +111,24 @@ async function infer(request: IncomingMessage, response: ServerResponse, name: s
 }
 
 /**
- * An infer is not retried (its inputs moved to the worker; the client's own retries apply): a lost worker (exited,
- * crashed, passed --chunk-timeout; it is replaced) is a 503 a client retries; a failure on a live worker is the
- * request's (400).
+ * Runs the infer, tried again on a replacement worker (up to --retries times, as a chunk is) when its worker was
+ * lost: it exited, crashed or passed --chunk-timeout. Each try sends its own copy of the inputs, since a try moves
+ * them to its worker.
+ */
+async function inferWithRetries(pool: ScoringPool, name: string, asked: ReturnType<typeof readInferRequest>, context: V2Context): Promise<Inferred> {
+  for (let attempt = 0; ; attempt++) {
+    const inputs = attempt < context.retries ? asked.inputs.map((input) => ({ ...input, data: input.data.slice() })) : asked.inputs;
+    try {
+      return await pool.infer({ model: name, inputs, outputs: asked.outputs, attempt }, context.chunkTimeoutMs);
+    } catch (error) {
+      if (!(error instanceof WorkerLost) || attempt >= context.retries || context.stopping.aborted) throw inferError(name, error, context.stopping);
+    }
+  }
+}
+
+/**
+ * A lost worker (exited, crashed, passed --chunk-timeout; it is replaced) on the last try is a 503 a client
+ * retries; a failure on a live worker is the request's (400).
  */
 function inferError(name: string, error: unknown, stopping: AbortSignal): HttpError {
   const message = `model '${name}': ${(error as Error).message}`;

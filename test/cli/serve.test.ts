@@ -250,6 +250,27 @@ describe('batch-infer serve', () => {
     assert.equal((await serve.done).code, 0);
   });
 
+  it('tries a V2 infer whose worker crashed again on the replacement worker, and answers what run computes for the same rows', async (t) => {
+    const aeManifest = join(MODELS, 'autoencoder.manifest.json');
+    const columns = (JSON.parse(readFileSync(aeManifest, 'utf8')) as { models: { inputs: { columns: string[] }[] }[] }).models[0]!.inputs[0]!.columns;
+    const rows = readCsv(snapshotText).slice(0, 3);
+    const body = JSON.stringify({ inputs: [{ name: 'metrics', datatype: 'FP32', shape: [rows.length, columns.length], data: rows.map((row) => columns.map((c) => Number(row[c]))) }] });
+    // The first try of every infer exits its worker (one worker: the answer is the replacement's).
+    const serve = await startServe(['-m', aeManifest, '--workers', '1', '--chunk-timeout', '5s', '--retries', '1'], { BATCH_INFER_FAULT: 'exit@inferx1' });
+    t.after(() => serve.child.kill('SIGKILL'));
+    await waitFor(() => /ready/.test(serve.stderr()), 60_000);
+    const answer = await post(serve.url, body, { 'Content-Type': 'application/json' }, '/v2/models/autoencoder/infer');
+    assert.equal(answer.status, 200, answer.body.toString());
+    const scores = (JSON.parse(answer.body.toString()) as { outputs: { data: number[] }[] }).outputs[0]!.data;
+    const header = snapshotText.slice(0, snapshotText.indexOf('\n') + 1);
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'rows.csv'), header + snapshotText.split('\n').slice(1, rows.length + 1).join('\n') + '\n');
+    const local = readCsv(runCli(['run', join(dir, 'rows.csv'), '-m', aeManifest, '-q']).stdout);
+    assert.deepEqual(scores.map((v) => Math.fround(v)), local.map((row) => Math.fround(Number(row.ae_score))));
+    serve.child.kill('SIGTERM');
+    assert.equal((await serve.done).code, 0);
+  });
+
   it('answers a V2 infer whose worker crashed with a 503 and one line of JSON, replaces the worker, and answers the next request', async (t) => {
     const body = JSON.stringify({ inputs: [{ name: 'metrics', datatype: 'FP32', shape: [2, 14], data: [Array.from({ length: 14 }, (_, i) => i / 7), Array(14).fill(2)] }] });
     // Infer tasks exit their worker; chunks of /v1/score do not. One worker: an answer after the crash is the replacement's.
