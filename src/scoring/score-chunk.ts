@@ -6,9 +6,8 @@
 import * as ort from 'onnxruntime-node';
 import { describeError } from '../errors.js';
 import type { LoadedModel } from '../model/model-session.js';
-import { ByteWriter } from './format/byte-writer.js';
-import { formatCsvRows, type CsvColumn } from './format/wasm-format.js';
-import { formatNumber, formatReject, jsonKeys } from './format/format-rows.js';
+import { allocateLike, findNonFiniteRows, formatRows, withoutRows, type ColumnSource, type OutputValues } from './format/format-chunk.js';
+import { formatReject } from './format/format-rows.js';
 import { parseCsvChunkFast } from './parse/fast-csv.js';
 import { parseCsvChunk, parseNdjsonChunk, privateCopy, type ParsedChunk } from './parse/parse-chunk.js';
 import { releaseScratch, takeScratch, type Scratch } from './parse/scratch.js';
@@ -52,30 +51,7 @@ export interface ChunkScored extends ScoredChunk {
 }
 
 
-type OutputValues = ArrayLike<number | bigint>;
-
-/** Output columns for one model: where each value comes from. */
-interface ColumnSource {
-  values: OutputValues;
-  width: number;
-  offset: number;
-  /** A threshold flag (0 or 1). */
-  isFlag: boolean;
-  isFloat32: boolean;
-  /** For a reject's reason: the model and the output column. */
-  model: string;
-  column: string;
-  /** NaN and infinite values are written, not rejected (the manifest's `"nonFinite": "keep"`). */
-  keepsNonFinite: boolean;
-}
-
 const encoder = new TextEncoder();
-
-/** A typed array of `length` elements like `sample`, or a plain array when the runtime gave one. */
-function allocateLike(sample: OutputValues, length: number): OutputValues & { set?: (values: ArrayLike<number | bigint>, at: number) => void } {
-  const typed = sample as unknown as { constructor: new (length: number) => OutputValues };
-  return ArrayBuffer.isView(sample) ? new typed.constructor(length) : new Array<number>(length);
-}
 
 /**
  * `rows` rows of `width` values in a new array of `callRows` rows, the last real row repeated below them: the
@@ -223,122 +199,6 @@ async function runModels(parsed: ParsedChunk, plan: ScoringPlan, models: readonl
     }
   }
   return columns;
-}
-
-/** Integer values as int32, or undefined when one does not fit (those are written by the JavaScript loop). */
-function asInt32(values: BigInt64Array | Int32Array): Int32Array | undefined {
-  if (values instanceof Int32Array) return values;
-  const out = new Int32Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (v < -2147483648n || v > 2147483647n) return undefined;
-    out[i] = Number(v);
-  }
-  return out;
-}
-
-/**
- * The columns as the WebAssembly formatter takes them: float32 scores, flags, and integer labels that fit in int32
- * (a classifier's, an IsolationForest's); undefined when a column is of another kind.
- */
-function wasmColumns(columns: readonly ColumnSource[]): CsvColumn[] | undefined {
-  const labels = new Map<OutputValues, Int32Array | undefined>();
-  const out: CsvColumn[] = [];
-  for (const c of columns) {
-    if (c.isFlag || c.isFloat32) {
-      out.push({ values: c.values as Float32Array | Uint8Array, width: c.width, offset: c.offset });
-      continue;
-    }
-    if (!(c.values instanceof BigInt64Array || c.values instanceof Int32Array)) return undefined;
-    if (!labels.has(c.values)) labels.set(c.values, asInt32(c.values));
-    const values = labels.get(c.values);
-    if (values === undefined) return undefined;
-    out.push({ values, width: c.width, offset: c.offset });
-  }
-  return out;
-}
-
-/** The rows to write: how many, and their pass-through bytes as the parser rendered them. */
-type RowsToWrite = Pick<ParsedChunk, 'rows' | 'passthrough' | 'passthroughEnds'>;
-
-/** Writes the chunk's rows as bytes: pass-through bytes as the parser rendered them, then the output columns. */
-function formatRows(parsed: RowsToWrite, plan: ScoringPlan, columns: ColumnSource[]): Uint8Array {
-  const format = plan.outputFormat;
-  const hasPassthrough = plan.passthrough.length > 0;
-  const csvColumns = format === 'csv' ? wasmColumns(columns) : undefined;
-  if (csvColumns !== undefined) {
-    // The common case, in WebAssembly: the same bytes as the loop below.
-    return formatCsvRows(parsed.passthrough, parsed.passthroughEnds, hasPassthrough, parsed.rows, csvColumns);
-  }
-  const out = new ByteWriter(parsed.passthrough.length + parsed.rows * (2 + columns.length * 22));
-  const keys = format === 'ndjson' ? jsonKeys(plan.outputColumns.slice(plan.passthrough.length)) : [];
-  const passthrough = parsed.passthrough;
-  const ends = parsed.passthroughEnds;
-  let from = 0;
-  for (let row = 0; row < parsed.rows; row++) {
-    if (format === 'ndjson') out.byte(0x7b);
-    const to = ends[row]!;
-    out.copy(passthrough, from, to);
-    from = to;
-    for (let c = 0; c < columns.length; c++) {
-      const column = columns[c]!;
-      if (c > 0 || hasPassthrough) out.byte(0x2c);
-      if (format === 'ndjson') out.ascii(keys[c]!);
-      const value = column.values[row * column.width + column.offset]!;
-      if (column.isFlag) out.byte(value === 1 ? 0x31 : 0x30);
-      else if (column.isFloat32 && (format === 'csv' || Number.isFinite(value))) out.float32(value as number);
-      else out.ascii(formatNumber(value, format));
-    }
-    if (format === 'ndjson') out.byte(0x7d);
-    out.byte(0x0a);
-  }
-  return out.view();
-}
-
-/**
- * The rows whose output a model gave as NaN or infinite, and why, unless the model keeps such values. One loop
- * per column, of its own for the same reason as thresholdFlags.
- */
-function findNonFiniteRows(columns: readonly ColumnSource[], rows: number): Map<number, string> {
-  const found = new Map<number, string>();
-  for (const column of columns) {
-    if (column.isFlag || column.keepsNonFinite) continue;
-    const { values, width, offset } = column;
-    for (let row = 0; row < rows; row++) {
-      const value = values[row * width + offset];
-      if (typeof value === 'number' && !Number.isFinite(value) && !found.has(row)) {
-        found.set(row, `model ${column.model}: output column '${column.column}' is ${String(value)}`);
-      }
-    }
-  }
-  return found;
-}
-
-/** The rows not in `dropped`, as formatRows takes them: pass-through bytes and every column's values. */
-function withoutRows(parsed: ParsedChunk, columns: readonly ColumnSource[], dropped: ReadonlyMap<number, string>): { rows: RowsToWrite; columns: ColumnSource[] } {
-  const kept: number[] = [];
-  for (let row = 0; row < parsed.rows; row++) if (!dropped.has(row)) kept.push(row);
-  const ends = new Int32Array(kept.length);
-  const pieces: Uint8Array[] = [];
-  let length = 0;
-  for (const [k, row] of kept.entries()) {
-    const piece = parsed.passthrough.subarray(row === 0 ? 0 : parsed.passthroughEnds[row - 1]!, parsed.passthroughEnds[row]!);
-    pieces.push(piece);
-    length += piece.length;
-    ends[k] = length;
-  }
-  const passthrough = new Uint8Array(length);
-  let at = 0;
-  for (const piece of pieces) {
-    passthrough.set(piece, at);
-    at += piece.length;
-  }
-  const keptColumns = columns.map((column) => {
-    const values = allocateLike(column.values, kept.length) as (number | bigint)[];
-    for (const [k, row] of kept.entries()) values[k] = column.values[row * column.width + column.offset]!;
-    return { ...column, values, width: 1, offset: 0 };
-  });
-  return { rows: { rows: kept.length, passthrough, passthroughEnds: ends }, columns: keptColumns };
 }
 
 export async function scoreChunk(chunk: Uint8Array, firstLine: number, plan: ScoringPlan, models: readonly LoadedModel[]): Promise<ScoredChunk> {

@@ -204,15 +204,16 @@ function sumLeafValuesAnyMode(m: FusedForest, x: Float32Array | Float64Array, ro
 export function fusedStep(forest: FusedForest): Step {
   const { input, output, type, isAllLeq } = forest;
   const isFloat32 = type === 'float32';
-  const packed = isAllLeq ? packNodes(forest) : undefined;
   const wasmSum = isFloat32 ? makeWasmForest(forest) : undefined;
+  // The JavaScript loop's node records, only where it may run: float64 rows, or a forest the walk declined.
+  let packed: PackedNodes | undefined;
   return (env) => {
     const x = env.get(input)!;
     const data = numeric(x) as Float32Array | Float64Array;
     const rows = x.dims[0]!;
     const out = isFloat32 ? new Float32Array(rows) : new Float64Array(rows);
     if (wasmSum !== undefined && data instanceof Float32Array) wasmSum(data, rows, x.dims[1]!, out as Float32Array);
-    else if (packed !== undefined) sumLeafValues(forest, packed, data, rows, x.dims[1]!, out, isFloat32);
+    else if (isAllLeq) sumLeafValues(forest, (packed ??= packNodes(forest)), data, rows, x.dims[1]!, out, isFloat32);
     else sumLeafValuesAnyMode(forest, data, rows, x.dims[1]!, out, isFloat32);
     env.set(output, { type, dims: [rows, 1], data: out });
   };

@@ -7,7 +7,7 @@
 
 import { createRequire } from 'node:module';
 import type onnxProto from 'onnx-proto';
-import { decodeModel, decodeUtf8 } from './decode-onnx.js';
+import { decodeModel } from './decode-onnx.js';
 import type { ElementType, Value } from './values.js';
 
 type Long = { toNumber(): number };
@@ -49,6 +49,8 @@ export interface OnnxGraph {
 /** ONNX TensorProto.DataType numbers of the element types the engine computes with. */
 const ELEMENT_TYPES: Record<number, ElementType> = { 1: 'float32', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool', 11: 'float64' };
 
+const decoder = new TextDecoder();
+
 export function toNumber(value: IntLike): number {
   if (value === null || value === undefined) return 0;
   return typeof value === 'number' ? value : value.toNumber();
@@ -62,7 +64,7 @@ export function readTensor(tensor: onnxProto.onnx.ITensorProto): Value | undefin
   const dims = (tensor.dims ?? []).map(toNumber);
   const size = dims.reduce((a, b) => a * b, 1);
   const raw = tensor.rawData !== null && tensor.rawData !== undefined && tensor.rawData.length > 0 ? tensor.rawData : undefined;
-  if (type === 'string') return { type, dims, data: (tensor.stringData ?? []).map((s) => decodeUtf8(s)) };
+  if (type === 'string') return { type, dims, data: (tensor.stringData ?? []).map((s) => decoder.decode(s)) };
   if (raw !== undefined) return { type, dims, data: fromRaw(type, raw, size) };
   const listed: IntLike[] =
     type === 'float32' ? (tensor.floatData ?? []) : type === 'float64' ? (tensor.doubleData ?? []) : type === 'int64' ? (tensor.int64Data ?? []) : (tensor.int32Data ?? []);
@@ -82,21 +84,14 @@ function fromRaw(type: Exclude<ElementType, 'string'>, raw: Uint8Array, size: nu
   return out;
 }
 
-/** int64s as numbers: the array itself when they already are (a tree's node arrays are tens of thousands long). */
-function numbers(values: IntLike[] | null | undefined): number[] {
-  if (values === null || values === undefined) return [];
-  for (const value of values) if (typeof value !== 'number') return values.map(toNumber);
-  return values as number[];
-}
-
 function readAttribute(attribute: onnxProto.onnx.IAttributeProto): OnnxAttribute {
   return {
     f: attribute.f ?? 0,
     i: toNumber(attribute.i),
-    s: attribute.s ? decodeUtf8(attribute.s) : '',
+    s: attribute.s ? decoder.decode(attribute.s) : '',
     floats: attribute.floats ?? [],
-    ints: numbers(attribute.ints),
-    strings: (attribute.strings ?? []).map((s) => decodeUtf8(s)),
+    ints: (attribute.ints ?? []).map(toNumber),
+    strings: (attribute.strings ?? []).map((s) => decoder.decode(s)),
     t: attribute.t ? readTensor(attribute.t) : undefined,
   };
 }
