@@ -17,6 +17,7 @@ import type { RawChunk } from '../input/raw-chunk.js';
 import { RecordSplitter } from '../input/split-records.js';
 import type { Manifest } from '../model/manifest.js';
 import { loadModels, releaseModels } from '../model/model-session.js';
+import { modelSetup } from '../model/signature.js';
 import { DEFAULT_BATCH_ROWS } from '../config/option-table.js';
 import type { CsvParser, InputFormat } from '../model/scoring-plan.js';
 import { ScoringPool, type Isolation } from '../pool/scoring-pool.js';
@@ -117,7 +118,7 @@ async function repeat(options: SweepOptions, once: () => Promise<number>): Promi
 }
 
 export async function runSweep(options: SweepOptions, hooks: SweepHooks = {}): Promise<BenchResult> {
-  const models = await loadModels(options.manifest.models.map((m) => ({ name: m.name, path: m.path, engine: m.engine })));
+  const models = await loadModels(options.manifest.models.map(modelSetup));
   const byChunkSize = new Map(options.chunkSizes.map((size) => [size, cut(options.input, options.inputFormat, size)]));
   const first = byChunkSize.get(options.chunkSizes[0]!)!;
   const header = options.inputFormat === 'csv' ? Buffer.from(first.header ?? []).toString('utf8').split(',') : undefined;
@@ -151,7 +152,7 @@ export async function runSweep(options: SweepOptions, hooks: SweepHooks = {}): P
 
   const configs: ConfigResult[] = [];
   for (const workers of options.workers) {
-    const pool = new ScoringPool({ workers, isolation: options.isolation, models: options.manifest.models.map((m) => ({ name: m.name, path: m.path, engine: m.engine })) });
+    const pool = new ScoringPool({ workers, isolation: options.isolation, models: options.manifest.models.map(modelSetup) });
     try {
       await pool.start();
       const firstChunk = first.chunks[0]?.bytes ?? new Uint8Array(0);

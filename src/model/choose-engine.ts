@@ -2,7 +2,9 @@
  * Which engine scores each model (main thread, once per run): onnxruntime, or the compiled tree-ensemble engine
  * (src/model/compiled/) when it can run the model's every op and its proof against onnxruntime passed. The
  * manifest's per-model "engine" overrides --engine; with auto, a tree model the engine cannot run or did not
- * prove goes to onnxruntime with one line saying why (a model without trees, silently).
+ * prove goes to onnxruntime with one line saying why (a model without trees, silently). With auto, a model left
+ * on onnxruntime whose file holds subnormal weights gets them flushed to zero when a proof shows that no
+ * prediction changes (prove-flush.ts); --engine onnxruntime runs every file as it is.
  */
 
 import { readFileSync } from 'node:fs';
@@ -21,6 +23,8 @@ export interface EngineDecision {
   /** Why, in a few words (inspect prints it; a fallback's notice names it). */
   reason: string;
   isFallback: boolean;
+  /** On onnxruntime: the SHA-256 of the bytes whose subnormal weights are flushed (see prove-flush.ts). */
+  flushedFor?: string;
 }
 
 const TREE_ENSEMBLE = Buffer.from('TreeEnsemble');
@@ -56,6 +60,12 @@ export async function decideEngine(model: EngineModel, option: EngineChoice, isP
   } catch {
     return { engine: 'onnxruntime', reason: 'model file unreadable', isFallback: false };
   }
+  const decision = await decideTreeEngine(model, bytes, requested, isProofRun);
+  return decision.engine === 'onnxruntime' && requested === 'auto' && isProofRun ? withFlushedWeights(decision, bytes) : decision;
+}
+
+/** Whether the compiled tree engine runs the model (see the module's comment). */
+async function decideTreeEngine(model: EngineModel, bytes: Uint8Array, requested: EngineChoice, isProofRun: boolean): Promise<EngineDecision> {
   if (requested === 'auto' && !hasTreeEnsemble(bytes)) return { engine: 'onnxruntime', reason: 'no tree ensemble', isFallback: false };
   const { proveEngine, readCachedProof } = await import('./compiled/prove-engine.js');
   // A model proved before need not be compiled here (about 190 ms for the IsolationForest): the workers do it.
@@ -72,6 +82,18 @@ export async function decideEngine(model: EngineModel, option: EngineChoice, isP
   return decideProved(proof.detail, proof.isCached, proof.ms);
 }
 
+/** An onnxruntime decision with the model's subnormal weights flushed, when it has some and their proof passed. */
+async function withFlushedWeights(decision: EngineDecision, bytes: Uint8Array): Promise<EngineDecision> {
+  const { proveFlush } = await import('./prove-flush.js');
+  const verdict = await proveFlush(bytes);
+  if (verdict.flushed === 0) return decision;
+  const weights = `${verdict.flushed} subnormal weight${verdict.flushed === 1 ? '' : 's'}`;
+  if (verdict.detail !== '') return { ...decision, reason: `${decision.reason}; ${weights} kept as they are (flushed, they change the proof sample: ${verdict.detail})` };
+  const { sha256 } = await import('./proof-cache.js');
+  const proof = verdict.isCached ? 'proof cached' : `proof passed in ${Math.round(verdict.ms)} ms`;
+  return { ...decision, reason: `${decision.reason}; ${weights} flushed to zero, ${proof}`, flushedFor: sha256(bytes) };
+}
+
 function decideProved(detail: string, isCached: boolean, ms: number): EngineDecision {
   if (detail !== '') return { engine: 'onnxruntime', reason: `compiled engine differs from onnxruntime on the proof sample: ${detail}`, isFallback: true };
   return { engine: 'compiled', reason: `every op supported, proof ${isCached ? 'cached' : `passed in ${Math.round(ms)} ms`}`, isFallback: false };
@@ -83,7 +105,7 @@ export async function resolveEngines(manifest: Manifest, option: EngineChoice, n
   for (const model of manifest.models) {
     const decision = await decideEngine(model, option);
     if (decision.isFallback) notice(`model ${model.name}: runs on onnxruntime: ${decision.reason}`);
-    models.push({ ...model, engine: decision.engine });
+    models.push({ ...model, engine: decision.engine, ...(decision.flushedFor === undefined ? {} : { flushedFor: decision.flushedFor }) });
   }
   return { ...manifest, models };
 }

@@ -61,6 +61,8 @@ export interface ManifestModel {
   remote: ManifestRemote | undefined;
   /** "engine": overrides --engine for this model (see choose-engine.ts); after resolveEngines, the one decided. */
   engine?: 'auto' | 'onnxruntime' | 'compiled';
+  /** Set by resolveEngines: the SHA-256 of the model bytes whose subnormal weights were proved safe to flush. */
+  flushedFor?: string;
 }
 
 /** Settings a manifest may carry for `run` (for example what `bench --recommend` found). */

@@ -76,12 +76,25 @@ async function loadCompiled(model: ModelSetup): Promise<LoadedModel> {
   return { path: model.path, session: new CompiledRunner(graph), signature: { name: model.name, path: model.path, inputs: describe(graph.inputs), outputs: describe(graph.outputs) } };
 }
 
+/**
+ * What onnxruntime loads: the file, or a copy of its bytes with the subnormal weights flushed when the main thread
+ * proved that safe for exactly these bytes (prove-flush.ts). A file changed since then is loaded as it is.
+ */
+async function sessionSource(model: ModelSetup): Promise<string | Uint8Array> {
+  if (model.flushedFor === undefined) return model.path;
+  const { sha256 } = await import('./proof-cache.js');
+  const { flushSubnormalWeights } = await import('./subnormal-weights.js');
+  const bytes = readFileSync(model.path);
+  return sha256(bytes) === model.flushedFor ? (flushSubnormalWeights(bytes)?.bytes ?? model.path) : model.path;
+}
+
 export async function loadModel(model: ModelSetup): Promise<LoadedModel> {
   if (model.remote !== undefined) return { path: model.path, session: new RemoteRunner(model.remote), signature: model.remote.signature };
   if (model.engine === 'compiled') return loadCompiled(model);
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(model.path, SESSION_OPTIONS);
+    const source = await sessionSource(model);
+    session = typeof source === 'string' ? await ort.InferenceSession.create(source, SESSION_OPTIONS) : await ort.InferenceSession.create(source, SESSION_OPTIONS);
   } catch (error) {
     throw new BatchInferError('MODEL_LOAD', `model ${model.path}: cannot load: ${describeError(error)}`);
   }

@@ -46,7 +46,17 @@ export interface ModelSetup {
   path: string;
   /** 'compiled' loads the compiled tree-ensemble engine; anything else onnxruntime. */
   engine?: string | undefined;
+  /**
+   * On onnxruntime: the SHA-256 of the model bytes whose subnormal weights were proved safe to flush
+   * (prove-flush.ts); the worker flushes them only in a file with these bytes.
+   */
+  flushedFor?: string | undefined;
   remote?: RemoteModelSetup;
+}
+
+/** What a worker needs to load a manifest's model, as resolveEngines decided it. */
+export function modelSetup(model: { name: string; path: string; engine?: string | undefined; flushedFor?: string | undefined }): ModelSetup {
+  return { name: model.name, path: model.path, engine: model.engine, ...(model.flushedFor === undefined ? {} : { flushedFor: model.flushedFor }) };
 }
 
 /** A tensor's first dimension when it is a fixed number of rows, else undefined (symbolic or unknown). */

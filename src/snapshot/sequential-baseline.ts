@@ -11,6 +11,7 @@
 import type { RawChunk } from '../input/raw-chunk.js';
 import type { Manifest } from '../model/manifest.js';
 import { loadModels, releaseModels, type LoadedModel } from '../model/model-session.js';
+import { modelSetup } from '../model/signature.js';
 import type { ScoringPlan } from '../model/scoring-plan.js';
 import type { SnapshotPool } from './snapshot-pool.js';
 import { scoreChunk } from '../scoring/score-chunk.js';
@@ -39,7 +40,7 @@ export async function scorePass(chunks: readonly RawChunk[], plan: ScoringPlan, 
 
 /** `passes` timed passes of the sequential baseline (model load and warm-up excluded). */
 export async function scoreSequentially(chunks: readonly RawChunk[], plan: ScoringPlan, manifest: Manifest, warmUpSample: Uint8Array | undefined, passes: number): Promise<Pass[]> {
-  const models = await loadModels(manifest.models.map((m) => ({ name: m.name, path: m.path, engine: m.engine })));
+  const models = await loadModels(manifest.models.map(modelSetup));
   try {
     if (warmUpSample !== undefined) {
       await warmUp(() => scoreChunk(warmUpSample, 1, plan, models));

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { isWithinTolerance } from '../../src/model/compiled/prove-engine.js';
+import { ENGINE_VERSION, isWithinTolerance } from '../../src/model/compiled/prove-engine.js';
+import { FLUSH_VERSION } from '../../src/model/prove-flush.js';
 import { ExitCode } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { MODELS, SNAPSHOT, tempDir } from '../helpers/paths.js';
@@ -46,9 +47,11 @@ describe('--engine', () => {
     assert.deepEqual(differingCells(readFileSync(join(dir, 'ort.csv'), 'utf8'), readFileSync(join(dir, 'auto.csv'), 'utf8')), []);
     // Under auto only the IsolationForest (fused) and the GBR (walked in WebAssembly) are compiled, and so
     // proved; the classifier stays on onnxruntime: see choose-engine.ts. The IsolationForest's fused forest is
-    // cached as a plan too (forest-plan.ts).
+    // cached as a plan too (forest-plan.ts). The autoencoder, left on onnxruntime, has its subnormal weights'
+    // flush proved (prove-flush.ts).
     const cached = readdirSync(join(dir, 'cache', 'proofs'));
-    assert.deepEqual([cached.filter((f) => f.endsWith('.json')).length, cached.filter((f) => f.endsWith('.plan')).length], [2, 1]);
+    const count = (suffix: string) => cached.filter((f) => f.endsWith(suffix)).length;
+    assert.deepEqual([count(`-v${ENGINE_VERSION}.json`), count('.plan'), count(`-flush-v${FLUSH_VERSION}.json`)], [2, 1, 1]);
     // The next run loads the plan, and writes the same predictions.
     const again = runCli(['run', SNAPSHOT, '--manifest', MANIFEST, '--workers', '2', '--quiet', '--engine', 'auto', '--output', join(dir, 'again.csv')], { env });
     assert.equal(again.code, 0, again.stderr);

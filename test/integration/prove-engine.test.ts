@@ -4,7 +4,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { compileGraph, type CompiledGraph } from '../../src/model/compiled/compile-graph.js';
-import { proofCacheDir, proveEngine } from '../../src/model/compiled/prove-engine.js';
+import { proveEngine } from '../../src/model/compiled/prove-engine.js';
+import { proofCacheDir } from '../../src/model/proof-cache.js';
 import { MODELS, tempDir } from '../helpers/paths.js';
 
 /** The latency model's graph with every float output moved by `delta`. */

@@ -20,7 +20,8 @@ function neighbours(value: number): [number, number] {
   return value === 0 ? [-1.401298464324817e-45, 1.401298464324817e-45] : [step(false), step(true)];
 }
 
-function random(seed: number): () => number {
+/** A seeded generator (mulberry32): the same numbers on every machine, so that a cached verdict holds everywhere. */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -51,7 +52,7 @@ export function makeProofSample(bytes: Uint8Array, width: number): Float32Array 
   const all = [...byFeature.values()].flat();
   const low = all.reduce((a, b) => Math.min(a, b), all.length > 0 ? Infinity : -1);
   const high = all.reduce((a, b) => Math.max(a, b), all.length > 0 ? -Infinity : 1);
-  const next = random(0x5eed);
+  const next = seededRandom(0x5eed);
   const rows = new Float32Array(PROOF_ROWS * width);
   for (let r = 0; r < PROOF_ROWS; r++) {
     for (let c = 0; c < width; c++) {

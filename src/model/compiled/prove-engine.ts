@@ -8,11 +8,8 @@
  * was proved.
  */
 
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { proofFile, readProofFile, writeProofFile } from '../proof-cache.js';
 import { compileGraph, type CompiledGraph } from './compile-graph.js';
 import { CompiledRunner } from './compiled-runner.js';
 import { decodePlan, encodePlan, type ForestPlan } from './forest-plan.js';
@@ -32,16 +29,6 @@ export interface ProofResult {
   detail: string;
   isCached: boolean;
   ms: number;
-}
-
-/**
- * Where proofs are cached. An empty variable counts as unset, and XDG_CACHE_HOME only when absolute (as the XDG
- * spec says): otherwise the cache would land in whatever directory the job runs in.
- */
-export function proofCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.BATCH_INFER_CACHE_DIR !== undefined && env.BATCH_INFER_CACHE_DIR !== '') return resolve(env.BATCH_INFER_CACHE_DIR);
-  const xdg = env.XDG_CACHE_HOME;
-  return join(xdg !== undefined && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'batch-infer');
 }
 
 export function isWithinTolerance(a: number, b: number): boolean {
@@ -92,28 +79,23 @@ export interface CachedProof {
 
 /** The cache file of these model bytes with this extension (json: the verdict; plan: the fused forests). */
 function cacheFile(bytes: Uint8Array, extension: 'json' | 'plan'): string {
-  const key = `${createHash('sha256').update(bytes).digest('hex')}-v${ENGINE_VERSION}`;
-  return join(proofCacheDir(), 'proofs', `${key}.${extension}`);
+  return proofFile(bytes, `v${ENGINE_VERSION}.${extension}`);
 }
 
 /** The forest plan cached for these bytes by a passed proof, if any and whole (else the worker fuses again). */
 export function readCachedPlan(bytes: Uint8Array): ForestPlan | undefined {
+  const plan = readProofFile(cacheFile(bytes, 'plan'));
   try {
-    return decodePlan(readFileSync(cacheFile(bytes, 'plan')));
+    return plan === undefined ? undefined : decodePlan(plan);
   } catch {
     return undefined;
   }
 }
 
-function writeAtomically(file: string, data: string | Uint8Array): void {
-  writeFileSync(`${file}.${process.pid}.tmp`, data);
-  renameSync(`${file}.${process.pid}.tmp`, file);
-}
-
 /** The verdict cached for these bytes and this engine version, if any. */
 export function readCachedProof(bytes: Uint8Array): CachedProof | undefined {
   try {
-    const cached = JSON.parse(readFileSync(cacheFile(bytes, 'json'), 'utf8')) as Partial<CachedProof>;
+    const cached = JSON.parse(readProofFile(cacheFile(bytes, 'json'))?.toString('utf8') ?? '') as Partial<CachedProof>;
     return typeof cached.detail === 'string' && typeof cached.fastTrees === 'number' ? { detail: cached.detail, fastTrees: cached.fastTrees } : undefined;
   } catch {
     return undefined;
@@ -130,21 +112,9 @@ export async function proveEngine(bytes: Uint8Array, graph: CompiledGraph): Prom
   if (cached !== undefined) return { isProved: cached.detail === '', detail: cached.detail, isCached: true, ms: performance.now() - start };
   const plan = graph.plan.fused.length > 0 ? encodePlan(graph.plan) : undefined;
   const detail = await runProof(bytes, plan === undefined ? graph : compileGraph(bytes, decodePlan(plan)));
-  try {
-    makeDirectories(join(proofCacheDir(), 'proofs'));
-    // The plan first: a verdict without its plan only costs the workers a fusion; the reverse cannot happen.
-    if (plan !== undefined && detail === '') writeAtomically(cacheFile(bytes, 'plan'), plan);
-    const verdict: CachedProof & { rows: number } = { detail, fastTrees: graph.fastTrees, rows: PROOF_ROWS };
-    writeAtomically(cacheFile(bytes, 'json'), JSON.stringify(verdict));
-  } catch {
-    // A read-only cache only costs the next run the same proof.
-  }
+  // The plan first: a verdict without its plan only costs the workers a fusion; the reverse cannot happen.
+  const isPlanWritten = plan === undefined || detail !== '' || writeProofFile(cacheFile(bytes, 'plan'), plan);
+  const verdict: CachedProof & { rows: number } = { detail, fastTrees: graph.fastTrees, rows: PROOF_ROWS };
+  if (isPlanWritten) writeProofFile(cacheFile(bytes, 'json'), JSON.stringify(verdict));
   return { isProved: detail === '', detail, isCached: false, ms: performance.now() - start };
-}
-
-/** `mkdir -p` one level at a time: Node 20's `{ recursive: true }` can spin for ever on a path under /proc. */
-function makeDirectories(path: string): void {
-  const missing: string[] = [];
-  for (let at = resolve(path); !existsSync(at) && dirname(at) !== at; at = dirname(at)) missing.unshift(at);
-  for (const directory of missing) mkdirSync(directory);
 }
