@@ -6,6 +6,7 @@
 import type * as ort from 'onnxruntime-node';
 import type { CompiledGraph } from './compile-graph.js';
 import type { Env } from './graph-ops.js';
+import { int64From } from '../tensor-arrays.js';
 import type { ElementType, Value } from './values.js';
 
 type TensorLike = { type: string; dims: readonly number[]; data: unknown };
@@ -20,7 +21,7 @@ export function toValue(tensor: TensorLike): Value {
 
 /** An output Value as onnxruntime returns it: int64 as BigInt64Array, bool as Uint8Array. */
 export function fromValue(value: Value): { type: string; dims: number[]; data: unknown } {
-  if (value.type === 'int64') return { type: 'int64', dims: value.dims, data: BigInt64Array.from(value.data as Float64Array, (v) => BigInt(v)) };
+  if (value.type === 'int64') return { type: 'int64', dims: value.dims, data: int64From(value.data as Float64Array) };
   if (value.type === 'int32') return { type: 'int32', dims: value.dims, data: Int32Array.from(value.data as Float64Array) };
   return { type: value.type, dims: value.dims, data: value.data };
 }

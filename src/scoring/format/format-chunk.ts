@@ -6,6 +6,7 @@
 
 import type { ParsedChunk } from '../parse/parse-chunk.js';
 import type { ScoringPlan } from '../../model/scoring-plan.js';
+import { int32From } from '../../model/tensor-arrays.js';
 import { ByteWriter } from './byte-writer.js';
 import { formatNumber, jsonKeys } from './format-rows.js';
 import { formatCsvRows, type CsvColumn } from './wasm-format.js';
@@ -35,14 +36,7 @@ export function allocateLike(sample: OutputValues, length: number): OutputValues
 
 /** Integer values as int32, or undefined when one does not fit (those are written by the JavaScript loop). */
 function asInt32(values: BigInt64Array | Int32Array): Int32Array | undefined {
-  if (values instanceof Int32Array) return values;
-  const out = new Int32Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (v < -2147483648n || v > 2147483647n) return undefined;
-    out[i] = Number(v);
-  }
-  return out;
+  return values instanceof Int32Array ? values : int32From(values);
 }
 
 /**
