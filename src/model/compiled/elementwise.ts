@@ -49,11 +49,37 @@ export const COMPARISON: Record<string, Binary> = {
   Xor: (a, b) => ((a !== 0) !== (b !== 0) ? 1 : 0),
 };
 
+/** No rounding: float64 and integer results other than a division's. */
+const UNROUNDED: Unary = (a) => a;
+
 /** Rounds a result to its element type (integer division truncates, as in C++). */
 export function rounder(type: ElementType, op?: string): Unary {
   if (type === 'float32') return f;
-  if (type === 'int64' || type === 'int32') return op === 'Div' ? Math.trunc : (a) => a;
-  return (a) => a;
+  if (type === 'int64' || type === 'int32') return op === 'Div' ? Math.trunc : UNROUNDED;
+  return UNROUNDED;
+}
+
+type Numbers = Float32Array | Float64Array | Uint8Array;
+/** One arithmetic op over whole arrays; a step of 0 reads a scalar broadcast to every element. */
+type Kernel = (x: Numbers, y: Numbers, out: Numbers, size: number, xStep: number, yStep: number) => void;
+
+/**
+ * The four arithmetic ops as loops of their own. Through ARITHMETIC's functions every element's result crossed a
+ * call V8 could not inline and was boxed as a heap number: about 120 MB of garbage per million rows of the
+ * fixture IsolationForest. Storing into a Float32Array rounds exactly as Math.fround does, so a float32 result
+ * needs no call either.
+ */
+const KERNELS = new Map<Binary, Kernel>([
+  [ARITHMETIC.Add!, (x, y, out, size, xs, ys) => { for (let i = 0; i < size; i++) out[i] = x[i * xs]! + y[i * ys]!; }],
+  [ARITHMETIC.Sub!, (x, y, out, size, xs, ys) => { for (let i = 0; i < size; i++) out[i] = x[i * xs]! - y[i * ys]!; }],
+  [ARITHMETIC.Mul!, (x, y, out, size, xs, ys) => { for (let i = 0; i < size; i++) out[i] = x[i * xs]! * y[i * ys]!; }],
+  [ARITHMETIC.Div!, (x, y, out, size, xs, ys) => { for (let i = 0; i < size; i++) out[i] = x[i * xs]! / y[i * ys]!; }],
+]);
+
+/** The op's own loop, when storing its result into `out` rounds it as `round` would. */
+function kernelFor(op: Binary, round: Unary, out: Numbers): Kernel | undefined {
+  const isRoundedByStore = (round === f && out instanceof Float32Array) || (round === UNROUNDED && out instanceof Float64Array);
+  return isRoundedByStore ? KERNELS.get(op) : undefined;
 }
 
 export function broadcastDims(a: readonly number[], b: readonly number[]): number[] {
@@ -102,7 +128,10 @@ export function applyBinary(a: Value, b: Value, op: Binary, type: ElementType, r
   const x = numeric(a);
   const y = numeric(b);
   const out = allocate(type, size) as Float32Array | Float64Array | Uint8Array;
-  if (x.length === size && y.length === size) {
+  const kernel = kernelFor(op, round, out);
+  if (kernel !== undefined && (x.length === size || x.length === 1) && (y.length === size || y.length === 1)) {
+    kernel(x, y, out, size, x.length === size ? 1 : 0, y.length === size ? 1 : 0);
+  } else if (x.length === size && y.length === size) {
     for (let i = 0; i < size; i++) out[i] = round(op(x[i]!, y[i]!));
   } else if (x.length === size && y.length === 1) {
     const v = y[0]!;

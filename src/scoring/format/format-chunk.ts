@@ -104,14 +104,37 @@ export function formatRows(parsed: RowsToWrite, plan: ScoringPlan, columns: Colu
 export function findNonFiniteRows(columns: readonly ColumnSource[], rows: number): Map<number, string> {
   const found = new Map<number, string>();
   for (const column of columns) {
-    if (column.isFlag || column.keepsNonFinite) continue;
+    // Integers (a BigInt64Array or Int32Array of labels) are always finite; reading a BigInt64Array element by
+    // element would also make a BigInt of each.
+    if (column.isFlag || column.keepsNonFinite || column.values instanceof BigInt64Array || column.values instanceof Int32Array) continue;
     const { values, width, offset } = column;
-    for (let row = 0; row < rows; row++) {
-      const value = values[row * width + offset];
-      if (typeof value === 'number' && !Number.isFinite(value) && !found.has(row)) {
-        found.set(row, `model ${column.model}: output column '${column.column}' is ${String(value)}`);
-      }
+    const isTyped = values instanceof Float32Array || values instanceof Float64Array;
+    for (const row of isTyped ? nonFiniteRowsOf(values, width, offset, rows) : nonFiniteRowsOfAny(values, width, offset, rows)) {
+      if (!found.has(row)) found.set(row, `model ${column.model}: output column '${column.column}' is ${String(values[row * width + offset])}`);
     }
+  }
+  return found;
+}
+
+/**
+ * The rows whose value is NaN or infinite, in a loop of its own over a float array (`v - v` is 0 only for a
+ * finite v): read through the mixed ArrayLike of the caller, every element was boxed as a heap number.
+ */
+function nonFiniteRowsOf(values: Float32Array | Float64Array, width: number, offset: number, rows: number): number[] {
+  const found: number[] = [];
+  for (let row = 0; row < rows; row++) {
+    const v = values[row * width + offset]!;
+    if (v - v !== 0) found.push(row);
+  }
+  return found;
+}
+
+/** The same for a plain array, whose elements may be of any kind (only numbers count). */
+function nonFiniteRowsOfAny(values: OutputValues, width: number, offset: number, rows: number): number[] {
+  const found: number[] = [];
+  for (let row = 0; row < rows; row++) {
+    const v = values[row * width + offset];
+    if (typeof v === 'number' && !Number.isFinite(v)) found.push(row);
   }
   return found;
 }
