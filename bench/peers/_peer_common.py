@@ -99,12 +99,16 @@ def row_count(scored):
     return int(next(iter(scored.values())).shape[0])
 
 
-def open_session(path, intra_op_threads):
+def open_session(path, intra_op_threads, denormals_as_zero=False):
     import onnxruntime as ort
 
     so = ort.SessionOptions()
     so.intra_op_num_threads = intra_op_threads
     so.inter_op_num_threads = 1
+    if denormals_as_zero:
+        # Flush-to-zero on the session's threads; onnxruntime applies it to the calling thread for the first
+        # session of the process only, which is this peer's one thread creating every session.
+        so.add_session_config_entry("session.set_denormal_as_zero", "1")
     return ort.InferenceSession(path, sess_options=so, providers=["CPUExecutionProvider"])
 
 
@@ -174,7 +178,7 @@ def score_in_process(peer, args, t_start, one_pass, extra, write=None):
     """The single-process peers: one session per model (args.intra_op_threads threads), then score_and_finish
     with one_pass(sessions, args)."""
     t_init0 = time.perf_counter()
-    sessions = [open_session(m["path"], args.intra_op_threads) for m in args.models]
+    sessions = [open_session(m["path"], args.intra_op_threads, getattr(args, "denormals_as_zero", False)) for m in args.models]
     t_ready = time.perf_counter()
     return score_and_finish(peer, args, t_start, t_init0, t_ready, lambda: one_pass(sessions, args), extra, write=write)
 

@@ -9,7 +9,7 @@ import time; _T_START = time.perf_counter()  # noqa: E702  (process start, as ea
 # onnxruntime on PyPI (requirements-ort.txt), not the Ray peers' 1.30.
 #
 #   python ort_threaded.py --input CSV --manifest JSON --output PRED.csv \
-#       --timing TIMING.json [--warm-runs N] [--batch-rows B] [--intra-op-threads K]
+#       --timing TIMING.json [--warm-runs N] [--batch-rows B] [--intra-op-threads K] [--denormals-as-zero]
 
 import os  # noqa: E402
 import sys  # noqa: E402
@@ -26,6 +26,8 @@ def _extra(p):
     p.add_argument("--batch-rows", type=int, default=1024, help="rows per session.run (default 1024)")
     p.add_argument("--intra-op-threads", type=int, default=os.cpu_count(),
                    help="onnxruntime intra-op threads per session (default: the cores)")
+    p.add_argument("--denormals-as-zero", action="store_true",
+                   help="session option session.set_denormal_as_zero (flush-to-zero; peer ort_threaded_ftz)")
 
 
 def read_features_arrow(path, features):

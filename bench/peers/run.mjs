@@ -3,7 +3,7 @@
 // same ONNX models, on this machine; one table per manifest.
 //
 //   npm run bench:peers -- [--rows 100000] [--rounds 3] [--warm-runs 3] [--manifests autoencoder,all,iforest]
-//                          [--peers row_by_row,ort_threaded,ray_actor_pool,ray_data] [--note TEXT]
+//                          [--peers row_by_row,ort_threaded,ort_threaded_ftz,ray_actor_pool,ray_data] [--note TEXT]
 //                          [--out bench/peers/results] [--skip-python]
 //
 // Every round runs each batch-infer variant (`run` as a whole process, cold; `replay` of the snapshot through one
@@ -39,6 +39,9 @@ const BATCH_INFER_VARIANTS = [
 const PEERS = [
   { key: 'row_by_row', label: 'Python row by row (single process)', venv: 'peers', isPerRowSlow: true },
   { key: 'ort_threaded', label: 'Python onnxruntime threaded, pyarrow, 1,024-row batches (single process)', venv: 'peers-ort' },
+  // The same, with onnxruntime's flush-to-zero session option: what batch-infer's flushed subnormal weights do
+  // (docs/manifest.md). In one Python process the option reaches the thread that runs the models.
+  { key: 'ort_threaded_ftz', script: 'ort_threaded', args: ['--denormals-as-zero'], label: 'Python onnxruntime threaded, denormals as zero (single process)', venv: 'peers-ort' },
   { key: 'ray_actor_pool', label: 'Python + Ray actor pool (2 actors)', venv: 'peers' },
   { key: 'ray_data', label: 'Ray Data map_batches (2 actors)', venv: 'peers' },
 ];
@@ -122,7 +125,7 @@ async function measurePeer(peer, table, round) {
   const isOnce = peer.isPerRowSlow && table.hasIforest;
   if (isOnce && round > 0) return undefined;
   const python = join(root, '.venv', peer.venv, 'bin', 'python');
-  const run = await timed(python, [join(here, `${peer.key}.py`), '--input', table.input, '--manifest', table.manifest, '--output', output, '--timing', timingJson, '--warm-runs', String(isOnce ? 0 : warmRuns)]);
+  const run = await timed(python, [join(here, `${peer.script ?? peer.key}.py`), ...(peer.args ?? []), '--input', table.input, '--manifest', table.manifest, '--output', output, '--timing', timingJson, '--warm-runs', String(isOnce ? 0 : warmRuns)]);
   if (run.code !== 0) return { error: `${peer.key}: exited ${run.code}: ${run.stderr.trim().split('\n').at(-1)}` };
   const figures = JSON.parse(readFileSync(timingJson, 'utf8'));
   return { coldMs: [run.ms], warmMs: figures.warm_ms, initMs: [figures.init_ms], outputs: [output] };

@@ -129,7 +129,7 @@ export const OPTION_TABLE = [
   option({ name: 'maxInFlight', valueName: 'n', commands: SERVE_POOL, parse: parsePositiveInteger, help: 'chunks read but not yet written', defaultHelp: '4 x workers' }),
   option({ name: 'retries', valueName: 'n', commands: SERVE_POOL, parse: parseCount, default: DEFAULT_RETRIES, help: 'further tries for a chunk whose worker failed' }),
   option({ name: 'chunkTimeout', valueName: 'duration', commands: SERVE_POOL, parse: parseDuration, help: 'abandon a chunk with no result after this long (e.g. 30s)', defaultHelp: 'none' }),
-  option({ name: 'engine', valueName: 'engine', commands: MODELS, parse: choiceOf(['auto', 'onnxruntime', 'compiled']), default: 'auto', help: "'auto' (compiled tree engine where supported and proved, else onnxruntime), 'onnxruntime' or 'compiled'" }),
+  option({ name: 'engine', valueName: 'engine', commands: MODELS, parse: choiceOf(['auto', 'onnxruntime', 'compiled']), default: 'auto', help: "'auto' (compiled tree engine where supported and proved, else onnxruntime, subnormal weights flushed where proved harmless), 'onnxruntime' (every file as it is) or 'compiled'" }),
   option({ name: 'isolation', valueName: 'mode', commands: MODELS, parse: choiceOf(['thread', 'process']), default: 'thread', help: "'thread' or 'process': workers as child processes, for models you do not trust" }),
   option({ name: 'maxLineBytes', valueName: 'n', commands: SERVE_POOL, parse: parsePositiveInteger, default: DEFAULT_MAX_LINE_BYTES, help: 'a record longer than this is rejected' }),
   // run's schedule and remote scoring.

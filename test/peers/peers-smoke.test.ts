@@ -32,7 +32,7 @@ interface Predictions {
   comparePredictions(reference: Columns, other: Columns, exact: Set<string>): string;
 }
 
-const PEERS = ['row_by_row', 'ort_threaded', 'ray_actor_pool', 'ray_data'];
+const PEERS = ['row_by_row', 'ort_threaded', 'ort_threaded_ftz', 'ray_actor_pool', 'ray_data'];
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 const isPythonRequired = hasPython || process.env.CI === 'true';
 
