@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Per-thread speed and load time of each fixture model on both engines (onnxruntime, compiled).
+// Per-thread speed and load time of each fixture model on both engines (onnxruntime, compiled), and on
+// onnxruntime with its subnormal weights flushed where auto would flush them (docs/manifest.md).
 // Usage: npm run build && node bench/engine.mjs [--runs 5] [--manifest fixtures/models/manifest.json]
 // Each measurement is a fresh worker thread (cold load, as a pool worker has): it loads the model, scores the
 // fixture snapshot's rows in calls of 1,024 rows until warm, then times passes over them. The engines
@@ -19,7 +20,8 @@ async function measure({ model, engine, columns, rows }) {
   const ort = await import('onnxruntime-node');
   const { loadModel } = await import(join(ROOT, 'dist/src/model/model-session.js'));
   const start = performance.now();
-  const loaded = await loadModel({ name: model.name, path: model.path, engine: engine === 'onnxruntime' ? 'onnxruntime' : 'compiled' });
+  const flushedFor = engine === 'onnxruntime, subnormals flushed' ? model.flushedFor : undefined;
+  const loaded = await loadModel({ name: model.name, path: model.path, engine: engine.startsWith('onnxruntime') ? 'onnxruntime' : 'compiled', flushedFor });
   const loadMs = performance.now() - start;
   const input = model.inputs[0];
   const width = input.columns.length;
@@ -83,7 +85,11 @@ async function main() {
     const before = countPlans(planCache);
     const isCompilable = await decideEngine({ name: model.name, path: model.path }, 'compiled').then(() => true, () => false);
     const hasPlan = countPlans(planCache) > before;
-    engines.set(model.name, isCompilable ? ['onnxruntime', 'compiled', ...(hasPlan ? ['compiled, cached plan'] : [])] : ['onnxruntime']);
+    // A model whose subnormal weights auto flushes on onnxruntime (proved): that copy too.
+    const { flushedFor } = await decideEngine({ name: model.name, path: model.path, engine: 'auto' }, 'auto');
+    if (flushedFor !== undefined && !isCompilable) model.flushedFor = flushedFor;
+    const onnxruntime = ['onnxruntime', ...(model.flushedFor === undefined ? [] : ['onnxruntime, subnormals flushed'])];
+    engines.set(model.name, isCompilable ? [...onnxruntime, 'compiled', ...(hasPlan ? ['compiled, cached plan'] : [])] : onnxruntime);
   }
   for (let run = 0; run < runs; run++) {
     for (const model of manifest.models) {
