@@ -11,7 +11,7 @@
  * predictions stay the same is not assumed: prove-flush.ts proves it on a sample before a run uses the copy.
  *
  * Measured here (docs/performance.md): the fixture autoencoder has 37 subnormal weights among 24k, and
- * onnxruntime scored it at 1.31-1.41 us/row per thread as it is against 0.56 with them flushed.
+ * onnxruntime scored it at 1.27-1.50 us/row per thread as it is against 0.56-0.57 with them flushed.
  */
 
 import { BYTES, FIXED32, FIXED64, Reader, VARINT } from './compiled/protobuf-reader.js';
