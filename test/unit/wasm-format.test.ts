@@ -52,6 +52,38 @@ describe('formatCsvRows (WebAssembly)', () => {
     }
   });
 
+  it('writes the same bytes from its cache of repeated values, across calls, colliding slots and nine columns', () => {
+    const random = createRandom(11);
+    // Bit patterns that land in the same cache slot (the hash's top 12 bits), alternating so each evicts the other.
+    const slot = (b: number): number => Math.imul(b, 0x9e3779b1) >>> 20;
+    const colliding: number[] = [0x3f800000];
+    for (let b = 0x3f800001; colliding.length < 4; b++) if (slot(b) === slot(colliding[0]!)) colliding.push(b);
+    const palette = Float32Array.from({ length: 300 }, () => random() * 10 ** Math.floor(random() * 6 - 3));
+    const rows = 12_000;
+    const width = 9;
+    for (let call = 0; call < 3; call++) {
+      const scores = new Float32Array(rows * width);
+      const bits = new Uint32Array(scores.buffer);
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < width; c++) {
+          const i = r * width + c;
+          // Column 0: distinct values (its cache is given up); 1-2: a palette; 3: colliding slots; 4-8: mixes.
+          if (c === 0) bits[i] = Math.floor(random() * 2 ** 32);
+          else if (c <= 2) scores[i] = palette[Math.floor(random() * palette.length)]!;
+          else if (c === 3) bits[i] = colliding[r % colliding.length]!;
+          else scores[i] = random() < 0.5 ? palette[(r + c) % palette.length]! : (random() - 0.5) * 1e4;
+        }
+      }
+      const flags = Uint8Array.from({ length: rows }, () => (random() < 0.5 ? 1 : 0));
+      const passthrough = Buffer.from(Array.from({ length: rows }, (_, r) => `p${r}`).join(''));
+      let end = 0;
+      const ends = Int32Array.from({ length: rows }, (_, r) => (end += `p${r}`.length));
+      const columns = [...Array.from({ length: width }, (_, c) => ({ values: scores, width, offset: c })), { values: flags, width: 1, offset: 0 }];
+      const wasm = Buffer.from(formatCsvRows(passthrough, ends, true, rows, columns)).toString('latin1');
+      assert.equal(wasm, referenceRows(passthrough, ends, true, rows, scores, width, flags), `call ${call}`);
+    }
+  });
+
   it('owns its result and handles a chunk without rows', () => {
     const scores = Float32Array.of(0.25);
     const one = formatCsvRows(Buffer.from('x'), Int32Array.of(1), true, 1, [{ values: scores, width: 1, offset: 0 }]);
