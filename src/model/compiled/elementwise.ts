@@ -64,22 +64,33 @@ type Numbers = Float32Array | Float64Array | Uint8Array;
 type Kernel = (x: Numbers, y: Numbers, out: Numbers, size: number, xStep: number, yStep: number) => void;
 
 /**
- * The four arithmetic ops as loops of their own. Through ARITHMETIC's functions every element's result crossed a
- * call V8 could not inline and was boxed as a heap number: about 120 MB of garbage per million rows of the
- * fixture IsolationForest. Storing into a Float32Array rounds exactly as Math.fround does, so a float32 result
- * needs no call either.
+ * The common ops as loops of their own. Through ARITHMETIC's functions every element's result crossed a call V8
+ * could not inline and was boxed as a heap number: about 120 MB of garbage per million rows of the fixture
+ * IsolationForest. Storing into a Float32Array rounds exactly as Math.fround does, so a float32 result needs no
+ * call either; a comparison's 0 or 1 is stored as is.
  */
 const KERNELS = new Map<Binary, Kernel>([
   [ARITHMETIC.Add!, (x, y, out, size, xs, ys) => { for (let i = 0; i < size; i++) out[i] = x[i * xs]! + y[i * ys]!; }],
   [ARITHMETIC.Sub!, (x, y, out, size, xs, ys) => { for (let i = 0; i < size; i++) out[i] = x[i * xs]! - y[i * ys]!; }],
   [ARITHMETIC.Mul!, (x, y, out, size, xs, ys) => { for (let i = 0; i < size; i++) out[i] = x[i * xs]! * y[i * ys]!; }],
   [ARITHMETIC.Div!, (x, y, out, size, xs, ys) => { for (let i = 0; i < size; i++) out[i] = x[i * xs]! / y[i * ys]!; }],
+  [ARITHMETIC.Pow!, (x, y, out, size, xs, ys) => { for (let i = 0; i < size; i++) out[i] = Math.pow(x[i * xs]!, y[i * ys]!); }],
+  [COMPARISON.Less!, (x, y, out, size, xs, ys) => { for (let i = 0; i < size; i++) out[i] = x[i * xs]! < y[i * ys]! ? 1 : 0; }],
+  [COMPARISON.Greater!, (x, y, out, size, xs, ys) => { for (let i = 0; i < size; i++) out[i] = x[i * xs]! > y[i * ys]! ? 1 : 0; }],
+  [COMPARISON.Equal!, (x, y, out, size, xs, ys) => { for (let i = 0; i < size; i++) out[i] = x[i * xs]! === y[i * ys]! ? 1 : 0; }],
 ]);
+
+/** Negation, the one unary op of the fixture IsolationForest's per-row tail, as a loop of its own. */
+const UNARY_KERNELS = new Map<Unary, (x: Numbers, out: Numbers) => void>([[UNARY.Neg!, (x, out) => { for (let i = 0; i < x.length; i++) out[i] = -x[i]!; }]]);
+
+/** Whether storing a result into `out` rounds it as `round` would: then an op's own loop may skip the call. */
+function isRoundedByStore(round: Unary, out: Numbers): boolean {
+  return round === UNROUNDED || (round === f && out instanceof Float32Array);
+}
 
 /** The op's own loop, when storing its result into `out` rounds it as `round` would. */
 function kernelFor(op: Binary, round: Unary, out: Numbers): Kernel | undefined {
-  const isRoundedByStore = (round === f && out instanceof Float32Array) || (round === UNROUNDED && out instanceof Float64Array);
-  return isRoundedByStore ? KERNELS.get(op) : undefined;
+  return isRoundedByStore(round, out) ? KERNELS.get(op) : undefined;
 }
 
 export function broadcastDims(a: readonly number[], b: readonly number[]): number[] {
@@ -150,7 +161,9 @@ export function applyBinary(a: Value, b: Value, op: Binary, type: ElementType, r
 export function applyUnary(a: Value, op: Unary, round: Unary): Value {
   const x = numeric(a);
   const out = allocate(a.type, x.length) as Float32Array | Float64Array | Uint8Array;
-  for (let i = 0; i < x.length; i++) out[i] = round(op(x[i]!));
+  const kernel = isRoundedByStore(round, out) ? UNARY_KERNELS.get(op) : undefined;
+  if (kernel !== undefined) kernel(x, out);
+  else for (let i = 0; i < x.length; i++) out[i] = round(op(x[i]!));
   return { type: a.type, dims: [...a.dims], data: out };
 }
 

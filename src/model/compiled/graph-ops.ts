@@ -166,7 +166,7 @@ export function compileNode(node: OnnxNode): Step {
       env.set(out, applyBinary(a, input(env, node.inputs[1]), ARITHMETIC[op]!, a.type, rounder(a.type, op)));
     };
   }
-  if (op in COMPARISON) return (env) => env.set(out, applyBinary(input(env, node.inputs[0]), input(env, node.inputs[1]), COMPARISON[op]!, 'bool', (a) => a));
+  if (op in COMPARISON) return (env) => env.set(out, applyBinary(input(env, node.inputs[0]), input(env, node.inputs[1]), COMPARISON[op]!, 'bool', rounder('bool')));
   switch (op) {
     case 'Cast': {
       const to = CAST_TYPES[attr('to')?.i ?? 0];
