@@ -8,7 +8,7 @@ import { openInput, type OpenedInput } from '../input/read-input.js';
 import type { RawChunk } from '../input/raw-chunk.js';
 import { RecordSplitter } from '../input/split-records.js';
 import { flagFile, refuseSharedFiles } from '../output/output-paths.js';
-import { balancedChunkRows, estimateRows } from './balanced-chunks.js';
+import { balancedChunkRows, ESTIMATE_BYTES, estimateRows } from './balanced-chunks.js';
 import type { SnapshotOptions } from './snapshot-options.js';
 
 /** Input read and cut ahead while the pool starts, at most. */
@@ -61,22 +61,43 @@ export async function readAhead(options: ReadOptions, poolStarting: Promise<unkn
   /** Input bytes handed to the splitter: a read that lost the race with the cut is not among them. */
   let fedBytes = 0;
   const isHeaderRead = (): boolean => input.format !== 'csv' || splitter.header !== undefined;
-  while (!isInputDone && (!isHeaderRead() || (!isPoolReady && earlyBytes < READ_AHEAD_BYTES))) {
+  // Chunks balanced over the workers need the input's rows, estimated from its first ESTIMATE_BYTES: the pieces
+  // are held until then (or the input ends), and the splitter takes its chunk size before the first of them.
+  const balanceFor = options.balanceFor !== undefined && input.sizeBytes !== undefined && !input.isGzip ? options.balanceFor : undefined;
+  const held: Uint8Array[] = [];
+  let heldBytes = 0;
+  const pushHeld = (): void => {
+    if (balanceFor !== undefined && heldBytes > 0) {
+      const rows = estimateRows(held, input.sizeBytes!);
+      if (rows !== undefined) splitter.chunkRows = balancedChunkRows(rows, balanceFor, options.chunkSize);
+    }
+    for (const piece of held.splice(0)) {
+      early.push(...splitter.push(piece));
+      fedBytes += piece.length;
+    }
+    heldBytes = -1;
+  };
+  while (!isInputDone && (heldBytes >= 0 || !isHeaderRead() || (!isPoolReady && earlyBytes < READ_AHEAD_BYTES))) {
     pending ??= source.next();
-    const next = isHeaderRead() ? await Promise.race([pending, poolReady.then(() => undefined)]) : await pending;
+    // Pieces held for the estimate are read to the end of it before anything else.
+    const next = isHeaderRead() && heldBytes < 0 ? await Promise.race([pending, poolReady.then(() => undefined)]) : await pending;
     if (next === undefined) break; // The pool is ready; the read under way is taken up by chunks().
     pending = undefined;
     if (next.done) {
+      pushHeld();
       early.push(...splitter.end());
       isInputDone = true;
       break;
     }
-    if (earlyBytes === 0 && options.balanceFor !== undefined && input.sizeBytes !== undefined && !input.isGzip) {
-      const rows = estimateRows(next.value, input.sizeBytes);
-      if (rows !== undefined) splitter.chunkRows = balancedChunkRows(rows, options.balanceFor, options.chunkSize);
+    earlyBytes += next.value.length;
+    if (heldBytes >= 0) {
+      held.push(next.value);
+      heldBytes += next.value.length;
+      if (balanceFor !== undefined && heldBytes < ESTIMATE_BYTES) continue;
+      pushHeld();
+      continue;
     }
     early.push(...splitter.push(next.value));
-    earlyBytes += next.value.length;
     fedBytes += next.value.length;
   }
   let cutAtBytes: number | undefined;
