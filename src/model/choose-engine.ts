@@ -89,9 +89,8 @@ async function withFlushedWeights(decision: EngineDecision, bytes: Uint8Array): 
   if (verdict.flushed === 0) return decision;
   const weights = `${verdict.flushed} subnormal weight${verdict.flushed === 1 ? '' : 's'}`;
   if (verdict.detail !== '') return { ...decision, reason: `${decision.reason}; ${weights} kept as they are (flushed, they change the proof sample: ${verdict.detail})` };
-  const { sha256 } = await import('./proof-cache.js');
   const proof = verdict.isCached ? 'proof cached' : `proof passed in ${Math.round(verdict.ms)} ms`;
-  return { ...decision, reason: `${decision.reason}; ${weights} flushed to zero, ${proof}`, flushedFor: sha256(bytes) };
+  return { ...decision, reason: `${decision.reason}; ${weights} flushed to zero, ${proof}`, flushedFor: verdict.sha };
 }
 
 function decideProved(detail: string, isCached: boolean, ms: number): EngineDecision {

@@ -32,8 +32,8 @@ const LOG_LEVEL = nativeLogLevel();
 ort.env.logLevel = LOG_LEVEL;
 
 // One thread per session: the pool supplies the parallelism, and sessions that each spread over every core
-// fight each other for them.
-const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+// fight each other for them. The proofs (prove-engine.ts, prove-flush.ts) create theirs with the same options.
+export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   intraOpNumThreads: 1,
   interOpNumThreads: 1,
   executionMode: 'sequential',

@@ -23,15 +23,25 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** The cache file for these model bytes: `<sha256>-<suffix>`, the suffix naming the proof, its version and kind. */
-export function proofFile(bytes: Uint8Array, suffix: string): string {
-  return join(proofCacheDir(), 'proofs', `${sha256(bytes)}-${suffix}`);
+/** The cache file for the model bytes with this SHA-256: `<sha256>-<suffix>`, the suffix naming the proof, its version and kind. */
+export function proofFile(sha: string, suffix: string): string {
+  return join(proofCacheDir(), 'proofs', `${sha}-${suffix}`);
 }
 
 /** A cached file's bytes, or undefined when it is missing or unreadable. */
 export function readProofFile(file: string): Buffer | undefined {
   try {
     return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A cached verdict's JSON, or undefined when it is missing, unreadable or not JSON (its fields are the caller's to check). */
+export function readProofJson(file: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }

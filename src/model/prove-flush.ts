@@ -13,25 +13,26 @@
 
 import * as ort from 'onnxruntime-node';
 import { describeError } from '../errors.js';
-import { seededRandom } from './compiled/proof-sample.js';
-import { proofFile, readProofFile, writeProofFile } from './proof-cache.js';
+import { createRandom } from '../synth/apm-snapshot.js';
+import { SESSION_OPTIONS } from './model-session.js';
+import { proofFile, readProofJson, sha256, writeProofFile } from './proof-cache.js';
 import { flushSubnormalWeights } from './subnormal-weights.js';
 
 /** Bumped when the flush or the sample changes: older verdicts no longer count. */
 export const FLUSH_VERSION = 1;
 /** Rows in the sample when a model's inputs take any number of rows. */
-export const FLUSH_PROOF_ROWS = 4096;
+const FLUSH_PROOF_ROWS = 4096;
 
 export interface FlushVerdict {
   /** How many subnormal values the model holds (0: nothing to flush, no proof run). */
   flushed: number;
   /** '' when the flushed copy gave the same outputs, else what differed or why there was no proof. */
   detail: string;
+  /** The model bytes' SHA-256, the key of the verdict (and what a worker checks before it flushes). */
+  sha: string;
   isCached: boolean;
   ms: number;
 }
-
-const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
 
 /**
  * Sample values at many scales: a third uniform in [-1, 1], the rest of magnitude 10^-6 .. 10^6 (either sign),
@@ -50,7 +51,7 @@ function sampleValues(count: number, next: () => number): Float32Array {
 
 /** The sample's feeds: every input a float32 [N, K] tensor (N free or fixed), else why there is no proof. */
 function makeFeeds(session: ort.InferenceSession): Record<string, ort.Tensor> | string {
-  const next = seededRandom(0xf1a5);
+  const next = createRandom(0xf1a5);
   const feeds: Record<string, ort.Tensor> = {};
   for (const input of session.inputMetadata) {
     const shape = input.isTensor ? input.shape : [];
@@ -90,18 +91,14 @@ async function runProof(original: Uint8Array, flushed: Uint8Array): Promise<stri
   }
 }
 
-function cacheFile(bytes: Uint8Array): string {
-  return proofFile(bytes, `flush-v${FLUSH_VERSION}.json`);
+function cacheFile(sha: string): string {
+  return proofFile(sha, `flush-v${FLUSH_VERSION}.json`);
 }
 
-/** The verdict cached for these bytes, if any. */
-export function readCachedFlush(bytes: Uint8Array): Pick<FlushVerdict, 'flushed' | 'detail'> | undefined {
-  try {
-    const cached = JSON.parse(readProofFile(cacheFile(bytes))?.toString('utf8') ?? '') as Partial<FlushVerdict>;
-    return typeof cached.flushed === 'number' && typeof cached.detail === 'string' ? { flushed: cached.flushed, detail: cached.detail } : undefined;
-  } catch {
-    return undefined;
-  }
+/** The verdict cached for the model bytes with this SHA-256, if any. */
+function readCachedFlush(sha: string): Pick<FlushVerdict, 'flushed' | 'detail'> | undefined {
+  const cached = readProofJson(cacheFile(sha));
+  return typeof cached?.flushed === 'number' && typeof cached.detail === 'string' ? { flushed: cached.flushed, detail: cached.detail } : undefined;
 }
 
 /**
@@ -110,18 +107,20 @@ export function readCachedFlush(bytes: Uint8Array): Pick<FlushVerdict, 'flushed'
  */
 export async function proveFlush(bytes: Uint8Array): Promise<FlushVerdict> {
   const start = performance.now();
-  const cached = readCachedFlush(bytes);
-  if (cached !== undefined) return { ...cached, isCached: true, ms: performance.now() - start };
+  const sha = sha256(bytes);
+  const verdict = (flushed: number, detail: string, isCached: boolean): FlushVerdict => ({ flushed, detail, sha, isCached, ms: performance.now() - start });
+  const cached = readCachedFlush(sha);
+  if (cached !== undefined) return verdict(cached.flushed, cached.detail, true);
   const copy = flushSubnormalWeights(bytes);
-  if (copy === undefined) return { flushed: 0, detail: 'not readable as ONNX, or values in an external file', isCached: false, ms: performance.now() - start };
-  if (copy.flushed === 0) return { flushed: 0, detail: '', isCached: false, ms: performance.now() - start };
+  if (copy === undefined) return verdict(0, 'not readable as ONNX, or values in an external file', false);
+  if (copy.flushed === 0) return verdict(0, '', false);
   let detail: string;
   try {
     detail = await runProof(bytes, copy.bytes);
   } catch (error) {
     // Not cached: a session that could not be created here (memory, a broken file) says nothing of the model.
-    return { flushed: copy.flushed, detail: `proof failed: ${describeError(error)}`, isCached: false, ms: performance.now() - start };
+    return verdict(copy.flushed, `proof failed: ${describeError(error)}`, false);
   }
-  writeProofFile(cacheFile(bytes), JSON.stringify({ flushed: copy.flushed, detail }));
-  return { flushed: copy.flushed, detail, isCached: false, ms: performance.now() - start };
+  writeProofFile(cacheFile(sha), JSON.stringify({ flushed: copy.flushed, detail }));
+  return verdict(copy.flushed, detail, false);
 }

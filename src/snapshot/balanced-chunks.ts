@@ -32,10 +32,10 @@ export function balancedChunkRows(rows: number, workers: number, target: number)
 export const ESTIMATE_BYTES = 1 << 20;
 
 /** About how many records an input of `sizeBytes` holds, from the newlines in its first pieces (up to ESTIMATE_BYTES). */
-export function estimateRows(first: Uint8Array | readonly Uint8Array[], sizeBytes: number): number | undefined {
+export function estimateRows(first: readonly Uint8Array[], sizeBytes: number): number | undefined {
   let newlines = 0;
   let sampled = 0;
-  for (const piece of Array.isArray(first) ? (first as readonly Uint8Array[]) : [first as Uint8Array]) {
+  for (const piece of first) {
     const sample = Buffer.from(piece.buffer, piece.byteOffset, Math.min(piece.byteLength, ESTIMATE_BYTES - sampled));
     for (let at = sample.indexOf(0x0a); at !== -1; at = sample.indexOf(0x0a, at + 1)) newlines++;
     sampled += sample.length;

@@ -65,9 +65,9 @@ export async function readAhead(options: ReadOptions, poolStarting: Promise<unkn
   // are held until then (or the input ends), and the splitter takes its chunk size before the first of them.
   const balanceFor = options.balanceFor !== undefined && input.sizeBytes !== undefined && !input.isGzip ? options.balanceFor : undefined;
   const held: Uint8Array[] = [];
-  let heldBytes = 0;
+  let isHolding = true;
   const pushHeld = (): void => {
-    if (balanceFor !== undefined && heldBytes > 0) {
+    if (balanceFor !== undefined && held.length > 0) {
       const rows = estimateRows(held, input.sizeBytes!);
       if (rows !== undefined) splitter.chunkRows = balancedChunkRows(rows, balanceFor, options.chunkSize);
     }
@@ -75,12 +75,12 @@ export async function readAhead(options: ReadOptions, poolStarting: Promise<unkn
       early.push(...splitter.push(piece));
       fedBytes += piece.length;
     }
-    heldBytes = -1;
+    isHolding = false;
   };
-  while (!isInputDone && (heldBytes >= 0 || !isHeaderRead() || (!isPoolReady && earlyBytes < READ_AHEAD_BYTES))) {
+  while (!isInputDone && (isHolding || !isHeaderRead() || (!isPoolReady && earlyBytes < READ_AHEAD_BYTES))) {
     pending ??= source.next();
     // Pieces held for the estimate are read to the end of it before anything else.
-    const next = isHeaderRead() && heldBytes < 0 ? await Promise.race([pending, poolReady.then(() => undefined)]) : await pending;
+    const next = isHeaderRead() && !isHolding ? await Promise.race([pending, poolReady.then(() => undefined)]) : await pending;
     if (next === undefined) break; // The pool is ready; the read under way is taken up by chunks().
     pending = undefined;
     if (next.done) {
@@ -90,11 +90,10 @@ export async function readAhead(options: ReadOptions, poolStarting: Promise<unkn
       break;
     }
     earlyBytes += next.value.length;
-    if (heldBytes >= 0) {
+    if (isHolding) {
       held.push(next.value);
-      heldBytes += next.value.length;
-      if (balanceFor !== undefined && heldBytes < ESTIMATE_BYTES) continue;
-      pushHeld();
+      // Without balancing nothing is estimated: the first piece goes to the splitter at once.
+      if (balanceFor === undefined || earlyBytes >= ESTIMATE_BYTES) pushHeld();
       continue;
     }
     early.push(...splitter.push(next.value));

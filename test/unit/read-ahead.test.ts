@@ -26,7 +26,7 @@ async function chunksOf(source: Buffer[], sizeBytes: number | undefined, format:
 describe('read-ahead chunk balancing', () => {
   it('estimates the rows from the first MiB, not the first piece', () => {
     const first = pieces(snapshot)[0]!;
-    const fromPiece = estimateRows(first, snapshot.length)!;
+    const fromPiece = estimateRows([first], snapshot.length)!;
     const fromMiB = estimateRows(pieces(snapshot), snapshot.length)!;
     // The generated snapshot's first 64 KiB hold shorter lines than the rest: an estimate short enough to add a chunk.
     assert.ok(Math.abs(fromMiB - 100_001) < Math.abs(fromPiece - 100_001), `from a piece ${fromPiece}, from 1 MiB ${fromMiB}`);

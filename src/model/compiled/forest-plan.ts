@@ -10,9 +10,9 @@
  * arrays. Anything that does not check out is refused (decodePlan throws): the caller compiles from scratch.
  */
 
-import { createHash } from 'node:crypto';
 import type { FusedForest } from './fuse-forest.js';
 import type { Value } from './values.js';
+import { sha256 } from '../proof-cache.js';
 
 export interface ForestPlan {
   /** Each fused Sum: its node's index in the graph, and the forest that replaces it and its trees. */
@@ -75,7 +75,7 @@ export function encodePlan(plan: ForestPlan): Uint8Array {
       data.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), forests[k]!.arrays[name][0]);
     }
   });
-  const header: Header = { format: FORMAT, replaced: plan.replaced, forests, sha256: createHash('sha256').update(data).digest('hex') };
+  const header: Header = { format: FORMAT, replaced: plan.replaced, forests, sha256: sha256(data) };
   const json = Buffer.from(JSON.stringify(header));
   const dataAt = align8(8 + json.length);
   const out = new Uint8Array(dataAt + size);
@@ -106,7 +106,7 @@ function readHeader(bytes: Uint8Array): { header: Header; dataAt: number } {
 export function decodePlan(bytes: Uint8Array): ForestPlan {
   const { header, dataAt } = readHeader(bytes);
   const data = bytes.subarray(dataAt);
-  if (createHash('sha256').update(data).digest('hex') !== header.sha256) throw new Error('forest plan checksum differs');
+  if (sha256(data) !== header.sha256) throw new Error('forest plan checksum differs');
   // A private, aligned copy: typed-array views need their element alignment.
   const buffer = new ArrayBuffer(data.length);
   new Uint8Array(buffer).set(data);

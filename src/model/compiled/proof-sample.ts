@@ -4,6 +4,7 @@
  * Deterministic (fixed seed), so that a proof can be cached by the model's hash and the engine's version.
  */
 
+import { createRandom } from '../../synth/apm-snapshot.js';
 import { readOnnx } from './read-onnx.js';
 
 export const PROOF_ROWS = 2048;
@@ -18,17 +19,6 @@ function neighbours(value: number): [number, number] {
     return new Float32Array(copy.buffer)[0]!;
   };
   return value === 0 ? [-1.401298464324817e-45, 1.401298464324817e-45] : [step(false), step(true)];
-}
-
-/** A seeded generator (mulberry32): the same numbers on every machine, so that a cached verdict holds everywhere. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Every tree threshold of the model, by feature (of the tensor the ensemble reads). */
@@ -52,7 +42,8 @@ export function makeProofSample(bytes: Uint8Array, width: number): Float32Array 
   const all = [...byFeature.values()].flat();
   const low = all.reduce((a, b) => Math.min(a, b), all.length > 0 ? Infinity : -1);
   const high = all.reduce((a, b) => Math.max(a, b), all.length > 0 ? -Infinity : 1);
-  const next = seededRandom(0x5eed);
+  // The generator's numbers are the same on every machine, so that a cached verdict holds everywhere.
+  const next = createRandom(0x5eed);
   const rows = new Float32Array(PROOF_ROWS * width);
   for (let r = 0; r < PROOF_ROWS; r++) {
     for (let c = 0; c < width; c++) {

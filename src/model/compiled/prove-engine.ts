@@ -9,7 +9,8 @@
  */
 
 import * as ort from 'onnxruntime-node';
-import { proofFile, readProofFile, writeProofFile } from '../proof-cache.js';
+import { SESSION_OPTIONS } from '../model-session.js';
+import { proofFile, readProofFile, readProofJson, sha256, writeProofFile } from '../proof-cache.js';
 import { compileGraph, type CompiledGraph } from './compile-graph.js';
 import { CompiledRunner } from './compiled-runner.js';
 import { decodePlan, encodePlan, type ForestPlan } from './forest-plan.js';
@@ -56,7 +57,7 @@ async function runProof(bytes: Uint8Array, graph: CompiledGraph): Promise<string
   }
   const rows = makeProofSample(bytes, width);
   const names = graph.outputs.map((o) => o.name);
-  const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' });
+  const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
   try {
     const expected = await session.run({ [input.name]: new ort.Tensor('float32', rows, [PROOF_ROWS, width]) }, names);
     const actual = new CompiledRunner(graph).runNow({ [input.name]: { type: 'float32', dims: [PROOF_ROWS, width], data: rows } }, names);
@@ -78,13 +79,13 @@ export interface CachedProof {
 }
 
 /** The cache file of these model bytes with this extension (json: the verdict; plan: the fused forests). */
-function cacheFile(bytes: Uint8Array, extension: 'json' | 'plan'): string {
-  return proofFile(bytes, `v${ENGINE_VERSION}.${extension}`);
+function cacheFile(sha: string, extension: 'json' | 'plan'): string {
+  return proofFile(sha, `v${ENGINE_VERSION}.${extension}`);
 }
 
 /** The forest plan cached for these bytes by a passed proof, if any and whole (else the worker fuses again). */
 export function readCachedPlan(bytes: Uint8Array): ForestPlan | undefined {
-  const plan = readProofFile(cacheFile(bytes, 'plan'));
+  const plan = readProofFile(cacheFile(sha256(bytes), 'plan'));
   try {
     return plan === undefined ? undefined : decodePlan(plan);
   } catch {
@@ -92,14 +93,15 @@ export function readCachedPlan(bytes: Uint8Array): ForestPlan | undefined {
   }
 }
 
+/** The verdict cached for the model bytes with this SHA-256 and this engine version, if any. */
+function readVerdict(sha: string): CachedProof | undefined {
+  const cached = readProofJson(cacheFile(sha, 'json'));
+  return typeof cached?.detail === 'string' && typeof cached.fastTrees === 'number' ? { detail: cached.detail, fastTrees: cached.fastTrees } : undefined;
+}
+
 /** The verdict cached for these bytes and this engine version, if any. */
 export function readCachedProof(bytes: Uint8Array): CachedProof | undefined {
-  try {
-    const cached = JSON.parse(readProofFile(cacheFile(bytes, 'json'))?.toString('utf8') ?? '') as Partial<CachedProof>;
-    return typeof cached.detail === 'string' && typeof cached.fastTrees === 'number' ? { detail: cached.detail, fastTrees: cached.fastTrees } : undefined;
-  } catch {
-    return undefined;
-  }
+  return readVerdict(sha256(bytes));
 }
 
 /**
@@ -108,13 +110,14 @@ export function readCachedProof(bytes: Uint8Array): CachedProof | undefined {
  */
 export async function proveEngine(bytes: Uint8Array, graph: CompiledGraph): Promise<ProofResult> {
   const start = performance.now();
-  const cached = readCachedProof(bytes);
+  const sha = sha256(bytes);
+  const cached = readVerdict(sha);
   if (cached !== undefined) return { isProved: cached.detail === '', detail: cached.detail, isCached: true, ms: performance.now() - start };
   const plan = graph.plan.fused.length > 0 ? encodePlan(graph.plan) : undefined;
   const detail = await runProof(bytes, plan === undefined ? graph : compileGraph(bytes, decodePlan(plan)));
   // The plan first: a verdict without its plan only costs the workers a fusion; the reverse cannot happen.
-  const isPlanWritten = plan === undefined || detail !== '' || writeProofFile(cacheFile(bytes, 'plan'), plan);
+  const isPlanWritten = plan === undefined || detail !== '' || writeProofFile(cacheFile(sha, 'plan'), plan);
   const verdict: CachedProof & { rows: number } = { detail, fastTrees: graph.fastTrees, rows: PROOF_ROWS };
-  if (isPlanWritten) writeProofFile(cacheFile(bytes, 'json'), JSON.stringify(verdict));
+  if (isPlanWritten) writeProofFile(cacheFile(sha, 'json'), JSON.stringify(verdict));
   return { isProved: detail === '', detail, isCached: false, ms: performance.now() - start };
 }
